@@ -1,0 +1,39 @@
+# The README's two commands: `make run` and `make test`. Both create .venv when it is missing.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12)
+HOST   ?= 127.0.0.1
+PORT   ?= 8080
+
+.PHONY: run test lint bench clean-venv
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(STAMP): $(BIN)/python pyproject.toml
+	$(BIN)/pip install --quiet -e '.[test]'
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/xianfeng init
+	$(BIN)/xianfeng demo
+	@echo "Demo data of 治安镇 is loaded. The web workbench is not part of this build yet:"
+	@echo "use the CLI, e.g.  $(BIN)/xianfeng tasks --as secretary1"
+
+test: $(STAMP)
+	$(BIN)/ruff check engine forms tests bench
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check engine forms tests bench
+	$(BIN)/ruff format --check engine forms tests bench
+	$(BIN)/mypy engine forms
+
+bench: $(STAMP)
+	$(BIN)/python bench/step_bench.py
+
+clean-venv:
+	rm -rf $(VENV)

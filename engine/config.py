@@ -1,0 +1,57 @@
+"""Settings read from environment variables.
+
+Nothing is built at import time: callers ask for `Settings.from_env()` when they need it, so tests
+can set variables (or pass a `Settings`) without import-order tricks.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_DATA_DIR = Path.home() / ".local" / "share" / "xianfeng"
+
+
+def _env_float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise ValueError(f"environment variable {name} must be a number, got {raw!r}") from exc
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the engine needs to know about its deployment."""
+
+    data_dir: Path = DEFAULT_DATA_DIR
+    database_url: str = ""
+    sqlite_synchronous: str = "FULL"
+    script_time_limit: float = 1.0
+    language: str = "zh_CN"
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        data_dir = Path(os.environ.get("XIANFENG_DATA_DIR") or DEFAULT_DATA_DIR).expanduser()
+        url = os.environ.get("DATABASE_URL") or ""
+        sync = (os.environ.get("XIANFENG_SQLITE_SYNCHRONOUS") or "FULL").upper()
+        if sync not in {"OFF", "NORMAL", "FULL", "EXTRA"}:
+            raise ValueError(f"XIANFENG_SQLITE_SYNCHRONOUS must be OFF, NORMAL, FULL or EXTRA, got {sync!r}")
+        return cls(
+            data_dir=data_dir,
+            database_url=url,
+            sqlite_synchronous=sync,
+            script_time_limit=_env_float("XIANFENG_SCRIPT_TIME_LIMIT", 1.0),
+            language=os.environ.get("XIANFENG_LANGUAGE") or "zh_CN",
+        )
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The configured URL, or a SQLite file in the data folder."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.data_dir / 'xianfeng.sqlite3'}"

@@ -1,0 +1,200 @@
+"""What the engine keeps: diagram versions, instances, the inbox and timer rows, public links,
+pending messages, and the hash-chained event log."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .base import Base, UtcDateTime
+
+
+class Artifact(Base):
+    """One file of a deployment (BPMN, DMN or form), stored once by its content hash."""
+
+    __tablename__ = "artifact"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(255))
+    kind: Mapped[str] = mapped_column(String(8))  # bpmn / dmn / form
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+
+
+class ProcessVersion(Base):
+    """A process key at one content hash: its own diagram plus every file it depends on.
+
+    `files` lists (name, kind, sha256) of the closure: called processes, decision tables and the
+    forms of every user task. Instances are pinned to a version and never see another one.
+    """
+
+    __tablename__ = "process_version"
+    __table_args__ = (
+        UniqueConstraint("process_key", "version"),
+        UniqueConstraint("process_key", "bundle_hash", name="uq_process_version_key_bundle"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    process_key: Mapped[str] = mapped_column(String(64), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(255), default="")
+    bundle_hash: Mapped[str] = mapped_column(String(64))
+    files: Mapped[list[dict[str, str]]] = mapped_column(JSON)
+    engine_version: Mapped[str] = mapped_column(String(32))
+    deployed_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    deployed_by: Mapped[str] = mapped_column(String(64), default="")
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
+class ProcessDefinition(Base):
+    """Which version of a process key new instances start on."""
+
+    __tablename__ = "process_definition"
+
+    process_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    current_version_id: Mapped[int] = mapped_column(ForeignKey("process_version.id"))
+    startable: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class ProcessInstance(Base):
+    """One running (or ended) case. `state_json` is the SpiffWorkflow snapshot without the spec;
+    `version` is the optimistic-lock counter and equals the number of events of the instance."""
+
+    __tablename__ = "process_instance"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    process_key: Mapped[str] = mapped_column(String(64), index=True)
+    process_version_id: Mapped[int] = mapped_column(ForeignKey("process_version.id"))
+    title: Mapped[str] = mapped_column(String(255), default="")
+    business_key: Mapped[str] = mapped_column(String(64), default="", index=True)
+    status: Mapped[str] = mapped_column(String(16), index=True)  # running / completed / cancelled
+    end_event: Mapped[str] = mapped_column(String(64), default="")
+    outcome: Mapped[str] = mapped_column(String(64), default="")
+    state_json: Mapped[str] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    branch_id: Mapped[int | None] = mapped_column(ForeignKey("branch.id"), index=True)
+    village_id: Mapped[int | None] = mapped_column(ForeignKey("village.id"))
+    started_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"), index=True)
+    started_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    ended_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    task_count: Mapped[int] = mapped_column(Integer, default=0)
+    max_depth: Mapped[int] = mapped_column(Integer, default=0)
+    pending_messages: Mapped[int] = mapped_column(Integer, default=0)
+    head_hash: Mapped[str] = mapped_column(String(64), default="")
+
+
+class HumanTask(Base):
+    """A READY user task as an inbox row, kept in step with the snapshot in the same transaction."""
+
+    __tablename__ = "human_task"
+    __table_args__ = (
+        Index("ix_human_task_role_branch", "role", "branch_id"),
+        Index("ix_human_task_assignee", "assignee_user_id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)  # the SpiffWorkflow task id
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"), index=True)
+    spec_id: Mapped[str] = mapped_column(String(64))
+    process_id: Mapped[str] = mapped_column(String(64))  # the (called) process the task belongs to
+    name: Mapped[str] = mapped_column(String(255))
+    name_en: Mapped[str] = mapped_column(String(255), default="")
+    role: Mapped[str] = mapped_column(String(16))
+    form: Mapped[str] = mapped_column(String(128), default="")
+    assignee_user_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    branch_id: Mapped[int | None] = mapped_column(ForeignKey("branch.id"))
+    village_id: Mapped[int | None] = mapped_column(ForeignKey("village.id"))
+    mi_index: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    due_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, index=True)
+
+
+class TimerRow(Base):
+    """A waiting timer's due time, so `tick` is one indexed query, never a scan of snapshots."""
+
+    __tablename__ = "timer"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)  # the waiting task id
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"), index=True)
+    spec_id: Mapped[str] = mapped_column(String(64))
+    due_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, index=True)
+
+
+class PublicLink(Base):
+    """A single-use link for a task in a `public` lane (evaluation by villagers, surveys)."""
+
+    __tablename__ = "public_link"
+
+    token: Mapped[str] = mapped_column(String(64), primary_key=True)
+    task_id: Mapped[str] = mapped_column(String(36), unique=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    used_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    closed_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+
+
+class PendingMessage(Base):
+    """A message for an instance (e.g. an objection), delivered when the instance waits for it."""
+
+    __tablename__ = "pending_message"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"), index=True)
+    name: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    delivered_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    delivered_seq: Mapped[int | None] = mapped_column(Integer)
+
+
+class Event(Base):
+    """One input to an instance, appended to a single global hash chain.
+
+    `hash` = sha256(prev_hash + canonical JSON of every other column); `state_hash` is the sha256 of
+    the snapshot after the step, which replay must reproduce byte for byte.
+    """
+
+    __tablename__ = "event"
+    __table_args__ = (UniqueConstraint("instance_id", "instance_version", name="uq_event_instance_version"),)
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"), index=True)
+    instance_version: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(16))
+    task_id: Mapped[str] = mapped_column(String(36), default="")
+    spec_id: Mapped[str] = mapped_column(String(64), default="")
+    actor_user_id: Mapped[int | None] = mapped_column(Integer)
+    actor: Mapped[str] = mapped_column(String(64), default="")
+    role: Mapped[str] = mapped_column(String(16), default="")
+    payload: Mapped[str] = mapped_column(Text)
+    effects: Mapped[str] = mapped_column(Text)
+    business_time: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    recorded_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    bundle_hash: Mapped[str] = mapped_column(String(64))
+    state_hash: Mapped[str] = mapped_column(String(64))
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class LedgerHead(Base):
+    """The chain's head: last sequence number and hash. Locked by each appending transaction."""
+
+    __tablename__ = "ledger_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    hash: Mapped[str] = mapped_column(String(64))
