@@ -1,0 +1,247 @@
+"""Deployed diagram versions: validate, store by content hash, load once, pin instances.
+
+A process version is a process key plus the closure of files it needs: its own diagram, the
+diagrams of the processes it calls (transitively), the decision tables its business-rule tasks
+use, and the forms of its user tasks. The version's `bundle_hash` is the hash of that closure, so
+changing `approval.bpmn` makes a new version of `approval` and of every process that calls it,
+and of nothing else. Running instances keep the version they started on.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from importlib import metadata, resources
+from typing import Any
+
+from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
+from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
+from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import LoopTask
+from SpiffWorkflow.spiff.specs.defaults import BusinessRuleTask, UserTask
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from xianfeng.forms import FormDefinition, builtin_form_files
+
+from ..errors import DiagramInvalid, NotFound
+from ..models import Artifact, ProcessDefinition, ProcessVersion
+from .bundle import ParsedBundle, file_kind, parse_bundle, sha256_hex
+from .diagram_checks import check_bundle
+from .serialization import SnapshotSerializer
+from .task_properties import FORM_PROPERTY, properties_of
+
+ENGINE_VERSION = f"spiffworkflow=={metadata.version('SpiffWorkflow')}"
+
+
+@dataclass(frozen=True)
+class LoadedVersion:
+    """A parsed, immutable process version: what a step runs on."""
+
+    id: int
+    process_key: str
+    version: int
+    bundle_hash: str
+    name: str
+    spec: BpmnProcessSpec
+    subprocess_specs: dict[str, BpmnProcessSpec]
+    forms: dict[str, FormDefinition]
+    serializer: SnapshotSerializer
+    start_role: str | None
+    start_form: str | None
+
+    def form(self, name: str) -> FormDefinition:
+        try:
+            return self.forms[name]
+        except KeyError as exc:
+            raise NotFound(f"form {name!r} is not part of {self.process_key} v{self.version}") from exc
+
+
+@dataclass(frozen=True)
+class DeployedVersion:
+    process_key: str
+    version: int
+    bundle_hash: str
+    new: bool
+
+
+def builtin_files() -> dict[str, bytes]:
+    """The shipped diagrams and forms: `processes/*.bpmn|dmn` and `forms/*.json`."""
+    files: dict[str, bytes] = {}
+    for entry in resources.files("xianfeng.processes").iterdir():
+        if entry.name.endswith((".bpmn", ".dmn")):
+            files[entry.name] = entry.read_bytes()
+    files.update(builtin_form_files())
+    return files
+
+
+def validate_files(files: Mapping[str, bytes]) -> ParsedBundle:
+    """Parse and check a bundle; raise DiagramInvalid with every problem, store nothing."""
+    bundle = parse_bundle(files)
+    problems = check_bundle(bundle)
+    if problems:
+        raise DiagramInvalid(problems)
+    return bundle
+
+
+def closure(bundle: ParsedBundle, process_key: str) -> dict[str, str]:
+    """File name -> sha256 of everything `process_key` needs."""
+    names = {bundle.file_of_process(process_key)}
+    specs = [bundle.specs[process_key], *bundle.parser.get_subprocess_specs(process_key).values()]
+    for spec in specs:
+        names.add(spec.file)
+        for task_spec in spec.task_specs.values():
+            names.update(_needed_files(bundle, task_spec))
+    return {name: sha256_hex(bundle.files[name]) for name in sorted(names)}
+
+
+def _needed_files(bundle: ParsedBundle, task_spec: Any) -> set[str]:
+    needed: set[str] = set()
+    form = properties_of(task_spec).get(FORM_PROPERTY)
+    if form and isinstance(task_spec, UserTask | StartEvent):
+        needed.add(form)
+    if isinstance(task_spec, BusinessRuleTask):
+        decision = (task_spec.extensions or {}).get("calledDecisionId", "")
+        decision_file = bundle.file_of_decision(decision)
+        if decision_file:
+            needed.add(decision_file)
+    return needed
+
+
+def bundle_hash(files: Mapping[str, str]) -> str:
+    text = "\n".join(f"{name}\0{sha}" for name, sha in sorted(files.items()))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def deploy(
+    session: Session, files: Mapping[str, bytes], deployed_by: str, now: dt.datetime, note: str = ""
+) -> list[DeployedVersion]:
+    """Store a validated bundle; each process key gets a new version only if its closure changed."""
+    bundle = validate_files(files)
+    for name, raw in files.items():
+        _store_artifact(session, name, raw, now)
+    results = []
+    for process_key in sorted(bundle.specs):
+        results.append(_store_version(session, bundle, process_key, deployed_by, now, note))
+    session.flush()
+    return results
+
+
+def _store_artifact(session: Session, name: str, raw: bytes, now: dt.datetime) -> None:
+    sha = sha256_hex(raw)
+    if session.get(Artifact, sha) is None:
+        session.add(Artifact(sha256=sha, name=name, kind=file_kind(name), content=raw, created_at=now))
+
+
+def _store_version(
+    session: Session, bundle: ParsedBundle, process_key: str, deployed_by: str, now: dt.datetime, note: str
+) -> DeployedVersion:
+    files = closure(bundle, process_key)
+    digest = bundle_hash(files)
+    existing = session.execute(
+        select(ProcessVersion).where(
+            ProcessVersion.process_key == process_key, ProcessVersion.bundle_hash == digest
+        )
+    ).scalar_one_or_none()
+    new = existing is None
+    if existing is None:
+        latest = session.execute(
+            select(func.max(ProcessVersion.version)).where(ProcessVersion.process_key == process_key)
+        ).scalar()
+        existing = ProcessVersion(
+            process_key=process_key,
+            version=(latest or 0) + 1,
+            name=bundle.specs[process_key].description or "",
+            bundle_hash=digest,
+            files=[{"name": n, "sha256": s} for n, s in files.items()],
+            engine_version=ENGINE_VERSION,
+            deployed_at=now,
+            deployed_by=deployed_by,
+            note=note,
+        )
+        session.add(existing)
+        session.flush()
+    definition = session.get(ProcessDefinition, process_key)
+    if definition is None:
+        session.add(ProcessDefinition(process_key=process_key, current_version_id=existing.id))
+    else:
+        definition.current_version_id = existing.id
+    return DeployedVersion(process_key, existing.version, digest, new)
+
+
+class Catalog:
+    """Parsed versions by id, cached for the life of the process (versions never change)."""
+
+    def __init__(self) -> None:
+        self._loaded: dict[int, LoadedVersion] = {}
+        self._lock = threading.Lock()
+
+    def get(self, session: Session, version_id: int) -> LoadedVersion:
+        loaded = self._loaded.get(version_id)
+        if loaded is not None:
+            return loaded
+        with self._lock:
+            loaded = self._loaded.get(version_id)
+            if loaded is None:
+                loaded = self._load(session, version_id)
+                self._loaded[version_id] = loaded
+        return loaded
+
+    def current(self, session: Session, process_key: str) -> LoadedVersion:
+        definition = session.get(ProcessDefinition, process_key)
+        if definition is None:
+            raise NotFound(f"no process {process_key!r} is deployed", process_key=process_key)
+        return self.get(session, definition.current_version_id)
+
+    def _load(self, session: Session, version_id: int) -> LoadedVersion:
+        row = session.get(ProcessVersion, version_id)
+        if row is None:
+            raise NotFound(f"process version {version_id} does not exist")
+        shas = [f["sha256"] for f in row.files]
+        artifacts = {
+            a.sha256: a for a in session.execute(select(Artifact).where(Artifact.sha256.in_(shas))).scalars()
+        }
+        files = {f["name"]: artifacts[f["sha256"]].content for f in row.files}
+        bundle = parse_bundle(files)
+        spec = bundle.specs[row.process_key]
+        subprocess_specs = bundle.parser.get_subprocess_specs(row.process_key)
+        for each in (spec, *subprocess_specs.values()):
+            wire_loops(each)
+        start_role, start_form = _start_of(spec)
+        return LoadedVersion(
+            id=row.id,
+            process_key=row.process_key,
+            version=row.version,
+            bundle_hash=row.bundle_hash,
+            name=row.name,
+            spec=spec,
+            subprocess_specs=subprocess_specs,
+            forms=bundle.forms,
+            serializer=SnapshotSerializer(spec, subprocess_specs),
+            start_role=start_role,
+            start_form=start_form,
+        )
+
+
+def wire_loops(spec: BpmnProcessSpec) -> None:
+    """Connect each loop/multi-instance task to its child spec's completion signal.
+
+    SpiffWorkflow 3.2 makes this connection lazily, on the shared spec, when it creates the first
+    child. A process that loads a snapshot whose children already exist never makes it, and the
+    children's results are then silently never merged: the loop waits forever. Wiring at load time
+    makes behaviour independent of which process created the children.
+    """
+    for task_spec in spec.task_specs.values():
+        if isinstance(task_spec, LoopTask) and hasattr(task_spec, "merge_child"):
+            child = spec.task_specs[task_spec.task_spec]
+            if not child.completed_event.is_connected(task_spec.merge_child):
+                child.completed_event.connect(task_spec.merge_child)
+
+
+def _start_of(spec: BpmnProcessSpec) -> tuple[str | None, str | None]:
+    for task_spec in spec.task_specs.values():
+        if isinstance(task_spec, StartEvent) and task_spec.bpmn_id:
+            return task_spec.lane, properties_of(task_spec).get(FORM_PROPERTY)
+    return None, None

@@ -1,0 +1,44 @@
+"""Read-only views of a snapshot, for people: which elements ran, and the data so far."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from SpiffWorkflow.util.task import TaskState
+
+from . import determinism
+from .catalog import LoadedVersion
+from .scripting import SandboxEnvironment, SandboxScriptEngine
+
+
+@dataclass(frozen=True)
+class SnapshotView:
+    completed_elements: list[str]
+    data: dict[str, Any]
+    completed: bool
+
+
+def inspect(version: LoadedVersion, snapshot: str) -> SnapshotView:
+    determinism.install()
+    workflow = version.serializer.loads(snapshot)
+    workflow.script_engine = SandboxScriptEngine(SandboxEnvironment(helpers={}))
+    return SnapshotView(_completed_path(workflow), _visible_data(workflow), workflow.is_completed())
+
+
+def _completed_path(workflow: Any) -> list[str]:
+    """Elements that ran, in order (for the diagram's highlighting and for auditors)."""
+    done = []
+    for tree in [workflow, *workflow.subprocesses.values()]:
+        for task in tree.get_tasks(state=TaskState.COMPLETED):
+            spec = task.task_spec
+            if getattr(spec, "bpmn_id", None):
+                done.append((task.last_state_change, spec.bpmn_id))
+    return [element for _time, element in sorted(done, key=lambda pair: pair[0])]
+
+
+def _visible_data(workflow: Any) -> dict[str, Any]:
+    if workflow.is_completed():
+        return dict(workflow.data)
+    last = workflow.last_task
+    return dict(last.data) if last is not None else {}

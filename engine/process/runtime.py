@@ -1,0 +1,239 @@
+"""The engine loop: one step = load snapshot → apply one input → run engine steps → dump snapshot.
+
+A step is deterministic: within `step_scope` task ids and times come from the step's seed and
+business time, scripts run in the sandbox, and everything taken from outside goes through an
+`EffectPort`. The same function therefore serves live steps and audit replay. This module knows
+nothing of the database; `services.steps` persists what a step returns.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Any
+from uuid import UUID
+
+from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
+from SpiffWorkflow.util.task import TaskState
+
+from ..errors import InstanceTooDeep, ScriptError, TaskNotReady, XianfengError
+from . import determinism
+from .catalog import LoadedVersion
+from .effects import EffectPort, canonical_copy
+from .helpers import StepHelpers
+from .projection import ReadyTask, WaitingTimer, end_of, ready_tasks, waiting_timers
+from .scripting import SandboxEnvironment, SandboxScriptEngine, SandboxViolation, ScriptTimeout
+
+# SpiffWorkflow's task iterators stop at depth 1000 and then report the workflow completed while
+# a task still waits. Refuse any step that would take an instance this deep, well before that.
+DEPTH_LIMIT = 800
+TASK_COUNT_WARNING = 500
+
+
+@dataclass(frozen=True)
+class StepInput:
+    """One input to an instance, as the event log records it."""
+
+    kind: str  # start / complete / message / tick
+    at: dt.datetime
+    seed: str
+    task_id: str = ""
+    data: dict[str, Any] = field(default_factory=dict)
+    message: str = ""
+    timers_at: dt.datetime | None = None
+
+
+@dataclass
+class StepResult:
+    snapshot: str
+    completed: bool
+    end_event: str
+    outcome: str
+    ready: list[ReadyTask]
+    timers: list[WaitingTimer]
+    task_count: int
+    max_depth: int
+    title: str
+    caught: bool = True
+    effects: list[dict[str, Any]] = field(default_factory=list)
+    completed_spec: str = ""
+    ready_before: set[str] = field(default_factory=set)
+    timers_before: set[str] = field(default_factory=set)
+
+
+ServiceCaller = Callable[[str, dict[str, Any]], Any]
+
+
+def run_step(
+    version: LoadedVersion,
+    snapshot: str | None,
+    step: StepInput,
+    effects: EffectPort,
+    services: ServiceCaller,
+    helpers: StepHelpers,
+    time_limit: float,
+) -> StepResult:
+    """Apply `step` to the snapshot (None: a new instance) and return the new state."""
+    determinism.install()
+    step = replace(step, data=canonical_copy(step.data))
+    with determinism.step_scope(step.at, step.seed, step.timers_at):
+        environment = SandboxEnvironment(
+            helpers=helpers.functions(effects),
+            time_limit=time_limit,
+            service_handler=lambda op, params: effects.call(op, params, lambda: services(op, params)),
+        )
+        engine = SandboxScriptEngine(environment)
+        workflow = _load(version, snapshot, engine, step)
+        ready_before = ready_task_ids(workflow) if snapshot is not None else set()
+        timers_before = {t.id for t in waiting_timers(workflow)} if snapshot is not None else set()
+        caught, completed_spec = _apply(workflow, step)
+        if not caught:
+            return _not_caught(snapshot or "")
+        _engine_steps(workflow)
+        result = _result(version, workflow, engine, effects, completed_spec)
+        result.ready_before, result.timers_before = ready_before, timers_before
+        return result
+
+
+def _load(
+    version: LoadedVersion, snapshot: str | None, engine: SandboxScriptEngine, step: StepInput
+) -> BpmnWorkflow:
+    if snapshot is None:
+        workflow = BpmnWorkflow(version.spec, version.subprocess_specs, script_engine=engine)
+        workflow.task_tree.data.update(step.data)
+        return workflow
+    workflow = version.serializer.loads(snapshot)
+    workflow.script_engine = engine  # the script engine is not part of a snapshot
+    return workflow
+
+
+def _apply(workflow: BpmnWorkflow, step: StepInput) -> tuple[bool, str]:
+    if step.kind == "complete":
+        task = _ready_human_task(workflow, step.task_id)
+        task.task_spec.add_data_from_form(task, step.data)
+        _guard(task.run)
+        return True, task.task_spec.bpmn_id or ""
+    if step.kind == "message":
+        event = BpmnEvent(MessageEventDefinition(step.message), payload=step.data)
+        caught = _guard(lambda: workflow.event_manager.catch(event, internal=False)) > 0
+        return caught, ""
+    if step.kind == "tick":
+        _guard(workflow.refresh_timers)
+        return True, ""
+    if step.kind == "start":
+        return True, ""
+    raise ValueError(f"unknown step kind {step.kind!r}")
+
+
+def _ready_human_task(workflow: BpmnWorkflow, task_id: str) -> Any:
+    try:
+        task = workflow.get_task_from_id(UUID(task_id))
+    except (ValueError, KeyError, SpiffWorkflowException):
+        task = None
+    if task is None:
+        raise TaskNotReady(f"task {task_id} does not exist in this instance", task_id=task_id)
+    if task.state != TaskState.READY or not task.task_spec.manual:
+        state = TaskState.get_name(task.state)
+        raise TaskNotReady(f"task {task_id} is not a ready user task (it is {state})", task_id=task_id)
+    return task
+
+
+def _engine_steps(workflow: BpmnWorkflow) -> None:
+    _guard(workflow.do_engine_steps)
+
+
+def _guard(action: Callable[[], Any]) -> Any:
+    """Run engine work; turn failures of diagram code into a typed error (the caller rolls back)."""
+    try:
+        return action()
+    except XianfengError:
+        raise
+    except (ScriptTimeout, SandboxViolation) as exc:  # raised where SpiffWorkflow bypasses the engine wrapper
+        raise ScriptError(f"a diagram expression was stopped by the sandbox: {exc}") from exc
+    except SpiffWorkflowException as exc:
+        cause = exc.__cause__ or getattr(exc, "exception", None)
+        if isinstance(cause, XianfengError):
+            raise cause from exc
+        raise ScriptError(_describe(exc)) from exc
+
+
+def _describe(exc: SpiffWorkflowException) -> str:
+    where = getattr(exc, "task_spec", None) or getattr(getattr(exc, "task", None), "task_spec", None)
+    element = getattr(where, "bpmn_id", None) or ""
+    notes = "; ".join(getattr(exc, "notes", []) or [])
+    text = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
+    return f"{element}: {text}" + (f" ({notes})" if notes else "") if element else text
+
+
+def _result(
+    version: LoadedVersion,
+    workflow: BpmnWorkflow,
+    engine: SandboxScriptEngine,
+    effects: EffectPort,
+    completed_spec: str,
+) -> StepResult:
+    task_count, depth = measure(workflow)
+    if depth >= DEPTH_LIMIT:
+        raise InstanceTooDeep(
+            f"this step would take the instance to task depth {depth}; SpiffWorkflow stops seeing tasks at "
+            f"depth 1000 and would report the instance completed. The step is refused: an administrator must "
+            f"migrate or close the instance.",
+            depth=depth,
+            limit=DEPTH_LIMIT,
+        )
+    completed = workflow.is_completed()
+    end_event, outcome = end_of(workflow) if completed else ("", "")
+    return StepResult(
+        snapshot=version.serializer.dumps(workflow),
+        completed=completed,
+        end_event=end_event,
+        outcome=outcome,
+        ready=ready_tasks(workflow, engine),
+        timers=waiting_timers(workflow),
+        task_count=task_count,
+        max_depth=depth,
+        title=_title(workflow),
+        effects=effects.recorded,
+        completed_spec=completed_spec,
+    )
+
+
+def _not_caught(snapshot: str) -> StepResult:
+    return StepResult(snapshot, False, "", "", [], [], 0, 0, "", caught=False)
+
+
+def _title(workflow: BpmnWorkflow) -> str:
+    last = workflow.last_task
+    data = last.data if last is not None else workflow.data
+    title = data.get("instance_title") if isinstance(data, dict) else None
+    return str(title)[:255] if title else ""
+
+
+def measure(workflow: BpmnWorkflow) -> tuple[int, int]:
+    """Task count and deepest task over the workflow and its subprocesses, in one pass each."""
+    count, deepest = 0, 0
+    for tree in [workflow, *workflow.subprocesses.values()]:
+        stack = [(tree.task_tree, 0)]
+        while stack:
+            task, depth = stack.pop()
+            count += 1
+            deepest = max(deepest, depth)
+            stack.extend((child, depth + 1) for child in task.children)
+    return count, deepest
+
+
+def ready_task_ids(workflow: BpmnWorkflow) -> set[str]:
+    return {str(t.id) for t in workflow.get_tasks(state=TaskState.READY, manual=True)}
+
+
+__all__ = [
+    "DEPTH_LIMIT",
+    "StepInput",
+    "StepResult",
+    "measure",
+    "ready_task_ids",
+    "run_step",
+]

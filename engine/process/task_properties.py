@@ -1,0 +1,31 @@
+"""Names of the `spiffworkflow:property` entries the engine reads from a diagram.
+
+These are how a diagram says who acts and by when, so that none of it lives in Python:
+- `formJsonSchemaFilename` — the form (in `forms/`) of a user task or start event (SpiffArena's name);
+- `assignee` — an expression giving the member id who must act (e.g. the nominee's consent);
+- `dueInWorkingDays` — an expression giving the working days allowed from the moment the task is ready;
+- `dueAt` — an expression giving an absolute ISO time (e.g. the end of an evaluation period);
+- `nameEn` — the English name of the element (the diagram's `name` is Chinese);
+- `outcome` (on end events) — a stable code for how the instance ended (e.g. `established`).
+"""
+
+from __future__ import annotations
+
+from ..models.org import ROLE_BRANCH, ROLE_COMMITTEE, ROLE_MEMBER
+
+FORM_PROPERTY = "formJsonSchemaFilename"
+ASSIGNEE_PROPERTY = "assignee"
+DUE_IN_WORKING_DAYS_PROPERTY = "dueInWorkingDays"
+DUE_AT_PROPERTY = "dueAt"
+NAME_EN_PROPERTY = "nameEn"
+OUTCOME_PROPERTY = "outcome"
+
+EXPRESSION_PROPERTIES = (ASSIGNEE_PROPERTY, DUE_IN_WORKING_DAYS_PROPERTY, DUE_AT_PROPERTY)
+
+# The lane of a process's start event names the role that may start it.
+STARTER_ROLES = (ROLE_BRANCH, ROLE_COMMITTEE, ROLE_MEMBER)
+
+
+def properties_of(task_spec: object) -> dict[str, str]:
+    extensions = getattr(task_spec, "extensions", None) or {}
+    return dict(extensions.get("properties", {}))
