@@ -69,6 +69,8 @@ class Database:
             yield uow
         finally:
             if not uow.committed:
+                if not write:
+                    session.expunge_all()  # keep what was read usable; a rollback would expire it
                 session.rollback()
             session.close()
 

@@ -78,7 +78,7 @@ def _check_not_pointless(day: dt.date, kind: str) -> None:
 
 
 # The positional signature is the agreed service API (CLI and web call it as such).
-def record_day(  # noqa: PLR0917
+def record_day(
     session: Session, day: dt.date, kind: str, name: str, recorded_by: str, now: dt.datetime
 ) -> CalendarDay:
     """Record (or update) one date as a holiday or a make-up workday and return its row.

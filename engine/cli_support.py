@@ -1,0 +1,58 @@
+"""What every `xianfeng` command shares: the kernel, `--json`, and error handling."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from .actor import Actor
+from .errors import XianfengError
+from .kernel import Kernel, create_kernel
+from .models.org import ROLE_AUDITOR
+from .output import to_jsonable
+
+OPERATOR = Actor(user_id=None, username="operator", roles=frozenset({ROLE_AUDITOR}))
+
+
+def kernel_of(ctx: click.Context) -> Kernel:
+    obj = ctx.ensure_object(dict)
+    if "kernel" not in obj:
+        obj["kernel"] = create_kernel()
+    return obj["kernel"]
+
+
+def command(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Add `--json` and turn typed errors into a precise message and exit status 2."""
+
+    @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+    @click.pass_context
+    @functools.wraps(fn)
+    def wrapper(ctx: click.Context, as_json: bool, **kwargs: Any) -> None:
+        ctx.ensure_object(dict)["json"] = as_json
+        try:
+            fn(ctx, **kwargs)
+        except XianfengError as exc:
+            if as_json:
+                click.echo(json.dumps(to_jsonable(exc.to_dict()), ensure_ascii=False))
+            else:
+                click.echo(f"error ({exc.code}): {exc.message}", err=True)
+            sys.exit(2)
+
+    return wrapper
+
+
+def parse_data(raw: str | None) -> dict[str, Any]:
+    if not raw:
+        return {}
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise click.BadParameter(f"not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from exc
+    if not isinstance(value, dict):
+        raise click.BadParameter("the data must be a JSON object")
+    return value

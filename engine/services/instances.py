@@ -1,0 +1,128 @@
+"""Reading instances: their state, their history and their open public links."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import select
+
+from ..actor import Actor
+from ..errors import NotFound
+from ..kernel import Kernel
+from ..models import Event, HumanTask, ProcessInstance, ProcessVersion, PublicLink, TimerRow
+from ..process.inspection import inspect
+from . import authz
+
+
+def _instance(session: Any, actor: Actor, instance_id: int) -> ProcessInstance:
+    instance = session.get(ProcessInstance, instance_id)
+    if instance is None:
+        raise NotFound(f"no instance {instance_id}", instance_id=instance_id)
+    authz.check_may_read(actor, instance)
+    return instance
+
+
+def show(kernel: Kernel, actor: Actor, instance_id: int) -> dict[str, Any]:
+    """Everything an approver or auditor needs to see of one instance now."""
+    with kernel.db.unit_of_work(write=False) as uow:
+        session = uow.session
+        instance = _instance(session, actor, instance_id)
+        version_row = session.get(ProcessVersion, instance.process_version_id)
+        assert version_row is not None
+        version = kernel.catalog.get(session, instance.process_version_id)
+        view = inspect(version, instance.state_json)
+        ready = session.execute(select(HumanTask).where(HumanTask.instance_id == instance_id)).scalars().all()
+        timers = session.execute(select(TimerRow).where(TimerRow.instance_id == instance_id)).scalars().all()
+        return {
+            "id": instance.id,
+            "process_key": instance.process_key,
+            "title": instance.title,
+            "status": instance.status,
+            "outcome": instance.outcome,
+            "end_event": instance.end_event,
+            "version": instance.version,
+            "branch_id": instance.branch_id,
+            "process_version": {
+                "id": version_row.id,
+                "version": version_row.version,
+                "bundle_hash": version_row.bundle_hash,
+                "files": version_row.files,
+            },
+            "started_at": instance.started_at,
+            "updated_at": instance.updated_at,
+            "ended_at": instance.ended_at,
+            "task_count": instance.task_count,
+            "max_depth": instance.max_depth,
+            "head_hash": instance.head_hash,
+            "ready_tasks": [
+                {
+                    "id": t.id,
+                    "name": t.name,
+                    "role": t.role,
+                    "form": t.form,
+                    "due_at": t.due_at,
+                    "assignee_user_id": t.assignee_user_id,
+                }
+                for t in ready
+            ],
+            "timers": [{"id": t.id, "element": t.spec_id, "due_at": t.due_at} for t in timers],
+            "completed_elements": view.completed_elements,
+            "data": view.data,
+        }
+
+
+def history(kernel: Kernel, actor: Actor, instance_id: int) -> list[dict[str, Any]]:
+    """The instance's events in order, as the chain stores them."""
+    with kernel.db.unit_of_work(write=False) as uow:
+        session = uow.session
+        _instance(session, actor, instance_id)
+        events = (
+            session.execute(
+                select(Event).where(Event.instance_id == instance_id).order_by(Event.instance_version)
+            )
+            .scalars()
+            .all()
+        )
+        return [_event_view(event) for event in events]
+
+
+def _event_view(event: Event) -> dict[str, Any]:
+    return {
+        "seq": event.seq,
+        "instance_version": event.instance_version,
+        "kind": event.kind,
+        "task_id": event.task_id,
+        "element": event.spec_id,
+        "actor": event.actor,
+        "role": event.role,
+        "business_time": event.business_time,
+        "recorded_at": event.recorded_at,
+        "payload": json.loads(event.payload),
+        "effects": json.loads(event.effects),
+        "bundle_hash": event.bundle_hash,
+        "state_hash": event.state_hash,
+        "hash": event.hash,
+        "prev_hash": event.prev_hash,
+    }
+
+
+def links(kernel: Kernel, actor: Actor, instance_id: int) -> list[dict[str, Any]]:
+    """Open single-use links of the instance's public tasks (to print or hand out as QR codes)."""
+    with kernel.db.unit_of_work(write=False) as uow:
+        session = uow.session
+        _instance(session, actor, instance_id)
+        rows = session.execute(
+            select(PublicLink, HumanTask.name)
+            .join(HumanTask, HumanTask.id == PublicLink.task_id)
+            .where(
+                PublicLink.instance_id == instance_id,
+                PublicLink.used_at.is_(None),
+                PublicLink.closed_at.is_(None),
+            )
+            .order_by(HumanTask.mi_index, PublicLink.created_at)
+        ).all()
+        return [
+            {"token": link.token, "task_id": link.task_id, "task": name, "expires_at": link.expires_at}
+            for link, name in rows
+        ]

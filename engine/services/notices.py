@@ -1,0 +1,115 @@
+"""The public notice board and objections raised on it (R3.3)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from typing import Any
+
+from sqlalchemy import select
+
+from ..clock import CHINA_TZ
+from ..errors import NotFound, RuleViolation
+from ..kernel import Kernel
+from ..models import Objection, PendingMessage, ProcessInstance, PublicNotice
+from .steps import deliver_pending
+
+OBJECTION_MESSAGE = "objection_filed"
+MAX_OBJECTION_LENGTH = 2000
+
+
+def active_notices(kernel: Kernel) -> list[dict[str, Any]]:
+    now = kernel.clock.now()
+    with kernel.db.unit_of_work(write=False) as uow:
+        rows = (
+            uow.session.execute(
+                select(PublicNotice)
+                .where(PublicNotice.status == "active", PublicNotice.ends_at > now)
+                .order_by(PublicNotice.ends_at)
+            )
+            .scalars()
+            .all()
+        )
+        return [notice_view(n) for n in rows]
+
+
+def notice_view(notice: PublicNotice) -> dict[str, Any]:
+    return {
+        "id": notice.id,
+        "instance_id": notice.instance_id,
+        "title": notice.title,
+        "body": notice.body,
+        "working_days": notice.working_days,
+        "starts_at": notice.starts_at,
+        "ends_at": notice.ends_at,
+        "status": notice.status,
+        "outcome": notice.outcome,
+    }
+
+
+def file_objection(kernel: Kernel, notice_id: int, text: str, contact: str = "") -> dict[str, Any]:
+    """Record an objection and hand it to the instance (now, or as soon as it listens)."""
+    text = (text or "").strip()
+    if len(text) < 5 or len(text) > MAX_OBJECTION_LENGTH:
+        raise RuleViolation(f"an objection needs 5 to {MAX_OBJECTION_LENGTH} characters", field="text")
+    now = kernel.clock.now()
+    with kernel.db.unit_of_work() as uow:
+        session = uow.session
+        notice = session.get(PublicNotice, notice_id)
+        if notice is None:
+            raise NotFound(f"no notice {notice_id}", notice_id=notice_id)
+        if notice.status != "active" or notice.ends_at <= now:
+            raise RuleViolation(
+                f"the notice period of notice {notice_id} is over; objections are no longer taken",
+                notice_id=notice_id,
+            )
+        instance = session.execute(
+            select(ProcessInstance).where(ProcessInstance.id == notice.instance_id).with_for_update()
+        ).scalar_one()
+        receipt = _receipt_number(now)
+        objection = Objection(
+            receipt_no=receipt,
+            notice_id=notice.id,
+            instance_id=instance.id,
+            text=text,
+            contact=contact[:64],
+            filed_at=now,
+            status="pending",
+        )
+        session.add(objection)
+        session.flush()
+        session.add(
+            PendingMessage(
+                instance_id=instance.id,
+                name=OBJECTION_MESSAGE,
+                created_at=now,
+                payload={"objection_id": objection.id, "receipt_no": receipt, "text": text},
+            )
+        )
+        instance.pending_messages += 1
+        session.flush()
+        version = kernel.catalog.get(session, instance.process_version_id)
+        deliver_pending(session, kernel, instance, version, now)
+        uow.commit()
+    return {"receipt_no": receipt, "notice_id": notice_id, "status": "pending"}
+
+
+def _receipt_number(now: dt.datetime) -> str:
+    return f"YY{now.astimezone(CHINA_TZ):%Y%m%d}-{secrets.token_hex(3).upper()}"
+
+
+def objection_status(kernel: Kernel, receipt_no: str) -> dict[str, Any]:
+    with kernel.db.unit_of_work(write=False) as uow:
+        objection = uow.session.execute(
+            select(Objection).where(Objection.receipt_no == receipt_no)
+        ).scalar_one_or_none()
+        if objection is None:
+            raise NotFound(f"no objection with receipt number {receipt_no}", receipt_no=receipt_no)
+        return {
+            "receipt_no": objection.receipt_no,
+            "notice_id": objection.notice_id,
+            "status": objection.status,
+            "answer": objection.answer,
+            "filed_at": objection.filed_at,
+            "answered_at": objection.answered_at,
+        }

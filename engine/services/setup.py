@@ -1,0 +1,60 @@
+"""Bring a database to a working state: schema at the latest migration, chain head, shipped diagrams."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from importlib import resources
+
+from alembic import command
+from alembic.config import Config
+
+from ..kernel import Kernel
+from ..process import catalog, history
+
+
+@dataclass(frozen=True)
+class InitReport:
+    database: str
+    deployed: list[catalog.DeployedVersion]
+
+
+def alembic_config(url: str) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(resources.files("xianfeng.migrations")))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+def migrate(kernel: Kernel) -> None:
+    config = alembic_config(kernel.db.url)
+    with kernel.db.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+
+
+def init(kernel: Kernel) -> InitReport:
+    """Upgrade the schema, create the chain head, deploy the shipped processes (new versions only)."""
+    migrate(kernel)
+    deployed = deploy(kernel, catalog.builtin_files(), "system", "shipped defaults")
+    return InitReport(database=_safe_url(kernel.db.url), deployed=deployed)
+
+
+def deploy(
+    kernel: Kernel, files: Mapping[str, bytes], deployed_by: str, note: str = ""
+) -> list[catalog.DeployedVersion]:
+    with kernel.db.unit_of_work() as uow:
+        history.ensure_head(uow.session)
+        result = catalog.deploy(uow.session, files, deployed_by, kernel.clock.now(), note)
+        uow.commit()
+    return result
+
+
+def _safe_url(url: str) -> str:
+    """The URL without a password, for messages."""
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        credentials, host = rest.rsplit("@", 1)
+        user = credentials.split(":", 1)[0]
+        return f"{scheme}://{user}:***@{host}"
+    return url

@@ -1,0 +1,287 @@
+"""Run one step of an instance and write everything it changed, inside the caller's unit of work.
+
+The order matters for statement count and lock time: the instance row was locked when it was
+loaded; the workflow step runs in memory; then the inbox and timer rows are diffed against the
+state before the step (no re-reading), the event is appended at the head of the chain (locking
+the head only now, briefly), and the instance row is updated with an optimistic version check.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
+
+from ..actor import Actor
+from ..errors import StaleSubmission
+from ..kernel import Kernel
+from ..models import HumanTask, PendingMessage, ProcessInstance, PublicLink, TimerRow, User
+from ..models.org import ROLE_PUBLIC
+from ..process import history
+from ..process.catalog import LoadedVersion
+from ..process.effects import EffectPort, LiveEffects
+from ..process.helpers import StepHelpers
+from ..process.projection import ReadyTask
+from ..process.runtime import StepInput, StepResult, run_step
+from ..process.serialization import state_hash
+from ..process.service_tasks import ServiceContext, run_operation
+from .calendar_admin import load_calendar
+
+
+@dataclass(frozen=True)
+class EventMeta:
+    """Who caused a step and what the log should say about it."""
+
+    kind: str
+    actor: Actor | None
+    role: str = ""
+    task_id: str = ""
+    spec_id: str = ""
+    payload: dict[str, Any] | None = None
+
+
+def step_input_for(instance: ProcessInstance, kind: str, at: dt.datetime, **kwargs: Any) -> StepInput:
+    """The input of the instance's next step; its seed makes task ids reproducible on replay."""
+    return StepInput(kind=kind, at=at, seed=f"{instance.id}:{instance.version + 1}", **kwargs)
+
+
+def compute(
+    session: Session,
+    kernel: Kernel,
+    instance: ProcessInstance,
+    version: LoadedVersion,
+    step: StepInput,
+    effects: EffectPort | None = None,
+) -> StepResult:
+    """Run the step in memory (nothing written yet)."""
+    ctx = ServiceContext(session, instance.id, instance.branch_id, instance.village_id, step.at)
+    return run_step(
+        version,
+        instance.state_json or None,
+        step,
+        effects if effects is not None else LiveEffects(),
+        services=lambda op, params: run_operation(ctx, op, params),
+        helpers=StepHelpers(step.at, lambda: load_calendar(session)),
+        time_limit=kernel.settings.script_time_limit,
+    )
+
+
+def persist(
+    session: Session,
+    kernel: Kernel,
+    instance: ProcessInstance,
+    version: LoadedVersion,
+    step: StepInput,
+    result: StepResult,
+    meta: EventMeta,
+) -> int:
+    """Write the step's consequences; return the event's sequence number."""
+    _sync_inbox(session, instance, result, step.at)
+    _sync_timers(session, instance, result)
+    snapshot_hash = state_hash(result.snapshot)
+    payload = dict(meta.payload or {})
+    if step.timers_at is not None:
+        payload["timers_at"] = step.timers_at.isoformat()
+    actor = meta.actor
+    event = history.append(
+        session,
+        history.NewEvent(
+            instance_id=instance.id,
+            instance_version=instance.version + 1,
+            kind=meta.kind,
+            payload=payload,
+            effects=result.effects,
+            business_time=step.at,
+            recorded_at=kernel.clock.now(),
+            bundle_hash=version.bundle_hash,
+            state_hash=snapshot_hash,
+            task_id=meta.task_id,
+            spec_id=meta.spec_id,
+            actor_user_id=actor.user_id if actor else None,
+            actor=actor.username if actor else "system",
+            role=meta.role,
+        ),
+    )
+    _update_instance(session, instance, result, step.at, event.hash)
+    return event.seq
+
+
+def _update_instance(
+    session: Session, instance: ProcessInstance, result: StepResult, at: dt.datetime, head_hash: str
+) -> None:
+    values: dict[str, Any] = {
+        "state_json": result.snapshot,
+        "version": instance.version + 1,
+        "updated_at": at,
+        "task_count": result.task_count,
+        "max_depth": result.max_depth,
+        "head_hash": head_hash,
+        "pending_messages": instance.pending_messages,
+    }
+    if result.title:
+        values["title"] = result.title
+    if result.completed:
+        values.update(status="completed", ended_at=at, end_event=result.end_event, outcome=result.outcome)
+    outcome = session.execute(
+        update(ProcessInstance)
+        .where(ProcessInstance.id == instance.id, ProcessInstance.version == instance.version)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    if outcome.rowcount != 1:  # type: ignore[attr-defined]
+        raise StaleSubmission(
+            f"instance {instance.id} was changed by someone else meanwhile", instance_id=instance.id
+        )
+    for key, value in values.items():
+        # Written by the statement above: record as loaded, or the ORM would write it all again at commit.
+        set_committed_value(instance, key, value)
+
+
+def _sync_inbox(session: Session, instance: ProcessInstance, result: StepResult, at: dt.datetime) -> None:
+    now_ready = {task.id: task for task in result.ready}
+    gone = result.ready_before - now_ready.keys()
+    new = [task for task_id, task in now_ready.items() if task_id not in result.ready_before]
+    if gone:
+        session.execute(delete(HumanTask).where(HumanTask.id.in_(gone)))
+        session.execute(
+            update(PublicLink)
+            .where(PublicLink.task_id.in_(gone), PublicLink.closed_at.is_(None))
+            .values(closed_at=at)
+        )
+    if not new:
+        return
+    users = _users_of_members(
+        session, [t.assignee_member_id for t in new if t.assignee_member_id is not None]
+    )
+    session.execute(insert(HumanTask), [_inbox_row(instance, task, users, at) for task in new])
+    public = [task for task in new if task.role == ROLE_PUBLIC]
+    if public:
+        session.execute(
+            insert(PublicLink),
+            [
+                {
+                    "token": secrets.token_urlsafe(18),
+                    "task_id": task.id,
+                    "instance_id": instance.id,
+                    "created_at": at,
+                    "expires_at": task.due_at,
+                }
+                for task in public
+            ],
+        )
+
+
+def _inbox_row(
+    instance: ProcessInstance, task: ReadyTask, users: dict[int, int], at: dt.datetime
+) -> dict[str, Any]:
+    return {
+        "id": task.id,
+        "instance_id": instance.id,
+        "spec_id": task.spec_id,
+        "process_id": task.process_id,
+        "name": task.name,
+        "name_en": task.name_en,
+        "role": task.role,
+        "form": task.form,
+        "assignee_user_id": users.get(task.assignee_member_id) if task.assignee_member_id else None,
+        "branch_id": instance.branch_id,
+        "village_id": instance.village_id,
+        "mi_index": task.mi_index,
+        "created_at": at,
+        "due_at": task.due_at,
+    }
+
+
+def _users_of_members(session: Session, member_ids: list[int]) -> dict[int, int]:
+    if not member_ids:
+        return {}
+    rows = session.execute(select(User.member_id, User.id).where(User.member_id.in_(set(member_ids))))
+    return {member_id: user_id for member_id, user_id in rows if member_id is not None}
+
+
+def _sync_timers(session: Session, instance: ProcessInstance, result: StepResult) -> None:
+    now_waiting = {timer.id: timer for timer in result.timers}
+    gone = result.timers_before - now_waiting.keys()
+    if gone:
+        session.execute(delete(TimerRow).where(TimerRow.id.in_(gone)))
+    new = [timer for timer_id, timer in now_waiting.items() if timer_id not in result.timers_before]
+    if new:
+        session.execute(
+            insert(TimerRow),
+            [{"id": t.id, "instance_id": instance.id, "spec_id": t.spec_id, "due_at": t.due_at} for t in new],
+        )
+
+
+def earliest_pending(session: Session, instance: ProcessInstance) -> dt.datetime | None:
+    """When the oldest undelivered message arrived; timers are held at that time (see determinism)."""
+    if instance.pending_messages <= 0:
+        return None
+    return session.execute(
+        select(PendingMessage.created_at)
+        .where(PendingMessage.instance_id == instance.id, PendingMessage.delivered_at.is_(None))
+        .order_by(PendingMessage.id)
+        .limit(1)
+    ).scalar_one_or_none()
+
+
+def deliver_pending(
+    session: Session, kernel: Kernel, instance: ProcessInstance, version: LoadedVersion, at: dt.datetime
+) -> int:
+    """Deliver waiting messages the instance now listens for; each delivery is its own event."""
+    delivered = 0
+    while instance.pending_messages > 0 and instance.status == "running":
+        messages = (
+            session.execute(
+                select(PendingMessage)
+                .where(PendingMessage.instance_id == instance.id, PendingMessage.delivered_at.is_(None))
+                .order_by(PendingMessage.id)
+            )
+            .scalars()
+            .all()
+        )
+        if not _deliver_first(session, kernel, instance, version, messages, at):
+            break
+        delivered += 1
+    return delivered
+
+
+def _deliver_first(
+    session: Session,
+    kernel: Kernel,
+    instance: ProcessInstance,
+    version: LoadedVersion,
+    messages: Sequence[PendingMessage],
+    at: dt.datetime,
+) -> bool:
+    for index, message in enumerate(messages):
+        later = [m.created_at for m in messages[index + 1 :]] + [m.created_at for m in messages[:index]]
+        step = step_input_for(
+            instance,
+            "message",
+            at,
+            data=dict(message.payload),
+            message=message.name,
+            timers_at=min(later) if later else None,
+        )
+        result = compute(session, kernel, instance, version, step)
+        if not result.caught:
+            continue
+        instance.pending_messages -= 1
+        meta = EventMeta(
+            kind="message",
+            actor=None,
+            role=ROLE_PUBLIC,
+            payload={"name": message.name, "data": message.payload, "message_id": message.id},
+        )
+        seq = persist(session, kernel, instance, version, step, result, meta)
+        message.delivered_at = at
+        message.delivered_seq = seq
+        session.flush()
+        return True
+    return False

@@ -1,0 +1,201 @@
+"""Starting instances and completing tasks: the steps people take.
+
+Each function is one unit of work: load (and lock) → check role, scope, version and form → run the
+step → persist → deliver any waiting messages → commit once. Any error before the commit leaves
+every table as it was.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..actor import Actor
+from ..errors import NotFound, StaleSubmission, TaskNotReady, TokenInvalid
+from ..kernel import Kernel
+from ..models import Event, HumanTask, ProcessInstance, PublicLink
+from ..process.catalog import LoadedVersion
+from ..process.projection import ReadyTask
+from ..process.runtime import StepResult
+from . import authz, forms
+from .results import StepOutcome, TaskSummary
+from .steps import EventMeta, compute, deliver_pending, earliest_pending, persist, step_input_for
+
+
+def start(kernel: Kernel, actor: Actor, process_key: str, data: dict[str, Any] | None = None) -> StepOutcome:
+    """Start a new instance of the current version of `process_key` with the start form's data."""
+    with kernel.db.unit_of_work() as uow:
+        session = uow.session
+        version = kernel.catalog.current(session, process_key)
+        authz.check_may_start(actor, process_key, version.start_role)
+        cleaned = _start_data(session, version, data, actor.branch_id)
+        now = kernel.clock.now()
+        instance = ProcessInstance(
+            process_key=process_key,
+            process_version_id=version.id,
+            status="running",
+            state_json="",
+            version=0,
+            branch_id=actor.branch_id,
+            started_by=actor.user_id,
+            started_at=now,
+            updated_at=now,
+            title=version.name or process_key,
+        )
+        session.add(instance)
+        session.flush()
+        step = step_input_for(instance, "start", now, data=cleaned)
+        result = compute(session, kernel, instance, version, step)
+        meta = EventMeta(
+            kind="start",
+            actor=actor,
+            role=version.start_role or "",
+            payload={"process_key": process_key, "version": version.version, "data": cleaned},
+        )
+        seq = persist(session, kernel, instance, version, step, result, meta)
+        outcome = _outcome(instance, result, seq, 0)
+        uow.commit()
+    return outcome
+
+
+def _start_data(
+    session: Session, version: LoadedVersion, data: dict[str, Any] | None, branch_id: int | None
+) -> dict[str, Any]:
+    if version.start_form:
+        return forms.validate(session, version.form(version.start_form), data or {}, branch_id)
+    if data:
+        raise TaskNotReady(f"process {version.process_key} takes no start data")
+    return {}
+
+
+def complete(
+    kernel: Kernel, actor: Actor, task_id: str, data: dict[str, Any], expected_version: int | None = None
+) -> StepOutcome:
+    """Complete a ready user task as `actor`; `expected_version` guards against stale pages."""
+    with kernel.db.unit_of_work() as uow:
+        session = uow.session
+        task, instance = _locked_task(session, task_id)
+        authz.check_may_act(actor, task, instance)
+        if expected_version is not None and instance.version != expected_version:
+            raise StaleSubmission(
+                f"instance {instance.id} is at version {instance.version}, the submission was made at "
+                f"{expected_version}: reload and try again",
+                instance_id=instance.id,
+            )
+        outcome = _complete_locked(session, kernel, actor, task, instance, data)
+        uow.commit()
+    return outcome
+
+
+def complete_by_token(kernel: Kernel, token: str, data: dict[str, Any]) -> StepOutcome:
+    """Complete a public task through its single-use link (no account)."""
+    with kernel.db.unit_of_work() as uow:
+        session = uow.session
+        link = session.get(PublicLink, token)
+        now = kernel.clock.now()
+        _check_link(link, now)
+        assert link is not None
+        task, instance = _locked_task(session, link.task_id)
+        actor = Actor.public()
+        authz.check_may_act(actor, task, instance)
+        outcome = _complete_locked(session, kernel, actor, task, instance, data)
+        link.used_at = now
+        uow.commit()
+    return outcome
+
+
+def _check_link(link: PublicLink | None, now: Any) -> None:
+    if link is None:
+        raise TokenInvalid("this link is not valid", reason="unknown")
+    if link.used_at is not None:
+        raise TokenInvalid("this link has already been used", reason="used")
+    if link.closed_at is not None:
+        raise TokenInvalid("this link is closed: the evaluation it belonged to is over", reason="closed")
+    if link.expires_at is not None and link.expires_at <= now:
+        raise TokenInvalid("this link has expired", reason="expired")
+
+
+def _complete_locked(
+    session: Session,
+    kernel: Kernel,
+    actor: Actor,
+    task: HumanTask,
+    instance: ProcessInstance,
+    data: dict[str, Any],
+) -> StepOutcome:
+    version = kernel.catalog.get(session, instance.process_version_id)
+    cleaned = forms.validate(session, version.form(task.form), data, instance.branch_id)
+    now = kernel.clock.now()
+    step = step_input_for(
+        instance,
+        "complete",
+        now,
+        task_id=task.id,
+        data=cleaned,
+        timers_at=earliest_pending(session, instance),
+    )
+    result = compute(session, kernel, instance, version, step)
+    meta = EventMeta(
+        kind="complete",
+        actor=actor,
+        role=task.role,
+        task_id=task.id,
+        spec_id=task.spec_id,
+        payload={"data": cleaned},
+    )
+    seq = persist(session, kernel, instance, version, step, result, meta)
+    delivered = deliver_pending(session, kernel, instance, version, now)
+    return _outcome(instance, result, seq, delivered)
+
+
+def _locked_task(session: Session, task_id: str) -> tuple[HumanTask, ProcessInstance]:
+    row = session.execute(
+        select(HumanTask, ProcessInstance)
+        .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
+        .where(HumanTask.id == task_id)
+        .with_for_update(of=ProcessInstance)
+    ).first()
+    if row is None:
+        raise _why_not_ready(session, task_id)
+    return row[0], row[1]
+
+
+def _why_not_ready(session: Session, task_id: str) -> Exception:
+    done = session.execute(
+        select(Event.actor, Event.business_time).where(Event.task_id == task_id, Event.kind == "complete")
+    ).first()
+    if done is not None:
+        return StaleSubmission(
+            f"task {task_id} was already completed by {done[0]} at {done[1].isoformat()}", task_id=task_id
+        )
+    return NotFound(f"no ready task {task_id}", task_id=task_id)
+
+
+def _outcome(instance: ProcessInstance, result: StepResult, seq: int, delivered: int) -> StepOutcome:
+    new = [task for task in result.ready if task.id not in result.ready_before]
+    return StepOutcome(
+        instance_id=instance.id,
+        version=instance.version,
+        status=instance.status,
+        outcome=instance.outcome,
+        event_seq=seq,
+        next_tasks=[summary_of(task, instance) for task in new],
+        messages_delivered=delivered,
+    )
+
+
+def summary_of(task: ReadyTask, instance: ProcessInstance) -> TaskSummary:
+    return TaskSummary(
+        id=task.id,
+        instance_id=instance.id,
+        name=task.name,
+        name_en=task.name_en,
+        role=task.role,
+        form=task.form,
+        due_at=task.due_at,
+        spec_id=task.spec_id,
+        instance_title=instance.title,
+        instance_version=instance.version,
+    )

@@ -1,0 +1,78 @@
+"""Fire what is due: timers whose time has come, and messages that could not be delivered before.
+
+Each instance is handled in its own unit of work, so one failing instance does not hold back the
+others; its failure is reported, and its state stays as it was. On PostgreSQL several workers can
+tick at once: instance rows are claimed with `FOR UPDATE SKIP LOCKED`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+
+from ..errors import XianfengError
+from ..kernel import Kernel
+from ..models import PendingMessage, ProcessInstance, TimerRow
+from .steps import EventMeta, compute, deliver_pending, earliest_pending, persist, step_input_for
+
+log = logging.getLogger("xianfeng.timers")
+
+
+@dataclass
+class TickReport:
+    now: dt.datetime
+    fired: list[tuple[int, int]] = field(default_factory=list)  # (instance id, event seq)
+    delivered: list[tuple[int, int]] = field(default_factory=list)  # (instance id, messages)
+    failed: list[tuple[int, str]] = field(default_factory=list)
+
+
+def due_instances(kernel: Kernel, now: dt.datetime) -> list[int]:
+    with kernel.db.unit_of_work(write=False) as uow:
+        timers = select(TimerRow.instance_id).where(TimerRow.due_at <= now).distinct()
+        messages = select(PendingMessage.instance_id).where(PendingMessage.delivered_at.is_(None)).distinct()
+        ids = set(uow.session.execute(timers).scalars()) | set(uow.session.execute(messages).scalars())
+        return sorted(ids)
+
+
+def tick(kernel: Kernel, now: dt.datetime | None = None) -> TickReport:
+    now = now or kernel.clock.now()
+    report = TickReport(now=now)
+    for instance_id in due_instances(kernel, now):
+        try:
+            _tick_instance(kernel, instance_id, now, report)
+        except XianfengError as exc:
+            log.error("tick of instance %s failed: %s", instance_id, exc.message)
+            report.failed.append((instance_id, exc.message))
+    return report
+
+
+def _tick_instance(kernel: Kernel, instance_id: int, now: dt.datetime, report: TickReport) -> None:
+    with kernel.db.unit_of_work() as uow:
+        session = uow.session
+        instance = session.execute(
+            select(ProcessInstance)
+            .where(ProcessInstance.id == instance_id, ProcessInstance.status == "running")
+            .with_for_update(skip_locked=True)
+        ).scalar_one_or_none()
+        if instance is None:
+            return
+        version = kernel.catalog.get(session, instance.process_version_id)
+        delivered = deliver_pending(session, kernel, instance, version, now)
+        if delivered:
+            report.delivered.append((instance_id, delivered))
+        due = session.execute(
+            select(TimerRow.id).where(TimerRow.instance_id == instance_id, TimerRow.due_at <= now).limit(1)
+        ).first()
+        held_until = earliest_pending(session, instance)
+        if due is not None and instance.status == "running" and (held_until is None or held_until >= now):
+            step = step_input_for(instance, "tick", now)
+            result = compute(session, kernel, instance, version, step)
+            seq = persist(
+                session, kernel, instance, version, step, result, EventMeta(kind="tick", actor=None)
+            )
+            report.fired.append((instance_id, seq))
+            deliver_pending(session, kernel, instance, version, now)
+        uow.commit()
