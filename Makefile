@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12
 HOST   ?= 127.0.0.1
 PORT   ?= 8080
 
-.PHONY: run test lint bench clean-venv
+.PHONY: run test bench clean-venv
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,12 +25,9 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check engine forms tests bench
-	$(BIN)/python -m pytest -q
-
-lint: $(STAMP)
-	$(BIN)/ruff check engine forms tests bench
 	$(BIN)/ruff format --check engine forms tests bench
 	$(BIN)/mypy engine forms
+	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)
 	$(BIN)/python bench/step_bench.py

@@ -187,7 +187,9 @@ class Event(Base):
     bundle_hash: Mapped[str] = mapped_column(String(64))
     state_hash: Mapped[str] = mapped_column(String(64))
     prev_hash: Mapped[str] = mapped_column(String(64))
-    hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # Not indexed: the chain itself proves each hash; a unique index on random 64-hex keys would
+    # make every append touch a random page of an ever-growing index.
+    hash: Mapped[str] = mapped_column(String(64))
 
 
 class LedgerHead(Base):

@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from ..models import Event, LedgerHead, ProcessInstance
@@ -82,11 +82,29 @@ class NewEvent:
     role: str = ""
 
 
-def append(session: Session, event: NewEvent) -> Event:
-    """Append one event at the head of the chain (locks the head row until commit)."""
-    head = session.execute(select(LedgerHead).where(LedgerHead.id == HEAD_ID).with_for_update()).scalar_one()
+_LOCK_HEAD = select(LedgerHead.seq, LedgerHead.hash).where(LedgerHead.id == HEAD_ID).with_for_update()
+_INSERT_EVENT = insert(Event)
+_MOVE_HEAD = (
+    update(LedgerHead).where(LedgerHead.id == HEAD_ID).values(seq=bindparam("seq"), hash=bindparam("hash"))
+)
+
+
+@dataclass(frozen=True)
+class Appended:
+    seq: int
+    hash: str
+
+
+def append(session: Session, event: NewEvent) -> Appended:
+    """Append one event at the head of the chain (locks the head row until commit).
+
+    Core statements on the session's connection: this runs on every step, and the ORM's unit of
+    work would add a flush and identity bookkeeping for a row nobody reads back.
+    """
+    connection = session.connection()
+    head_seq, head_hash = connection.execute(_LOCK_HEAD).one()
     fields = {
-        "seq": head.seq + 1,
+        "seq": head_seq + 1,
         "instance_id": event.instance_id,
         "instance_version": event.instance_version,
         "kind": event.kind,
@@ -102,11 +120,10 @@ def append(session: Session, event: NewEvent) -> Event:
         "bundle_hash": event.bundle_hash,
         "state_hash": event.state_hash,
     }
-    digest = event_hash(fields, head.hash)
-    row = Event(**fields, prev_hash=head.hash, hash=digest)
-    session.add(row)
-    session.execute(update(LedgerHead).where(LedgerHead.id == HEAD_ID).values(seq=fields["seq"], hash=digest))
-    return row
+    digest = event_hash(fields, head_hash)
+    connection.execute(_INSERT_EVENT, {**fields, "prev_hash": head_hash, "hash": digest})
+    connection.execute(_MOVE_HEAD, {"seq": head_seq + 1, "hash": digest})
+    return Appended(head_seq + 1, digest)
 
 
 def ensure_head(session: Session) -> None:

@@ -20,6 +20,7 @@ from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
 
 from ..errors import InstanceTooDeep, ScriptError, TaskNotReady, XianfengError
+from ..models.org import ROLE_PUBLIC
 from . import determinism
 from .catalog import LoadedVersion
 from .effects import EffectPort, canonical_copy
@@ -61,7 +62,17 @@ class StepResult:
     effects: list[dict[str, Any]] = field(default_factory=list)
     completed_spec: str = ""
     ready_before: set[str] = field(default_factory=set)
+    public_before: set[str] = field(default_factory=set)
     timers_before: set[str] = field(default_factory=set)
+    ready_ids: set[str] = field(default_factory=set)
+
+    @property
+    def new_ready(self) -> list[ReadyTask]:
+        """Tasks that became ready in this step (only these are projected in full)."""
+        return [task for task in self.ready if task.id not in self.ready_before]
+
+    def public_gone(self, gone: set[str]) -> bool:
+        return bool(gone & self.public_before)
 
 
 ServiceCaller = Callable[[str, dict[str, Any]], Any]
@@ -87,14 +98,15 @@ def run_step(
         )
         engine = SandboxScriptEngine(environment)
         workflow = _load(version, snapshot, engine, step)
-        ready_before = ready_task_ids(workflow) if snapshot is not None else set()
+        before = _ready_by_lane(workflow) if snapshot is not None else {}
         timers_before = {t.id for t in waiting_timers(workflow)} if snapshot is not None else set()
         caught, completed_spec = _apply(workflow, step)
         if not caught:
             return _not_caught(snapshot or "")
         _engine_steps(workflow)
-        result = _result(version, workflow, engine, effects, completed_spec)
-        result.ready_before, result.timers_before = ready_before, timers_before
+        result = _result(version, workflow, engine, effects, completed_spec, set(before))
+        result.ready_before, result.timers_before = set(before), timers_before
+        result.public_before = {task_id for task_id, lane in before.items() if lane == ROLE_PUBLIC}
         return result
 
 
@@ -143,6 +155,26 @@ def _ready_human_task(workflow: BpmnWorkflow, task_id: str) -> Any:
 
 def _engine_steps(workflow: BpmnWorkflow) -> None:
     _guard(workflow.do_engine_steps)
+    prune_finished_subprocesses(workflow)
+
+
+def prune_finished_subprocesses(workflow: BpmnWorkflow) -> int:
+    """Drop called processes that finished normally from the snapshot.
+
+    SpiffWorkflow keeps every finished subprocess (an evaluation with 60 answers, each approval
+    round) and re-reads it on every later step, so a step would cost more the more rounds came
+    before. Their results were already copied back to the caller, and what happened inside them is
+    in the event log, so nothing a later step or an auditor needs is lost. Cancelled ones are kept.
+    """
+    pruned = 0
+    for task_id, subprocess in list(workflow.subprocesses.items()):
+        if task_id not in workflow.subprocesses:
+            continue  # removed together with its parent subprocess
+        parent = workflow.get_task_from_id(task_id)
+        if parent is not None and parent.state == TaskState.COMPLETED and subprocess.is_completed():
+            workflow.delete_subprocess(parent)
+            pruned += 1
+    return pruned
 
 
 def _guard(action: Callable[[], Any]) -> Any:
@@ -174,6 +206,7 @@ def _result(
     engine: SandboxScriptEngine,
     effects: EffectPort,
     completed_spec: str,
+    ready_before: set[str],
 ) -> StepResult:
     task_count, depth = measure(workflow)
     if depth >= DEPTH_LIMIT:
@@ -191,7 +224,8 @@ def _result(
         completed=completed,
         end_event=end_event,
         outcome=outcome,
-        ready=ready_tasks(workflow, engine),
+        ready=ready_tasks(workflow, engine, skip=ready_before),
+        ready_ids=ready_task_ids(workflow),
         timers=waiting_timers(workflow),
         task_count=task_count,
         max_depth=depth,
@@ -227,6 +261,10 @@ def measure(workflow: BpmnWorkflow) -> tuple[int, int]:
 
 def ready_task_ids(workflow: BpmnWorkflow) -> set[str]:
     return {str(t.id) for t in workflow.get_tasks(state=TaskState.READY, manual=True)}
+
+
+def _ready_by_lane(workflow: BpmnWorkflow) -> dict[str, str]:
+    return {str(t.id): t.task_spec.lane or "" for t in workflow.get_tasks(state=TaskState.READY, manual=True)}
 
 
 __all__ = [

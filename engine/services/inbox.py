@@ -94,7 +94,7 @@ def _users_by_role(session: Session) -> list[tuple[int, str, str, int | None]]:
             .join(UserRole, UserRole.user_id == User.id)
             .where(User.active.is_(True))
             .order_by(User.username)
-        ).tuples()
+        )
     )
 
 

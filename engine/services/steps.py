@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -112,6 +112,46 @@ def persist(
     return event.seq
 
 
+# The statements every step runs, built once: constructing and coercing them anew on each step
+# costs more than executing them.
+_UPDATE_INSTANCE = (
+    update(ProcessInstance)
+    .where(ProcessInstance.id == bindparam("b_id"), ProcessInstance.version == bindparam("b_old_version"))
+    .values(
+        {
+            column: bindparam(column)
+            for column in (
+                "state_json",
+                "version",
+                "updated_at",
+                "task_count",
+                "max_depth",
+                "head_hash",
+                "pending_messages",
+                "title",
+                "status",
+                "ended_at",
+                "end_event",
+                "outcome",
+            )
+        }
+    )
+)
+_DELETE_TASKS = delete(HumanTask).where(HumanTask.id.in_(bindparam("ids", expanding=True)))
+_CLOSE_LINKS = (
+    update(PublicLink)
+    .where(PublicLink.task_id.in_(bindparam("ids", expanding=True)), PublicLink.closed_at.is_(None))
+    .values(closed_at=bindparam("at"))
+)
+_INSERT_TASKS = insert(HumanTask)
+_INSERT_LINKS = insert(PublicLink)
+_DELETE_TIMERS = delete(TimerRow).where(TimerRow.id.in_(bindparam("ids", expanding=True)))
+_INSERT_TIMERS = insert(TimerRow)
+_USERS_OF_MEMBERS = select(User.member_id, User.id).where(
+    User.member_id.in_(bindparam("ids", expanding=True))
+)
+
+
 def _update_instance(
     session: Session, instance: ProcessInstance, result: StepResult, at: dt.datetime, head_hash: str
 ) -> None:
@@ -123,18 +163,18 @@ def _update_instance(
         "max_depth": result.max_depth,
         "head_hash": head_hash,
         "pending_messages": instance.pending_messages,
+        "title": result.title or instance.title,
+        "status": instance.status,
+        "ended_at": instance.ended_at,
+        "end_event": instance.end_event,
+        "outcome": instance.outcome,
     }
-    if result.title:
-        values["title"] = result.title
     if result.completed:
         values.update(status="completed", ended_at=at, end_event=result.end_event, outcome=result.outcome)
-    outcome = session.execute(
-        update(ProcessInstance)
-        .where(ProcessInstance.id == instance.id, ProcessInstance.version == instance.version)
-        .values(**values)
-        .execution_options(synchronize_session=False)
+    outcome = session.connection().execute(
+        _UPDATE_INSTANCE, {**values, "b_id": instance.id, "b_old_version": instance.version}
     )
-    if outcome.rowcount != 1:  # type: ignore[attr-defined]
+    if outcome.rowcount != 1:
         raise StaleSubmission(
             f"instance {instance.id} was changed by someone else meanwhile", instance_id=instance.id
         )
@@ -144,26 +184,23 @@ def _update_instance(
 
 
 def _sync_inbox(session: Session, instance: ProcessInstance, result: StepResult, at: dt.datetime) -> None:
-    now_ready = {task.id: task for task in result.ready}
-    gone = result.ready_before - now_ready.keys()
-    new = [task for task_id, task in now_ready.items() if task_id not in result.ready_before]
+    connection = session.connection()
+    gone = sorted(result.ready_before - result.ready_ids)
     if gone:
-        session.execute(delete(HumanTask).where(HumanTask.id.in_(gone)))
-        session.execute(
-            update(PublicLink)
-            .where(PublicLink.task_id.in_(gone), PublicLink.closed_at.is_(None))
-            .values(closed_at=at)
-        )
+        connection.execute(_DELETE_TASKS, {"ids": gone})
+        if result.public_gone(set(gone)):
+            connection.execute(_CLOSE_LINKS, {"ids": gone, "at": at})
+    new = result.new_ready
     if not new:
         return
     users = _users_of_members(
         session, [t.assignee_member_id for t in new if t.assignee_member_id is not None]
     )
-    session.execute(insert(HumanTask), [_inbox_row(instance, task, users, at) for task in new])
+    connection.execute(_INSERT_TASKS, [_inbox_row(instance, task, users, at) for task in new])
     public = [task for task in new if task.role == ROLE_PUBLIC]
     if public:
-        session.execute(
-            insert(PublicLink),
+        connection.execute(
+            _INSERT_LINKS,
             [
                 {
                     "token": secrets.token_urlsafe(18),
@@ -201,19 +238,20 @@ def _inbox_row(
 def _users_of_members(session: Session, member_ids: list[int]) -> dict[int, int]:
     if not member_ids:
         return {}
-    rows = session.execute(select(User.member_id, User.id).where(User.member_id.in_(set(member_ids))))
+    rows = session.connection().execute(_USERS_OF_MEMBERS, {"ids": sorted(set(member_ids))})
     return {member_id: user_id for member_id, user_id in rows if member_id is not None}
 
 
 def _sync_timers(session: Session, instance: ProcessInstance, result: StepResult) -> None:
+    connection = session.connection()
     now_waiting = {timer.id: timer for timer in result.timers}
-    gone = result.timers_before - now_waiting.keys()
+    gone = sorted(result.timers_before - now_waiting.keys())
     if gone:
-        session.execute(delete(TimerRow).where(TimerRow.id.in_(gone)))
+        connection.execute(_DELETE_TIMERS, {"ids": gone})
     new = [timer for timer_id, timer in now_waiting.items() if timer_id not in result.timers_before]
     if new:
-        session.execute(
-            insert(TimerRow),
+        connection.execute(
+            _INSERT_TIMERS,
             [{"id": t.id, "instance_id": instance.id, "spec_id": t.spec_id, "due_at": t.due_at} for t in new],
         )
 

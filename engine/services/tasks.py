@@ -174,7 +174,7 @@ def _why_not_ready(session: Session, task_id: str) -> Exception:
 
 
 def _outcome(instance: ProcessInstance, result: StepResult, seq: int, delivered: int) -> StepOutcome:
-    new = [task for task in result.ready if task.id not in result.ready_before]
+    new = result.new_ready
     return StepOutcome(
         instance_id=instance.id,
         version=instance.version,

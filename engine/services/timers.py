@@ -1,4 +1,7 @@
-"""Fire what is due: timers whose time has come, and messages that could not be delivered before.
+"""Fire what is due: timers whose time has passed, and messages that could not be delivered before.
+
+SpiffWorkflow fires a timer once its time is strictly in the past, so rows are selected with
+`due_at < now`, and a tick step that changes nothing is not written to the log.
 
 Each instance is handled in its own unit of work, so one failing instance does not hold back the
 others; its failure is reported, and its state stays as it was. On PostgreSQL several workers can
@@ -31,7 +34,7 @@ class TickReport:
 
 def due_instances(kernel: Kernel, now: dt.datetime) -> list[int]:
     with kernel.db.unit_of_work(write=False) as uow:
-        timers = select(TimerRow.instance_id).where(TimerRow.due_at <= now).distinct()
+        timers = select(TimerRow.instance_id).where(TimerRow.due_at < now).distinct()
         messages = select(PendingMessage.instance_id).where(PendingMessage.delivered_at.is_(None)).distinct()
         ids = set(uow.session.execute(timers).scalars()) | set(uow.session.execute(messages).scalars())
         return sorted(ids)
@@ -64,7 +67,7 @@ def _tick_instance(kernel: Kernel, instance_id: int, now: dt.datetime, report: T
         if delivered:
             report.delivered.append((instance_id, delivered))
         due = session.execute(
-            select(TimerRow.id).where(TimerRow.instance_id == instance_id, TimerRow.due_at <= now).limit(1)
+            select(TimerRow.id).where(TimerRow.instance_id == instance_id, TimerRow.due_at < now).limit(1)
         ).first()
         held_until = earliest_pending(session, instance)
         if due is not None and instance.status == "running" and (held_until is None or held_until >= now):

@@ -209,7 +209,6 @@ def upgrade() -> None:
     sa.Column('hash', sa.String(length=64), nullable=False),
     sa.ForeignKeyConstraint(['instance_id'], ['process_instance.id'], name=op.f('fk_event_instance_id_process_instance')),
     sa.PrimaryKeyConstraint('seq', name=op.f('pk_event')),
-    sa.UniqueConstraint('hash', name=op.f('uq_event_hash')),
     sa.UniqueConstraint('instance_id', 'instance_version', name='uq_event_instance_version')
     )
     with op.batch_alter_table('event', schema=None) as batch_op:

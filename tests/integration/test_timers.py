@@ -1,0 +1,123 @@
+"""Timers as rows and `tick`, and notice periods counted on China's working-day calendar."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import threading
+
+import pytest
+import sqlalchemy as sa
+from support import CreationWalk
+
+from xianfeng.engine.clock import CHINA_TZ
+from xianfeng.engine.kernel import Kernel
+from xianfeng.engine.models import Event, PublicNotice, TimerRow
+from xianfeng.engine.services import audit, calendar_admin, timers
+
+
+def _at_notice(kernel: Kernel, start: dt.datetime) -> CreationWalk:
+    kernel.clock.set(start)  # type: ignore[attr-defined]
+    walk = CreationWalk(kernel)
+    walk.start()
+    walk.evaluate()
+    return walk
+
+
+def _notice(kernel: Kernel) -> PublicNotice:
+    with kernel.db.unit_of_work(write=False) as uow:
+        return uow.session.execute(sa.select(PublicNotice)).scalar_one()
+
+
+def test_tick_fires_a_timer_only_once_it_is_due(backend: Kernel) -> None:
+    walk = _at_notice(backend, dt.datetime(2026, 11, 25, 9, tzinfo=CHINA_TZ))
+    ends = _notice(backend).ends_at
+    assert timers.tick(backend, ends - dt.timedelta(seconds=1)).fired == []
+    assert timers.tick(backend, ends).fired == []  # SpiffWorkflow fires strictly after the due time
+    assert _notice(backend).status == "active"
+    report = timers.tick(backend, ends + dt.timedelta(microseconds=1))
+    assert [instance_id for instance_id, _seq in report.fired] == [walk.instance_id]
+    assert _notice(backend).outcome == "passed"
+    with backend.db.unit_of_work(write=False) as uow:
+        assert (
+            uow.session.execute(sa.select(TimerRow).where(TimerRow.spec_id == "Gateway_notice_wait")).first()
+            is None
+        )
+
+
+def test_concurrent_ticks_fire_each_timer_once(backend: Kernel) -> None:
+    walk = _at_notice(backend, dt.datetime(2026, 11, 25, 9, tzinfo=CHINA_TZ))
+    due = _notice(backend).ends_at + dt.timedelta(minutes=1)
+    barrier = threading.Barrier(3)
+    reports = []
+
+    def tick() -> None:
+        barrier.wait()
+        reports.append(timers.tick(backend, due))
+
+    threads = [threading.Thread(target=tick) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sum(len(r.fired) for r in reports) == 1 and all(not r.failed for r in reports)
+    with backend.db.unit_of_work(write=False) as uow:
+        ticks = uow.session.execute(
+            sa.select(sa.func.count())
+            .select_from(Event)
+            .where(Event.instance_id == walk.instance_id, Event.kind == "tick")
+        ).scalar_one()
+    assert ticks == 1
+
+
+def test_national_day_is_not_counted_in_a_notice(backend: Kernel) -> None:
+    _at_notice(backend, dt.datetime(2026, 9, 25, 10, tzinfo=CHINA_TZ))
+    notice = _notice(backend)
+    # Evaluation started Fri 25 Sep; the notice opens when the last evaluation is in, same day.
+    # Working days after it: 28, 29, 30 Sep, then 8 and 9 Oct (1–7 Oct is the holiday).
+    assert notice.ends_at == dt.datetime(2026, 10, 10, tzinfo=CHINA_TZ)
+    assert notice.working_days == 5
+
+
+def test_an_administrators_holidays_count_for_a_year_beyond_the_package(backend: Kernel) -> None:
+    with backend.db.unit_of_work() as uow:
+        for day in (dt.date(2031, 2, 3), dt.date(2031, 2, 4)):
+            calendar_admin.record_day(uow.session, day, "holiday", "春节", "admin", backend.clock.now())
+        uow.commit()
+    _at_notice(backend, dt.datetime(2031, 1, 30, 10, tzinfo=CHINA_TZ))  # a Thursday
+    # Working days after Thu 30 Jan: Fri 31, (Mon 3 and Tue 4 are holidays), Wed 5, Thu 6, Fri 7, Mon 10.
+    assert _notice(backend).ends_at == dt.datetime(2031, 2, 11, tzinfo=CHINA_TZ)
+
+
+def test_without_a_calendar_the_count_falls_back_to_weekdays_and_says_so(
+    backend: Kernel, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="xianfeng.calendar"):
+        _at_notice(backend, dt.datetime(2031, 1, 30, 10, tzinfo=CHINA_TZ))
+    assert _notice(backend).ends_at == dt.datetime(2031, 2, 7, tzinfo=CHINA_TZ)
+    assert any("no holiday calendar for 2031" in record.getMessage() for record in caplog.records)
+
+
+def test_a_deadline_counted_once_is_replayed_from_the_log_even_if_holidays_change(backend: Kernel) -> None:
+    walk = _at_notice(backend, dt.datetime(2031, 1, 30, 10, tzinfo=CHINA_TZ))
+    with backend.db.unit_of_work() as uow:
+        calendar_admin.record_day(
+            uow.session, dt.date(2031, 2, 3), "holiday", "春节", "admin", backend.clock.now()
+        )
+        uow.commit()
+    report = audit.verify(backend)
+    assert report.ok, report.problems
+    assert _notice(backend).ends_at == dt.datetime(2031, 2, 7, tzinfo=CHINA_TZ)
+    counted = [
+        effect
+        for event in _events_of(backend, walk.instance_id)
+        for effect in json.loads(event.effects)
+        if effect["op"] == "add_working_days" and effect["args"]["days"] == 5
+    ]
+    assert [effect["result"] for effect in counted] == ["2031-02-07T00:00:00+08:00"]
+
+
+def _events_of(kernel: Kernel, instance_id: int) -> list[Event]:
+    with kernel.db.unit_of_work(write=False) as uow:
+        return list(uow.session.execute(sa.select(Event).where(Event.instance_id == instance_id)).scalars())
