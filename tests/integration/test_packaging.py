@@ -1,0 +1,33 @@
+"""A plain `pip install .` must carry the diagrams, forms and migrations (package data)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_the_wheel_ships_diagrams_forms_and_migrations(tmp_path: Path) -> None:
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(tmp_path), str(ROOT)],
+        check=True,
+        capture_output=True,
+    )
+    (wheel,) = tmp_path.glob("xianfeng-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for diagram in (ROOT / "processes").glob("*.[bd][pm]*n"):
+        assert f"xianfeng/processes/{diagram.name}" in names
+    for form in (ROOT / "forms").glob("*.json"):
+        assert f"xianfeng/forms/{form.name}" in names
+    for migration in (ROOT / "migrations" / "versions").glob("0*.py"):
+        assert f"xianfeng/migrations/versions/{migration.name}" in names
+    assert {
+        "xianfeng/migrations/env.py",
+        "xianfeng/migrations/script.py.mako",
+        "xianfeng/engine/cli.py",
+    } <= names
+    entry_points = next(n for n in names if n.endswith("entry_points.txt"))
+    assert "xianfeng = xianfeng.engine.cli:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
