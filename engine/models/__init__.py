@@ -1,6 +1,7 @@
 """SQLAlchemy tables, one module per part of the domain. Importing this package registers them all."""
 
 from .base import Base, UtcDateTime
+from .collaboration import Notification, TaskCopy, TaskSigner
 from .org import Branch, Member, Town, User, UserRole, Village
 from .process import (
     Artifact,
@@ -27,6 +28,7 @@ __all__ = [
     "LedgerHead",
     "Member",
     "ModelPost",
+    "Notification",
     "Objection",
     "PendingMessage",
     "ProcessDefinition",
@@ -34,6 +36,8 @@ __all__ = [
     "ProcessVersion",
     "PublicLink",
     "PublicNotice",
+    "TaskCopy",
+    "TaskSigner",
     "TimerRow",
     "Town",
     "User",

@@ -85,6 +85,8 @@ class ProcessInstance(Base):
     outcome: Mapped[str] = mapped_column(String(64), default="")
     state_json: Mapped[str] = mapped_column(Text)
     version: Mapped[int] = mapped_column(Integer, default=0)
+    # Counts only steps that change the workflow (not 抄送 or 催办): what a stale form is checked against.
+    state_version: Mapped[int] = mapped_column(Integer, default=0)
     branch_id: Mapped[int | None] = mapped_column(ForeignKey("branch.id"), index=True)
     village_id: Mapped[int | None] = mapped_column(ForeignKey("village.id"))
     started_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"), index=True)
@@ -115,6 +117,9 @@ class HumanTask(Base):
     role: Mapped[str] = mapped_column(String(16))
     form: Mapped[str] = mapped_column(String(128), default="")
     assignee_user_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    # 委派: while delegated, the delegate is the assignee and the owner gets the task back afterwards.
+    owner_user_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    delegation_state: Mapped[str] = mapped_column(String(16), default="")  # "" / pending / resolved
     branch_id: Mapped[int | None] = mapped_column(ForeignKey("branch.id"))
     village_id: Mapped[int | None] = mapped_column(ForeignKey("village.id"))
     mi_index: Mapped[int | None] = mapped_column(Integer)

@@ -28,6 +28,7 @@ from .service_tasks import SERVICE_TASKS
 from .task_properties import (
     EXPRESSION_PROPERTIES,
     FORM_PROPERTY,
+    RETURN_TARGETS_PROPERTY,
     STARTER_ROLES,
 )
 
@@ -104,6 +105,10 @@ def _check_user_task(bundle: ParsedBundle, where: DiagramLocation, task_spec: An
     for name in EXPRESSION_PROPERTIES:
         if properties.get(name):
             yield from _compiles(where, f"property {name}", properties[name], compile_expression)
+    for target in [t.strip() for t in properties.get(RETURN_TARGETS_PROPERTY, "").split(",") if t.strip()]:
+        target_spec = task_spec._wf_spec.task_specs.get(target)
+        if not isinstance(target_spec, UserTask):
+            yield (where, f"returnTargets names {target!r}, which is not a user task of the same process")
 
 
 def _check_service_task(where: DiagramLocation, task_spec: Any) -> Iterable[Problem]:

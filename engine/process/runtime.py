@@ -27,6 +27,7 @@ from .effects import EffectPort, canonical_copy
 from .helpers import StepHelpers
 from .projection import ReadyTask, WaitingTimer, end_of, ready_tasks, waiting_timers
 from .scripting import SandboxEnvironment, SandboxScriptEngine, SandboxViolation, ScriptTimeout
+from .task_properties import RETURN_TARGETS_PROPERTY, properties_of
 
 # SpiffWorkflow's task iterators stop at depth 1000 and then report the workflow completed while
 # a task still waits. Refuse any step that would take an instance this deep, well before that.
@@ -137,7 +138,32 @@ def _apply(workflow: BpmnWorkflow, step: StepInput) -> tuple[bool, str]:
         return True, ""
     if step.kind == "start":
         return True, ""
+    if step.kind == "return":
+        return True, _return_to(workflow, step)
     raise ValueError(f"unknown step kind {step.kind!r}")
+
+
+def _return_to(workflow: BpmnWorkflow, step: StepInput) -> str:
+    """退回: reopen the latest completed run of a step the current task's diagram allows going back to."""
+    task = _ready_human_task(workflow, step.task_id)
+    target = str(step.data.get("target", ""))
+    allowed = return_targets(task.task_spec)
+    if target not in allowed:
+        raise TaskNotReady(
+            f"{task.task_spec.bpmn_id} may return to {', '.join(allowed) or 'no earlier step'}, "
+            f"not {target!r}",
+            target=target,
+        )
+    done = [t for t in task.workflow.get_tasks(state=TaskState.COMPLETED) if t.task_spec.bpmn_id == target]
+    if not done:
+        raise TaskNotReady(f"{target} has not run yet in this instance, so there is nothing to return to")
+    _guard(lambda: workflow.reset_from_task_id(done[-1].id))
+    return task.task_spec.bpmn_id or ""
+
+
+def return_targets(task_spec: Any) -> list[str]:
+    raw = properties_of(task_spec).get(RETURN_TARGETS_PROPERTY, "")
+    return [name.strip() for name in raw.split(",") if name.strip()]
 
 
 def _ready_human_task(workflow: BpmnWorkflow, task_id: str) -> Any:

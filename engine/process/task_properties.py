@@ -6,7 +6,9 @@ These are how a diagram says who acts and by when, so that none of it lives in P
 - `dueInWorkingDays` — an expression giving the working days allowed from the moment the task is ready;
 - `dueAt` — an expression giving an absolute ISO time (e.g. the end of an evaluation period);
 - `nameEn` — the English name of the element (the diagram's `name` is Chinese);
-- `outcome` (on end events) — a stable code for how the instance ended (e.g. `established`).
+- `outcome` (on end events) — a stable code for how the instance ended (e.g. `established`);
+- `returnTargets` — comma-separated ids of earlier user tasks of the same process that an approver
+  may send the case back to (退回).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ DUE_IN_WORKING_DAYS_PROPERTY = "dueInWorkingDays"
 DUE_AT_PROPERTY = "dueAt"
 NAME_EN_PROPERTY = "nameEn"
 OUTCOME_PROPERTY = "outcome"
+RETURN_TARGETS_PROPERTY = "returnTargets"
 
 EXPRESSION_PROPERTIES = (ASSIGNEE_PROPERTY, DUE_IN_WORKING_DAYS_PROPERTY, DUE_AT_PROPERTY)
 

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
-from sqlalchemy import and_, false, or_, select
+from sqlalchemy import and_, false, func, or_, select
 from sqlalchemy.orm import Session
 
 from ..actor import Actor
 from ..kernel import Kernel
-from ..models import HumanTask, ProcessInstance, User, UserRole
+from ..models import Event, HumanTask, Notification, ProcessInstance, TaskCopy, TaskSigner, User, UserRole
 from ..models.org import ROLE_BRANCH, ROLE_COMMITTEE, ROLE_MEMBER, ROLE_PUBLIC
 from .results import TaskSummary
 
@@ -20,7 +21,10 @@ def tasks_for(kernel: Kernel, actor: Actor, with_schema: bool = False) -> list[T
     with kernel.db.unit_of_work(write=False) as uow:
         rows = uow.session.execute(
             select(
-                HumanTask, ProcessInstance.title, ProcessInstance.version, ProcessInstance.process_version_id
+                HumanTask,
+                ProcessInstance.title,
+                ProcessInstance.state_version,
+                ProcessInstance.process_version_id,
             )
             .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
             .where(_actionable_by(actor))
@@ -72,7 +76,10 @@ def all_tasks(kernel: Kernel) -> list[TaskSummary]:
         session = uow.session
         rows = session.execute(
             select(
-                HumanTask, ProcessInstance.title, ProcessInstance.version, ProcessInstance.process_version_id
+                HumanTask,
+                ProcessInstance.title,
+                ProcessInstance.state_version,
+                ProcessInstance.process_version_id,
             )
             .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
             .order_by(HumanTask.instance_id, HumanTask.created_at)
@@ -110,3 +117,148 @@ def _eligible(task: HumanTask, users: list[tuple[int, str, str, int | None]]) ->
         if role == ROLE_COMMITTEE or branch == task.branch_id:
             names.append(name)
     return names
+
+
+def done_by(kernel: Kernel, actor: Actor, limit: int = 100) -> list[dict[str, Any]]:
+    """已办: what the actor completed, returned, signed or gave back, newest first."""
+    with kernel.db.unit_of_work(write=False) as uow:
+        rows = uow.session.execute(
+            select(Event, ProcessInstance.title, ProcessInstance.status)
+            .join(ProcessInstance, ProcessInstance.id == Event.instance_id)
+            .where(
+                Event.actor_user_id == actor.user_id,
+                Event.kind.in_(("complete", "return", "sign", "resolve", "start")),
+            )
+            .order_by(Event.seq.desc())
+            .limit(limit)
+        ).all()
+        return [
+            {
+                "instance_id": e.instance_id,
+                "instance_title": title,
+                "instance_status": status,
+                "kind": e.kind,
+                "task": json.loads(e.payload).get("task", "") or e.spec_id,
+                "at": e.business_time,
+            }
+            for e, title, status in rows
+        ]
+
+
+def started_by(kernel: Kernel, actor: Actor, limit: int = 100) -> list[dict[str, Any]]:
+    """我发起的: instances the actor started, with where each one stands."""
+    with kernel.db.unit_of_work(write=False) as uow:
+        rows = (
+            uow.session.execute(
+                select(ProcessInstance)
+                .where(ProcessInstance.started_by == actor.user_id)
+                .order_by(ProcessInstance.id.desc())
+                .limit(limit)
+            )
+            .scalars()
+            .all()
+        )
+        waiting = _waiting_at(uow.session, [r.id for r in rows])
+        return [
+            {
+                "instance_id": r.id,
+                "title": r.title,
+                "status": r.status,
+                "outcome": r.outcome,
+                "started_at": r.started_at,
+                "updated_at": r.updated_at,
+                "waiting_at": waiting.get(r.id, []),
+            }
+            for r in rows
+        ]
+
+
+def _waiting_at(session: Session, instance_ids: list[int]) -> dict[int, list[str]]:
+    if not instance_ids:
+        return {}
+    result: dict[int, list[str]] = {}
+    for instance_id, name in session.execute(
+        select(HumanTask.instance_id, HumanTask.name).where(HumanTask.instance_id.in_(instance_ids))
+    ):
+        if name not in result.setdefault(instance_id, []):
+            result[instance_id].append(name)
+    return result
+
+
+def copied_to(kernel: Kernel, actor: Actor, limit: int = 100) -> list[dict[str, Any]]:
+    """抄送我的: instances copied to the actor for information."""
+    with kernel.db.unit_of_work(write=False) as uow:
+        rows = uow.session.execute(
+            select(TaskCopy, ProcessInstance.title, ProcessInstance.status, User.display_name)
+            .join(ProcessInstance, ProcessInstance.id == TaskCopy.instance_id)
+            .outerjoin(User, User.id == TaskCopy.from_user_id)
+            .where(TaskCopy.user_id == actor.user_id)
+            .order_by(TaskCopy.id.desc())
+            .limit(limit)
+        ).all()
+        return [
+            {
+                "id": c.id,
+                "instance_id": c.instance_id,
+                "instance_title": title,
+                "instance_status": status,
+                "from": sender or "",
+                "note": c.note,
+                "at": c.created_at,
+                "read": c.read_at is not None,
+            }
+            for c, title, status, sender in rows
+        ]
+
+
+def signing_for(kernel: Kernel, actor: Actor) -> list[dict[str, Any]]:
+    """加签 requests waiting for the actor's signature."""
+    with kernel.db.unit_of_work(write=False) as uow:
+        rows = uow.session.execute(
+            select(TaskSigner, HumanTask.name, ProcessInstance.title)
+            .join(HumanTask, HumanTask.id == TaskSigner.task_id)
+            .join(ProcessInstance, ProcessInstance.id == TaskSigner.instance_id)
+            .where(TaskSigner.user_id == actor.user_id, TaskSigner.signed_at.is_(None))
+            .order_by(TaskSigner.id)
+        ).all()
+        return [
+            {
+                "task_id": s.task_id,
+                "instance_id": s.instance_id,
+                "task": name,
+                "instance_title": title,
+                "reason": s.reason,
+                "requested_at": s.requested_at,
+            }
+            for s, name, title in rows
+        ]
+
+
+def counts(kernel: Kernel, actor: Actor) -> dict[str, int]:
+    """The numbers in the navigation bar."""
+    with kernel.db.unit_of_work(write=False) as uow:
+        session = uow.session
+        todo = session.execute(
+            select(func.count()).select_from(HumanTask).where(_actionable_by(actor))
+        ).scalar()
+        copies = session.execute(
+            select(func.count())
+            .select_from(TaskCopy)
+            .where(TaskCopy.user_id == actor.user_id, TaskCopy.read_at.is_(None))
+        ).scalar()
+        signing = session.execute(
+            select(func.count())
+            .select_from(TaskSigner)
+            .where(TaskSigner.user_id == actor.user_id, TaskSigner.signed_at.is_(None))
+        ).scalar()
+        unread = session.execute(
+            select(func.count())
+            .select_from(Notification)
+            .where(Notification.user_id == actor.user_id, Notification.read_at.is_(None))
+        ).scalar()
+        return {
+            "todo": int(todo or 0),
+            "copies": int(copies or 0),
+            "signing": int(signing or 0),
+            "unread": int(unread or 0),
+        }

@@ -41,7 +41,8 @@ def show(kernel: Kernel, actor: Actor, instance_id: int) -> dict[str, Any]:
             "status": instance.status,
             "outcome": instance.outcome,
             "end_event": instance.end_event,
-            "version": instance.version,
+            "version": instance.state_version,
+            "events": instance.version,
             "branch_id": instance.branch_id,
             "process_version": {
                 "id": version_row.id,

@@ -31,6 +31,7 @@ from ..process.projection import ReadyTask
 from ..process.runtime import StepInput, StepResult, run_step
 from ..process.serialization import state_hash
 from ..process.service_tasks import ServiceContext, run_operation
+from . import notifications
 from .calendar_admin import load_calendar
 
 
@@ -123,6 +124,7 @@ _UPDATE_INSTANCE = (
             for column in (
                 "state_json",
                 "version",
+                "state_version",
                 "updated_at",
                 "task_count",
                 "max_depth",
@@ -158,6 +160,7 @@ def _update_instance(
     values: dict[str, Any] = {
         "state_json": result.snapshot,
         "version": instance.version + 1,
+        "state_version": instance.state_version + 1,
         "updated_at": at,
         "task_count": result.task_count,
         "max_depth": result.max_depth,
@@ -196,7 +199,9 @@ def _sync_inbox(session: Session, instance: ProcessInstance, result: StepResult,
     users = _users_of_members(
         session, [t.assignee_member_id for t in new if t.assignee_member_id is not None]
     )
-    connection.execute(_INSERT_TASKS, [_inbox_row(instance, task, users, at) for task in new])
+    rows = [_inbox_row(instance, task, users, at) for task in new]
+    connection.execute(_INSERT_TASKS, rows)
+    _notify_new_tasks(session, instance, rows, at)
     public = [task for task in new if task.role == ROLE_PUBLIC]
     if public:
         connection.execute(
@@ -211,6 +216,35 @@ def _sync_inbox(session: Session, instance: ProcessInstance, result: StepResult,
                 }
                 for task in public
             ],
+        )
+
+
+def _notify_new_tasks(
+    session: Session, instance: ProcessInstance, rows: list[dict[str, Any]], at: dt.datetime
+) -> None:
+    """One notification per person per step, naming the task(s) that await them."""
+    waiting: dict[int, list[dict[str, Any]]] = {}
+    scopes: dict[tuple[str, int | None], list[int]] = {}
+    for row in rows:
+        if row["assignee_user_id"] is not None:
+            people = [row["assignee_user_id"]]
+        else:
+            key = (row["role"], row["branch_id"])
+            if key not in scopes:
+                scopes[key] = notifications.recipients_for_task(session, row["role"], row["branch_id"], None)
+            people = scopes[key]
+        for user_id in people:
+            waiting.setdefault(user_id, []).append(row)
+    for user_id, tasks in waiting.items():
+        notifications.notify(
+            session,
+            [user_id],
+            "task",
+            tasks[0]["name"],
+            at,
+            body=instance.title,
+            instance_id=instance.id,
+            task_id=tasks[0]["id"],
         )
 
 
@@ -254,6 +288,59 @@ def _sync_timers(session: Session, instance: ProcessInstance, result: StepResult
             _INSERT_TIMERS,
             [{"id": t.id, "instance_id": instance.id, "spec_id": t.spec_id, "due_at": t.due_at} for t in new],
         )
+
+
+_RECORD_VERB = (
+    update(ProcessInstance)
+    .where(ProcessInstance.id == bindparam("b_id"), ProcessInstance.version == bindparam("b_old_version"))
+    .values(
+        version=bindparam("version"), head_hash=bindparam("head_hash"), updated_at=bindparam("updated_at")
+    )
+)
+
+
+def record_verb(session: Session, kernel: Kernel, instance: ProcessInstance, meta: EventMeta) -> int:
+    """Append an approver's verb (转办, 委派, 加签, 抄送, 催办…) to the chain.
+
+    The workflow's state does not change, so the event carries the current snapshot's hash and
+    only the event count (`version`) moves; `state_version`, which forms are checked against, stays.
+    """
+    at = kernel.clock.now()
+    actor = meta.actor
+    event = history.append(
+        session,
+        history.NewEvent(
+            instance_id=instance.id,
+            instance_version=instance.version + 1,
+            kind=meta.kind,
+            payload=dict(meta.payload or {}),
+            effects=[],
+            business_time=at,
+            recorded_at=at,
+            bundle_hash=kernel.catalog.get(session, instance.process_version_id).bundle_hash,
+            state_hash=state_hash(instance.state_json),
+            task_id=meta.task_id,
+            spec_id=meta.spec_id,
+            actor_user_id=actor.user_id if actor else None,
+            actor=actor.username if actor else "system",
+            role=meta.role,
+        ),
+    )
+    result = session.connection().execute(
+        _RECORD_VERB,
+        {
+            "b_id": instance.id,
+            "b_old_version": instance.version,
+            "version": instance.version + 1,
+            "head_hash": event.hash,
+            "updated_at": at,
+        },
+    )
+    if result.rowcount != 1:
+        raise StaleSubmission(f"instance {instance.id} was changed by someone else meanwhile")
+    for key, value in (("version", instance.version + 1), ("head_hash", event.hash), ("updated_at", at)):
+        set_committed_value(instance, key, value)
+    return event.seq
 
 
 def earliest_pending(session: Session, instance: ProcessInstance) -> dt.datetime | None:

@@ -13,9 +13,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..actor import Actor
-from ..errors import NotFound, StaleSubmission, TaskNotReady, TokenInvalid
+from ..errors import NotAllowed, NotFound, RuleViolation, StaleSubmission, TaskNotReady, TokenInvalid
 from ..kernel import Kernel
-from ..models import Event, HumanTask, ProcessInstance, PublicLink
+from ..models import Event, HumanTask, ProcessInstance, PublicLink, TaskSigner, User
 from ..process.catalog import LoadedVersion
 from ..process.projection import ReadyTask
 from ..process.runtime import StepResult
@@ -55,7 +55,7 @@ def start(kernel: Kernel, actor: Actor, process_key: str, data: dict[str, Any] |
             payload={"process_key": process_key, "version": version.version, "data": cleaned},
         )
         seq = persist(session, kernel, instance, version, step, result, meta)
-        outcome = _outcome(instance, result, seq, 0)
+        outcome = outcome_of(instance, result, seq, 0)
         uow.commit()
     return outcome
 
@@ -76,11 +76,12 @@ def complete(
     """Complete a ready user task as `actor`; `expected_version` guards against stale pages."""
     with kernel.db.unit_of_work() as uow:
         session = uow.session
-        task, instance = _locked_task(session, task_id)
+        task, instance = locked_task(session, task_id)
+        _check_not_delegated(task)
         authz.check_may_act(actor, task, instance)
-        if expected_version is not None and instance.version != expected_version:
+        if expected_version is not None and instance.state_version != expected_version:
             raise StaleSubmission(
-                f"instance {instance.id} is at version {instance.version}, the submission was made at "
+                f"instance {instance.id} is at version {instance.state_version}, the submission was made at "
                 f"{expected_version}: reload and try again",
                 instance_id=instance.id,
             )
@@ -97,7 +98,7 @@ def complete_by_token(kernel: Kernel, token: str, data: dict[str, Any]) -> StepO
         now = kernel.clock.now()
         _check_link(link, now)
         assert link is not None
-        task, instance = _locked_task(session, link.task_id)
+        task, instance = locked_task(session, link.task_id)
         actor = Actor.public()
         authz.check_may_act(actor, task, instance)
         outcome = _complete_locked(session, kernel, actor, task, instance, data)
@@ -125,6 +126,7 @@ def _complete_locked(
     instance: ProcessInstance,
     data: dict[str, Any],
 ) -> StepOutcome:
+    _check_nothing_pending(session, task)
     version = kernel.catalog.get(session, instance.process_version_id)
     cleaned = forms.validate(session, version.form(task.form), data, instance.branch_id)
     now = kernel.clock.now()
@@ -143,14 +145,43 @@ def _complete_locked(
         role=task.role,
         task_id=task.id,
         spec_id=task.spec_id,
-        payload={"data": cleaned},
+        payload={"task": task.name, "data": cleaned},
     )
     seq = persist(session, kernel, instance, version, step, result, meta)
     delivered = deliver_pending(session, kernel, instance, version, now)
-    return _outcome(instance, result, seq, delivered)
+    return outcome_of(instance, result, seq, delivered)
 
 
-def _locked_task(session: Session, task_id: str) -> tuple[HumanTask, ProcessInstance]:
+def _check_not_delegated(task: HumanTask) -> None:
+    if task.delegation_state == "pending":
+        raise NotAllowed(
+            f"{task.name} is delegated: the delegate gives it back with an opinion, then the "
+            f"owner completes it",
+            task_id=task.id,
+        )
+
+
+def _check_nothing_pending(session: Session, task: HumanTask) -> None:
+    """A delegated task goes back to its owner first; co-signers (加签) sign before completion."""
+    _check_not_delegated(task)
+    waiting = (
+        session.execute(
+            select(User.username)
+            .join(TaskSigner, TaskSigner.user_id == User.id)
+            .where(TaskSigner.task_id == task.id, TaskSigner.signed_at.is_(None))
+        )
+        .scalars()
+        .all()
+    )
+    if waiting:
+        raise RuleViolation(
+            f"{task.name} waits for the co-signers {', '.join(waiting)}",
+            task_id=task.id,
+            signers=list(waiting),
+        )
+
+
+def locked_task(session: Session, task_id: str) -> tuple[HumanTask, ProcessInstance]:
     row = session.execute(
         select(HumanTask, ProcessInstance)
         .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
@@ -173,11 +204,11 @@ def _why_not_ready(session: Session, task_id: str) -> Exception:
     return NotFound(f"no ready task {task_id}", task_id=task_id)
 
 
-def _outcome(instance: ProcessInstance, result: StepResult, seq: int, delivered: int) -> StepOutcome:
+def outcome_of(instance: ProcessInstance, result: StepResult, seq: int, delivered: int) -> StepOutcome:
     new = result.new_ready
     return StepOutcome(
         instance_id=instance.id,
-        version=instance.version,
+        version=instance.state_version,
         status=instance.status,
         outcome=instance.outcome,
         event_seq=seq,
@@ -197,5 +228,5 @@ def summary_of(task: ReadyTask, instance: ProcessInstance) -> TaskSummary:
         due_at=task.due_at,
         spec_id=task.spec_id,
         instance_title=instance.title,
-        instance_version=instance.version,
+        instance_version=instance.state_version,
     )

@@ -1,0 +1,403 @@
+"""Approver verbs besides completing: 转办 transfer, 委派 delegate (and give back), 加签 add
+co-signers (and sign), 抄送 copy, 催办 urge, 退回 return to an earlier step.
+
+Each is one unit of work, checked against the same role and scope rules as completion, recorded
+in the event chain with the actor and the reason, and announced through the notification outbox.
+Only 退回 changes the workflow; the others change who acts or who is told.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ..actor import Actor
+from ..errors import NotAllowed, NotFound, RuleViolation, StaleSubmission
+from ..kernel import Kernel
+from ..models import Event, HumanTask, ProcessInstance, TaskCopy, TaskSigner, User
+from ..models.org import ROLE_BRANCH, ROLE_COMMITTEE, ROLE_MEMBER, ROLE_PUBLIC
+from . import authz, notifications
+from .accounts import actor_of
+from .results import StepOutcome
+from .steps import EventMeta, compute, deliver_pending, earliest_pending, persist, record_verb, step_input_for
+from .tasks import locked_task, outcome_of
+
+URGE_INTERVAL = dt.timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class VerbResult:
+    instance_id: int
+    task_id: str
+    kind: str
+    event_seq: int
+    notified: int
+
+
+def _reason(text: str, what: str) -> str:
+    text = (text or "").strip()
+    if len(text) < 2:
+        raise RuleViolation(f"{what} needs a reason of at least 2 characters", field="reason")
+    return text[:1000]
+
+
+def _user(session: Session, username: str) -> User:
+    user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
+    if user is None or not user.active:
+        raise NotFound(f"no active account {username!r}", username=username)
+    return user
+
+
+def _in_scope(user: User, task: HumanTask) -> bool:
+    if task.role in (ROLE_BRANCH, ROLE_MEMBER):
+        return user.branch_id == task.branch_id
+    return True
+
+
+def _actionable(session: Session, actor: Actor, task_id: str) -> tuple[HumanTask, ProcessInstance]:
+    task, instance = locked_task(session, task_id)
+    authz.check_may_act(actor, task, instance)
+    if task.role == ROLE_PUBLIC:
+        raise NotAllowed("a task answered by the public through its link cannot be reassigned")
+    return task, instance
+
+
+def _record(
+    session: Session,
+    kernel: Kernel,
+    actor: Actor,
+    task: HumanTask,
+    instance: ProcessInstance,
+    kind: str,
+    payload: dict[str, Any],
+) -> int:
+    meta = EventMeta(
+        kind=kind,
+        actor=actor,
+        role=task.role,
+        task_id=task.id,
+        spec_id=task.spec_id,
+        payload={"task": task.name, **payload},
+    )
+    return record_verb(session, kernel, instance, meta)
+
+
+def transfer(kernel: Kernel, actor: Actor, task_id: str, to_username: str, reason: str) -> VerbResult:
+    """转办: hand the task to another person who holds its role within its scope."""
+    with kernel.db.unit_of_work() as uow:
+        session = uow.session
+        task, instance = _actionable(session, actor, task_id)
+        if task.delegation_state == "pending":
+            raise RuleViolation("the task is delegated; it must come back before it can be transferred")
+        target = _user(session, to_username)
+        if task.role not in actor_of(target).roles or not _in_scope(target, task):
+            raise NotAllowed(
+                f"{to_username} cannot act on {task.name}: it needs the role {task.role!r} "
+                f"within the task's branch",
+                username=to_username,
+            )
+        if target.id == actor.user_id:
+            raise RuleViolation("a task cannot be transferred to oneself")
+        task.assignee_user_id = target.id
+        seq = _record(
+            session,
+            kernel,
+            actor,
+            task,
+            instance,
+            "transfer",
+            {"to": target.username, "reason": _reason(reason, "a transfer")},
+        )
+        sent = notifications.notify(
+            session,
+            [target.id],
+            "transferred",
+            task.name,
+            kernel.clock.now(),
+            body=f"{actor.display_name or actor.username} 转办：{reason}",
+            instance_id=instance.id,
+            task_id=task.id,
+        )
+        uow.commit()
+    return VerbResult(instance.id, task_id, "transfer", seq, sent)
+
+
+def delegate(kernel: Kernel, actor: Actor, task_id: str, to_username: str, reason: str) -> VerbResult:
+    """委派: ask someone in scope to handle the task; it comes back to the owner, who completes it."""
+    with kernel.db.unit_of_work() as uow:
+        session = uow.session
+        task, instance = _actionable(session, actor, task_id)
+        if task.delegation_state == "pending":
+            raise RuleViolation("the task is already delegated")
+        target = _user(session, to_username)
+        if not _in_scope(target, task) or target.id == actor.user_id:
+            raise NotAllowed(
+                f"{to_username} is not someone this task can be delegated to", username=to_username
+            )
+        task.owner_user_id, task.assignee_user_id, task.delegation_state = actor.user_id, target.id, "pending"
+        seq = _record(
+            session,
+            kernel,
+            actor,
+            task,
+            instance,
+            "delegate",
+            {"to": target.username, "reason": _reason(reason, "a delegation")},
+        )
+        sent = notifications.notify(
+            session,
+            [target.id],
+            "delegated",
+            task.name,
+            kernel.clock.now(),
+            body=f"{actor.display_name or actor.username} 委派：{reason}",
+            instance_id=instance.id,
+            task_id=task.id,
+        )
+        uow.commit()
+    return VerbResult(instance.id, task_id, "delegate", seq, sent)
+
+
+def resolve_delegation(kernel: Kernel, actor: Actor, task_id: str, opinion: str) -> VerbResult:
+    """The delegate gives the task back to its owner with an opinion."""
+    with kernel.db.unit_of_work() as uow:
+        session = uow.session
+        task, instance = locked_task(session, task_id)
+        if task.delegation_state != "pending" or task.assignee_user_id != actor.user_id:
+            raise NotAllowed(f"task {task.name} is not delegated to {actor.username}")
+        owner = task.owner_user_id
+        task.assignee_user_id, task.delegation_state = owner, "resolved"
+        seq = _record(
+            session,
+            kernel,
+            actor,
+            task,
+            instance,
+            "resolve",
+            {"opinion": _reason(opinion, "giving a delegated task back")},
+        )
+        sent = notifications.notify(
+            session,
+            [owner] if owner else [],
+            "resolved",
+            task.name,
+            kernel.clock.now(),
+            body=f"{actor.display_name or actor.username}：{opinion}",
+            instance_id=instance.id,
+            task_id=task.id,
+        )
+        uow.commit()
+    return VerbResult(instance.id, task_id, "resolve", seq, sent)
+
+
+def add_signers(kernel: Kernel, actor: Actor, task_id: str, usernames: list[str], reason: str) -> VerbResult:
+    """加签 (before): the task cannot be completed until each added person has signed with an opinion."""
+    with kernel.db.unit_of_work() as uow:
+        session = uow.session
+        task, instance = _actionable(session, actor, task_id)
+        if not usernames:
+            raise RuleViolation("name at least one person to add as co-signer", field="users")
+        targets = [_user(session, name) for name in dict.fromkeys(usernames)]
+        if any(t.id == actor.user_id for t in targets):
+            raise RuleViolation("one cannot add oneself as co-signer")
+        now = kernel.clock.now()
+        text = _reason(reason, "adding co-signers")
+        for target in targets:
+            session.add(
+                TaskSigner(
+                    task_id=task.id,
+                    instance_id=instance.id,
+                    user_id=target.id,
+                    requested_by=actor.user_id,
+                    reason=text,
+                    requested_at=now,
+                )
+            )
+        seq = _record(
+            session,
+            kernel,
+            actor,
+            task,
+            instance,
+            "add_signer",
+            {"users": [t.username for t in targets], "reason": text},
+        )
+        sent = notifications.notify(
+            session,
+            [t.id for t in targets],
+            "signer",
+            task.name,
+            now,
+            body=f"{actor.display_name or actor.username} 加签：{text}",
+            instance_id=instance.id,
+            task_id=task.id,
+        )
+        uow.commit()
+    return VerbResult(instance.id, task_id, "add_signer", seq, sent)
+
+
+def sign(kernel: Kernel, actor: Actor, task_id: str, opinion: str) -> VerbResult:
+    """A co-signer records their opinion; the approver is told."""
+    with kernel.db.unit_of_work() as uow:
+        session = uow.session
+        task, instance = locked_task(session, task_id)
+        signer = session.execute(
+            select(TaskSigner).where(
+                TaskSigner.task_id == task.id,
+                TaskSigner.user_id == actor.user_id,
+                TaskSigner.signed_at.is_(None),
+            )
+        ).scalar_one_or_none()
+        if signer is None:
+            raise NotAllowed(f"{actor.username} has no signature pending on {task.name}")
+        signer.opinion, signer.signed_at = _reason(opinion, "a signature"), kernel.clock.now()
+        seq = _record(session, kernel, actor, task, instance, "sign", {"opinion": signer.opinion})
+        sent = notifications.notify(
+            session,
+            [signer.requested_by],
+            "signed",
+            task.name,
+            kernel.clock.now(),
+            body=f"{actor.display_name or actor.username}：{signer.opinion}",
+            instance_id=instance.id,
+            task_id=task.id,
+        )
+        uow.commit()
+    return VerbResult(instance.id, task_id, "sign", seq, sent)
+
+
+def pending_signers(session: Session, task_id: str) -> list[str]:
+    return list(
+        session.execute(
+            select(User.username)
+            .join(TaskSigner, TaskSigner.user_id == User.id)
+            .where(TaskSigner.task_id == task_id, TaskSigner.signed_at.is_(None))
+        ).scalars()
+    )
+
+
+def copy_to(
+    kernel: Kernel, actor: Actor, instance_id: int, usernames: list[str], note: str = "", task_id: str = ""
+) -> VerbResult:
+    """抄送: let people follow an instance; they see it under 抄送我的 and get a notification."""
+    with kernel.db.unit_of_work() as uow:
+        session = uow.session
+        instance = session.execute(
+            select(ProcessInstance).where(ProcessInstance.id == instance_id).with_for_update()
+        ).scalar_one_or_none()
+        if instance is None:
+            raise NotFound(f"no instance {instance_id}", instance_id=instance_id)
+        authz.check_may_read(actor, instance)
+        targets = [_user(session, name) for name in dict.fromkeys(usernames)]
+        if not targets:
+            raise RuleViolation("name at least one person to copy to", field="users")
+        now = kernel.clock.now()
+        for target in targets:
+            session.add(
+                TaskCopy(
+                    instance_id=instance.id,
+                    task_id=task_id,
+                    user_id=target.id,
+                    from_user_id=actor.user_id,
+                    note=note[:1000],
+                    created_at=now,
+                )
+            )
+        meta = EventMeta(
+            kind="copy",
+            actor=actor,
+            role="",
+            task_id=task_id,
+            payload={"users": [t.username for t in targets], "note": note[:1000]},
+        )
+        seq = record_verb(session, kernel, instance, meta)
+        sent = notifications.notify(
+            session,
+            [t.id for t in targets],
+            "copy",
+            instance.title,
+            now,
+            body=note,
+            instance_id=instance.id,
+            task_id=task_id,
+        )
+        uow.commit()
+    return VerbResult(instance.id, task_id, "copy", seq, sent)
+
+
+def urge(kernel: Kernel, actor: Actor, task_id: str, note: str = "") -> VerbResult:
+    """催办: remind whoever must act; the starter, the branch or the committee may urge, once an hour."""
+    with kernel.db.unit_of_work() as uow:
+        session = uow.session
+        task, instance = locked_task(session, task_id)
+        _check_may_urge(actor, instance)
+        now = kernel.clock.now()
+        last = session.execute(
+            select(func.max(Event.business_time)).where(
+                Event.task_id == task.id, Event.kind == "urge", Event.actor_user_id == actor.user_id
+            )
+        ).scalar()
+        if last is not None and now - last < URGE_INTERVAL:
+            raise RuleViolation(f"{task.name} was urged at {last.isoformat()}; urge again after an hour")
+        people = notifications.recipients_for_task(session, task.role, task.branch_id, task.assignee_user_id)
+        seq = _record(session, kernel, actor, task, instance, "urge", {"note": note[:500]})
+        sent = notifications.notify(
+            session,
+            people,
+            "urge",
+            task.name,
+            now,
+            body=note or f"{actor.display_name or actor.username} 催办",
+            instance_id=instance.id,
+            task_id=task.id,
+        )
+        uow.commit()
+    return VerbResult(instance.id, task_id, "urge", seq, sent)
+
+
+def _check_may_urge(actor: Actor, instance: ProcessInstance) -> None:
+    if actor.user_id is not None and actor.user_id == instance.started_by:
+        return
+    if actor.has(ROLE_COMMITTEE) or (actor.has(ROLE_BRANCH) and actor.branch_id == instance.branch_id):
+        return
+    raise NotAllowed(f"{actor.username} may not urge tasks of instance {instance.id}")
+
+
+def return_to(
+    kernel: Kernel, actor: Actor, task_id: str, target: str, reason: str, expected_version: int | None = None
+) -> StepOutcome:
+    """退回: send the case back to an earlier step that the task's diagram lists in `returnTargets`."""
+    with kernel.db.unit_of_work() as uow:
+        session = uow.session
+        task, instance = _actionable(session, actor, task_id)
+        if expected_version is not None and instance.state_version != expected_version:
+            raise StaleSubmission(f"instance {instance.id} changed since the page was loaded: reload")
+        text = _reason(reason, "a return")
+        version = kernel.catalog.get(session, instance.process_version_id)
+        now = kernel.clock.now()
+        step = step_input_for(
+            instance,
+            "return",
+            now,
+            task_id=task.id,
+            data={"target": target},
+            timers_at=earliest_pending(session, instance),
+        )
+        result = compute(session, kernel, instance, version, step)
+        meta = EventMeta(
+            kind="return",
+            actor=actor,
+            role=task.role,
+            task_id=task.id,
+            spec_id=task.spec_id,
+            payload={"task": task.name, "data": {"target": target}, "reason": text},
+        )
+        seq = persist(session, kernel, instance, version, step, result, meta)
+        delivered = deliver_pending(session, kernel, instance, version, now)
+        outcome = outcome_of(instance, result, seq, delivered)
+        uow.commit()
+    return outcome
