@@ -24,8 +24,8 @@ run: $(STAMP)
 	@echo "use the CLI, e.g.  $(BIN)/xianfeng tasks --as secretary1"
 
 test: $(STAMP)
-	$(BIN)/ruff check engine forms tests bench
-	$(BIN)/ruff format --check engine forms tests bench
+	$(BIN)/ruff check engine forms web tests bench
+	$(BIN)/ruff format --check engine forms web tests bench
 	$(BIN)/mypy engine forms
 	$(BIN)/python -m pytest -q
 

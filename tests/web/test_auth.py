@@ -1,0 +1,105 @@
+"""Signing in and out, CSRF, the language switch, API tokens, the secret key."""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Callable
+from pathlib import Path
+
+from conftest import csrf_of
+from flask import Flask
+from flask.testing import FlaskClient
+
+from xianfeng.engine.kernel import Kernel
+from xianfeng.web.config import SECRET_FILE
+
+
+def test_pages_redirect_to_sign_in(client: FlaskClient) -> None:
+    response = client.get("/")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/login?next=")
+
+
+def test_sign_in_with_a_wrong_password_is_refused_in_chinese(client: FlaskClient) -> None:
+    response = client.post(
+        "/login", data={"username": "committee", "password": "nope", "csrf_token": csrf_of(client)}
+    )
+    assert response.status_code == 401
+    assert "用户名或密码不正确" in response.get_data(as_text=True)
+
+
+def test_a_form_without_csrf_token_is_refused(client: FlaskClient) -> None:
+    response = client.post("/login", data={"username": "committee", "password": "demo12345"})
+    assert response.status_code == 400
+    assert "CSRF" in response.get_data(as_text=True)
+
+
+def test_sign_in_then_out(login: Callable[[str], FlaskClient]) -> None:
+    client = login("committee")
+    assert client.get("/").status_code in (200, 302)
+    assert client.post("/logout", data={"csrf_token": csrf_of(client, "/")}).status_code == 302
+    assert client.get("/").headers["Location"].startswith("/login")
+
+
+def test_sign_in_never_redirects_to_another_site(client: FlaskClient) -> None:
+    response = client.post(
+        "/login?next=//evil.example/x",
+        data={"username": "committee", "password": "demo12345", "csrf_token": csrf_of(client)},
+    )
+    assert response.headers["Location"] == "/"
+
+
+def test_session_cookie_flags(client: FlaskClient) -> None:
+    response = client.post(
+        "/login", data={"username": "committee", "password": "demo12345", "csrf_token": csrf_of(client)}
+    )
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_the_interface_is_chinese_first_with_english_on_request(client: FlaskClient) -> None:
+    assert "用户名" in client.get("/login").get_data(as_text=True)
+    client.post("/lang/en", data={"csrf_token": csrf_of(client), "next": "/login"})
+    page = client.get("/login").get_data(as_text=True)
+    assert "Username" in page and "用户名" not in page
+
+
+def test_the_chosen_language_survives_sign_in(client: FlaskClient) -> None:
+    client.post("/lang/en", data={"csrf_token": csrf_of(client), "next": "/login"})
+    client.post(
+        "/login", data={"username": "committee", "password": "demo12345", "csrf_token": csrf_of(client)}
+    )
+    assert "Sign out" in client.get("/", follow_redirects=True).get_data(as_text=True)
+
+
+def test_api_token_exchange_and_errors_are_json(client: FlaskClient) -> None:
+    good = client.post("/api/v1/auth/token", json={"username": "committee", "password": "demo12345"})
+    assert good.status_code == 200 and good.get_json()["expires_in"] == 12 * 3600
+    bad = client.post("/api/v1/auth/token", json={"username": "committee", "password": "wrong"})
+    assert bad.status_code == 401 and bad.get_json() == {
+        "code": "not_authenticated",
+        "message": "wrong username or password",
+    }
+    unknown = client.post("/api/v1/auth/token", json={"username": "a", "password": "b", "extra": 1})
+    assert unknown.status_code == 422 and unknown.get_json()["errors"]["json"] == {
+        "extra": ["Unknown field."]
+    }
+
+
+def test_a_forged_token_is_refused(client: FlaskClient) -> None:
+    response = client.get("/api/v1/openapi.json", headers={"Authorization": "Bearer forged"})
+    assert response.status_code == 401 and response.get_json()["code"] == "not_authenticated"
+
+
+def test_the_openapi_document_is_served(client: FlaskClient) -> None:
+    document = client.get("/api/v1/openapi.json").get_json()
+    assert document["info"]["title"].startswith("先锋") and "/api/v1/auth/token" in document["paths"]
+
+
+def test_the_secret_key_is_generated_once_and_kept_private(kernel: Kernel) -> None:
+    os.environ.pop("XIANFENG_SECRET_KEY", None)
+    first: Flask = __import__("xianfeng.web", fromlist=["create_app"]).create_app(kernel)
+    second: Flask = __import__("xianfeng.web", fromlist=["create_app"]).create_app(kernel)
+    assert first.config["SECRET_KEY"] == second.config["SECRET_KEY"]
+    path = Path(kernel.settings.data_dir) / SECRET_FILE
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600

@@ -1,0 +1,56 @@
+"""The web: a thin Flask layer over the engine's services.
+
+Every view parses and validates, makes one service call, and renders. Nothing here decides
+what the procedure is; that is in `processes/` and `forms/`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from flask import Flask
+from flask_wtf.csrf import CSRFProtect
+
+from xianfeng.engine.kernel import Kernel, create_kernel
+
+from . import auth, errors, i18n
+from .config import load_web_settings
+from .context import KERNEL_KEY
+
+csrf = CSRFProtect()
+
+
+def create_app(kernel: Kernel | None = None, testing: bool = False) -> Flask:
+    kernel = kernel or create_kernel()
+    web = load_web_settings(kernel.settings)
+    # `xianfeng` is a namespace package, where Flask cannot infer an instance folder: name one.
+    app = Flask(__name__, instance_path=str(Path(kernel.settings.data_dir).resolve() / "instance"))
+    app.config.update(
+        SECRET_KEY=web.secret_key,
+        TESTING=testing,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=web.secure_cookies,
+        SESSION_COOKIE_NAME="xianfeng_session",
+        PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=12),
+        WTF_CSRF_TIME_LIMIT=None,
+        MAX_CONTENT_LENGTH=8 * 1024 * 1024,
+        JSON_AS_ASCII=False,
+    )
+    app.extensions[KERNEL_KEY] = kernel
+    app.extensions["xianfeng.web_settings"] = web
+    csrf.init_app(app)
+    i18n.setup(app, Path(kernel.settings.data_dir) / ".translations", web.language)
+    app.before_request(lambda: auth.load_actor(app))
+    _register_blueprints(app)
+    errors.register(app)  # after the API, whose own HTTP error handler this replaces
+    return app
+
+
+def _register_blueprints(app: Flask) -> None:
+    from .api import register_api
+    from .pages import register_pages
+
+    register_pages(app)
+    register_api(app, csrf)

@@ -1,0 +1,109 @@
+"""Sign-in with a session cookie for pages, bearer tokens for the API.
+
+A token is signed with the secret key and carries the user id and a fingerprint of the password
+hash, so changing a password or disabling the account invalidates every token at once.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from flask import Flask, g, redirect, request, session, url_for
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import select
+
+from xianfeng.engine.actor import Actor
+from xianfeng.engine.errors import NotAuthenticated
+from xianfeng.engine.models import User
+from xianfeng.engine.services import accounts
+
+from .context import kernel
+
+TOKEN_MAX_AGE = 12 * 3600
+_SALT = "xianfeng-api-token"
+
+
+def _serializer(app: Flask) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(app.config["SECRET_KEY"], salt=_SALT)
+
+
+def issue_token(app: Flask, username: str, password: str) -> str:
+    who = accounts.authenticate(kernel(), username, password)
+    return _serializer(app).dumps({"uid": who.user_id, "pw": _fingerprint(who.user_id)})
+
+
+def _fingerprint(user_id: int | None) -> str:
+    with kernel().db.unit_of_work(write=False) as uow:
+        password_hash = uow.session.execute(select(User.password_hash).where(User.id == user_id)).scalar_one()
+    return password_hash[-16:]
+
+
+def _actor_by_id(user_id: int) -> Actor | None:
+    with kernel().db.unit_of_work(write=False) as uow:
+        user = uow.session.get(User, user_id)
+        if user is None or not user.active:
+            return None
+        return accounts.actor_of(user)
+
+
+def _actor_from_token(app: Flask, header: str) -> Actor:
+    token = header.removeprefix("Bearer ").strip()
+    try:
+        claims = _serializer(app).loads(token, max_age=TOKEN_MAX_AGE)
+    except SignatureExpired as exc:
+        raise NotAuthenticated("the token has expired; request a new one") from exc
+    except BadSignature as exc:
+        raise NotAuthenticated("the token is not valid") from exc
+    who = _actor_by_id(int(claims["uid"]))
+    if who is None or _fingerprint(who.user_id) != claims.get("pw"):
+        raise NotAuthenticated("the token is no longer valid (account changed or disabled)")
+    return who
+
+
+def load_actor(app: Flask) -> None:
+    """Before each request: the API's bearer token, or the page session's user."""
+    header = request.headers.get("Authorization", "")
+    if request.path.startswith("/api/"):
+        g.actor = _actor_from_token(app, header) if header.startswith("Bearer ") else None
+        return
+    user_id = session.get("user_id")
+    g.actor = _actor_by_id(int(user_id)) if user_id else None
+    if user_id and g.actor is None:
+        session.clear()
+
+
+def sign_in(username: str, password: str) -> Actor:
+    who = accounts.authenticate(kernel(), username, password)
+    language = session.get("lang")
+    session.clear()  # a new session on sign-in: nothing from before the sign-in carries over…
+    if language:
+        session["lang"] = language  # …except the language the person chose
+    session["user_id"] = who.user_id
+    session.permanent = True
+    return who
+
+
+def sign_out() -> None:
+    session.clear()
+
+
+def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if g.get("actor") is None:
+            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def api_login_required(view: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if g.get("actor") is None:
+            raise NotAuthenticated("send Authorization: Bearer <token> (POST /api/v1/auth/token)")
+        return view(*args, **kwargs)
+
+    return wrapper

@@ -1,0 +1,33 @@
+"""The `xianfeng` command: the engine's commands plus `serve`."""
+
+from __future__ import annotations
+
+import logging
+
+import click
+
+from xianfeng.engine.cli import cli
+from xianfeng.engine.cli_support import kernel_of
+
+from . import create_app
+from .config import load_web_settings
+from .server import serve
+
+
+@cli.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8080, show_default=True, type=int)
+@click.option("--workers", default=8, show_default=True, type=int, help="Worker threads serving requests.")
+@click.pass_context
+def serve_cmd(ctx: click.Context, host: str, port: int, workers: int) -> None:
+    """Serve the web workbench, the public pages and the API; fire timers in-process."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    kernel = kernel_of(ctx)
+    app = create_app(kernel)
+    web = load_web_settings(kernel.settings)
+    click.echo(f"先锋 Xianfeng: open http://{host}:{port}/  (demo accounts: see README; password demo12345)")
+    serve(app, kernel, host, port, workers, web.tick_interval)
+
+
+def main() -> None:
+    cli(obj={})
