@@ -42,3 +42,32 @@ def _visible_data(workflow: Any) -> dict[str, Any]:
         return dict(workflow.data)
     last = workflow.last_task
     return dict(last.data) if last is not None else {}
+
+
+@dataclass(frozen=True)
+class TaskDetails:
+    instructions: str
+    data: dict[str, Any]
+    return_targets: list[dict[str, str]]
+
+
+def task_details(version: LoadedVersion, snapshot: str, task_id: str) -> TaskDetails:
+    """The instructions, the data a task sees, and where it may be returned to (with names)."""
+    from uuid import UUID
+
+    from .runtime import return_targets
+
+    determinism.install()
+    workflow = version.serializer.loads(snapshot)
+    task = workflow.get_task_from_id(UUID(task_id))
+    spec = task.task_spec
+    names = {
+        ts.bpmn_id: ts.bpmn_name or ts.bpmn_id
+        for ts in spec._wf_spec.task_specs.values()
+        if getattr(ts, "bpmn_id", None)
+    }
+    return TaskDetails(
+        instructions=(spec.extensions or {}).get("instructionsForEndUser", "") or "",
+        data=dict(task.data),
+        return_targets=[{"id": target, "name": names.get(target, target)} for target in return_targets(spec)],
+    )

@@ -7,13 +7,22 @@ every table as it was.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..actor import Actor
-from ..errors import NotAllowed, NotFound, RuleViolation, StaleSubmission, TaskNotReady, TokenInvalid
+from ..errors import (
+    NotAllowed,
+    NotFound,
+    RuleViolation,
+    StaleSubmission,
+    TaskNotReady,
+    TokenInvalid,
+    XianfengError,
+)
 from ..kernel import Kernel
 from ..models import Event, HumanTask, ProcessInstance, PublicLink, TaskSigner, User
 from ..process.catalog import LoadedVersion
@@ -96,7 +105,7 @@ def complete_by_token(kernel: Kernel, token: str, data: dict[str, Any]) -> StepO
         session = uow.session
         link = session.get(PublicLink, token)
         now = kernel.clock.now()
-        _check_link(link, now)
+        check_link(link, now)
         assert link is not None
         task, instance = locked_task(session, link.task_id)
         actor = Actor.public()
@@ -107,7 +116,7 @@ def complete_by_token(kernel: Kernel, token: str, data: dict[str, Any]) -> StepO
     return outcome
 
 
-def _check_link(link: PublicLink | None, now: Any) -> None:
+def check_link(link: PublicLink | None, now: Any) -> None:
     if link is None:
         raise TokenInvalid("this link is not valid", reason="unknown")
     if link.used_at is not None:
@@ -230,3 +239,26 @@ def summary_of(task: ReadyTask, instance: ProcessInstance) -> TaskSummary:
         instance_title=instance.title,
         instance_version=instance.state_version,
     )
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    task_id: str
+    outcome: StepOutcome | None = None
+    error: XianfengError | None = None
+
+
+def complete_many(
+    kernel: Kernel, actor: Actor, task_ids: list[str], data: dict[str, Any]
+) -> list[BatchResult]:
+    """批量审批: the same form data (e.g. one opinion) for several like tasks, each its own step.
+
+    One refused task does not undo the others: each result says what happened to its task.
+    """
+    results = []
+    for task_id in dict.fromkeys(task_ids):
+        try:
+            results.append(BatchResult(task_id, outcome=complete(kernel, actor, task_id, dict(data))))
+        except XianfengError as exc:
+            results.append(BatchResult(task_id, error=exc))
+    return results

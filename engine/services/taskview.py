@@ -1,0 +1,236 @@
+"""What a page or the API shows about one task: its form, instructions, data so far, who may do
+what with it now, and the diagrams of its instance with the steps done and the steps waiting."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from xianfeng.forms import FormDefinition
+
+from ..actor import Actor
+from ..errors import NotAllowed, NotFound, TokenInvalid
+from ..kernel import Kernel
+from ..models import Artifact, HumanTask, ProcessInstance, ProcessVersion, PublicLink, TaskSigner, User
+from ..models.org import ROLE_BRANCH, ROLE_COMMITTEE, ROLE_PUBLIC
+from ..process.inspection import inspect, task_details
+from . import authz
+
+
+@dataclass(frozen=True)
+class TaskView:
+    id: str
+    instance_id: int
+    instance_title: str
+    name: str
+    name_en: str
+    role: str
+    spec_id: str
+    process_id: str
+    form: FormDefinition
+    instructions: str
+    data: dict[str, Any]
+    due_at: Any
+    state_version: int
+    verbs: list[str]
+    return_targets: list[dict[str, str]]
+    assignee: str = ""
+    owner: str = ""
+    delegation_state: str = ""
+    signers: list[dict[str, Any]] = field(default_factory=list)
+
+
+def task_view(kernel: Kernel, actor: Actor, task_id: str) -> TaskView:
+    """The task as the actor may see it; refused unless the actor may act, sign or give it back."""
+    with kernel.db.unit_of_work(write=False) as uow:
+        session = uow.session
+        task, instance = _task(session, task_id)
+        signers = _signers(session, task.id)
+        pending_signer = any(s["username"] == actor.username and not s["signed"] for s in signers)
+        is_delegate = task.delegation_state == "pending" and task.assignee_user_id == actor.user_id
+        if not (authz.may_act(actor, task, instance) or pending_signer or is_delegate):
+            raise NotAllowed(f"{actor.username} cannot open task {task.name}", task_id=task.id)
+        version = kernel.catalog.get(session, instance.process_version_id)
+        details = task_details(version, instance.state_json, task.id)
+        names = _usernames(session, [task.assignee_user_id, task.owner_user_id])
+        return TaskView(
+            id=task.id,
+            instance_id=instance.id,
+            instance_title=instance.title,
+            name=task.name,
+            name_en=task.name_en,
+            role=task.role,
+            spec_id=task.spec_id,
+            process_id=task.process_id,
+            form=version.form(task.form),
+            instructions=details.instructions,
+            data=details.data,
+            due_at=task.due_at,
+            state_version=instance.state_version,
+            verbs=_verbs(actor, task, instance, signers, pending_signer, is_delegate),
+            return_targets=details.return_targets,
+            assignee=names.get(task.assignee_user_id, ""),
+            owner=names.get(task.owner_user_id, ""),
+            delegation_state=task.delegation_state,
+            signers=signers,
+        )
+
+
+def _task(session: Session, task_id: str) -> tuple[HumanTask, ProcessInstance]:
+    row = session.execute(
+        select(HumanTask, ProcessInstance)
+        .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
+        .where(HumanTask.id == task_id)
+    ).first()
+    if row is None:
+        raise NotFound(f"no ready task {task_id}", task_id=task_id)
+    return row[0], row[1]
+
+
+def _signers(session: Session, task_id: str) -> list[dict[str, Any]]:
+    rows = session.execute(
+        select(TaskSigner, User.username, User.display_name)
+        .join(User, User.id == TaskSigner.user_id)
+        .where(TaskSigner.task_id == task_id)
+        .order_by(TaskSigner.id)
+    ).all()
+    return [
+        {
+            "username": name,
+            "display_name": shown,
+            "reason": s.reason,
+            "opinion": s.opinion,
+            "signed": s.signed_at is not None,
+            "signed_at": s.signed_at,
+        }
+        for s, name, shown in rows
+    ]
+
+
+def _usernames(session: Session, ids: list[int | None]) -> dict[int | None, str]:
+    wanted = [i for i in ids if i is not None]
+    if not wanted:
+        return {}
+    return {
+        uid: name for uid, name in session.execute(select(User.id, User.username).where(User.id.in_(wanted)))
+    }
+
+
+def _verbs(
+    actor: Actor,
+    task: HumanTask,
+    instance: ProcessInstance,
+    signers: list[dict[str, Any]],
+    pending_signer: bool,
+    is_delegate: bool,
+) -> list[str]:
+    """The verbs the actor may use on this task now, in the order a page shows them."""
+    verbs: list[str] = []
+    if is_delegate:
+        return ["resolve"]
+    if authz.may_act(actor, task, instance):
+        if task.delegation_state != "pending" and not any(not s["signed"] for s in signers):
+            verbs.append("complete")
+        if task.role != ROLE_PUBLIC:
+            verbs += ["return", "transfer", "delegate", "add_signer"]
+    if pending_signer:
+        verbs.append("sign")
+    if (
+        actor.user_id == instance.started_by
+        or actor.has(ROLE_COMMITTEE)
+        or (actor.has(ROLE_BRANCH) and actor.branch_id == instance.branch_id)
+    ):
+        verbs.append("urge")
+    verbs.append("copy")
+    return verbs
+
+
+@dataclass(frozen=True)
+class DiagramView:
+    instance_id: int
+    process_key: str
+    diagrams: dict[str, str]  # process file name -> BPMN XML (the pinned version)
+    completed: list[str]
+    current: list[str]
+
+
+def diagram_view(kernel: Kernel, actor: Actor, instance_id: int) -> DiagramView:
+    """The pinned BPMN files of the instance and which elements ran / wait, for the bpmn-js viewer."""
+    with kernel.db.unit_of_work(write=False) as uow:
+        session = uow.session
+        instance = session.get(ProcessInstance, instance_id)
+        if instance is None:
+            raise NotFound(f"no instance {instance_id}", instance_id=instance_id)
+        authz.check_may_read(actor, instance)
+        row = session.get(ProcessVersion, instance.process_version_id)
+        assert row is not None
+        bpmn = [f for f in row.files if f["name"].endswith(".bpmn")]
+        contents = {
+            a.sha256: a.content
+            for a in session.execute(
+                select(Artifact).where(Artifact.sha256.in_([f["sha256"] for f in bpmn]))
+            ).scalars()
+        }
+        view = inspect(kernel.catalog.get(session, instance.process_version_id), instance.state_json)
+        current = list(
+            session.execute(
+                select(HumanTask.spec_id).where(HumanTask.instance_id == instance_id).distinct()
+            ).scalars()
+        )
+        return DiagramView(
+            instance_id=instance.id,
+            process_key=instance.process_key,
+            diagrams={f["name"]: contents[f["sha256"]].decode("utf-8") for f in bpmn},
+            completed=view.completed_elements,
+            current=current,
+        )
+
+
+@dataclass(frozen=True)
+class PublicTaskView:
+    token: str
+    task_name: str
+    instance_title: str
+    form: FormDefinition
+    instructions: str
+    expires_at: Any
+
+
+def public_task_view(kernel: Kernel, token: str) -> PublicTaskView:
+    """What a villager sees behind a single-use link; a used, closed or expired link says so."""
+    with kernel.db.unit_of_work(write=False) as uow:
+        session = uow.session
+        link = session.get(PublicLink, token)
+        from .tasks import check_link
+
+        check_link(link, kernel.clock.now())
+        assert link is not None
+        row = session.execute(
+            select(HumanTask, ProcessInstance)
+            .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
+            .where(HumanTask.id == link.task_id)
+        ).first()
+        if row is None:
+            raise TokenInvalid("this link is closed", reason="closed")
+        task, instance = row
+        version = kernel.catalog.get(session, instance.process_version_id)
+        details = task_details(version, instance.state_json, task.id)
+        return PublicTaskView(
+            token=token,
+            task_name=task.name,
+            instance_title=_public_title(details.data, instance.title),
+            form=version.form(task.form),
+            instructions=details.instructions,
+            expires_at=link.expires_at,
+        )
+
+
+def _public_title(data: dict[str, Any], fallback: str) -> str:
+    """The nominee and post, not the internal case title."""
+    candidate = data.get("candidate") if isinstance(data.get("candidate"), dict) else None
+    if candidate and data.get("post_title"):
+        return f"{candidate.get('name', '')} · {data['post_title']}"
+    return fallback
