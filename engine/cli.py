@@ -16,7 +16,7 @@ from .cli_calendar import holidays
 from .cli_support import OPERATOR, command, kernel_of, parse_data
 from .clock import ManualClock, parse_instant
 from .output import emit
-from .services import accounts, audit, demo, inbox, instances, notices, setup, tasks, timers
+from .services import accounts, audit, demo, inbox, instances, notices, setup, starting, tasks, timers
 
 
 @click.group()
@@ -60,10 +60,20 @@ def demo_cmd(ctx: click.Context) -> None:
 @click.option("--data", default=None, help="The start form's data as a JSON object.")
 @command
 def start_cmd(ctx: click.Context, process_key: str, username: str, data: str | None) -> None:
-    """Start an instance of PROCESS_KEY."""
+    """Start an instance of PROCESS_KEY.
+
+    A process started per subject (e.g. periodic_assessment, one per model post) started without
+    --data is started for every current subject within the account's scope.
+    """
     kernel = kernel_of(ctx)
-    outcome = tasks.start(kernel, accounts.actor_for(kernel, username), process_key, parse_data(data))
-    emit(ctx, outcome, _describe_outcome)
+    actor = accounts.actor_for(kernel, username)
+    if data is None and starting.is_per_subject(kernel, process_key):
+        outcomes = starting.start_for_subjects(kernel, actor, process_key)
+        emit(
+            ctx, outcomes, lambda rows: "\n".join(_describe_outcome(o) for o in rows) or "no current subjects"
+        )
+        return
+    emit(ctx, starting.start(kernel, actor, process_key, parse_data(data)), _describe_outcome)
 
 
 @cli.command("tasks")

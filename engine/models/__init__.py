@@ -1,5 +1,19 @@
 """SQLAlchemy tables, one module per part of the domain. Importing this package registers them all."""
 
+from .assessment import (
+    AreaMember,
+    AreaWorkRecord,
+    AssessmentRecord,
+    CommendationMark,
+    Criticism,
+    Rectification,
+    ResponsibilityArea,
+    Reward,
+    ScheduleRun,
+    Survey,
+    SurveyLink,
+    SurveyResponse,
+)
 from .base import Base, UtcDateTime
 from .collaboration import Notification, TaskCopy, TaskSigner
 from .org import Branch, Member, Town, User, UserRole, Village
@@ -18,11 +32,16 @@ from .process import (
 from .records import CalendarDay, Counter, ModelPost, Objection, PublicNotice
 
 __all__ = [
+    "AreaMember",
+    "AreaWorkRecord",
     "Artifact",
+    "AssessmentRecord",
     "Base",
     "Branch",
     "CalendarDay",
+    "CommendationMark",
     "Counter",
+    "Criticism",
     "Event",
     "HumanTask",
     "LedgerHead",
@@ -36,6 +55,13 @@ __all__ = [
     "ProcessVersion",
     "PublicLink",
     "PublicNotice",
+    "Rectification",
+    "ResponsibilityArea",
+    "Reward",
+    "ScheduleRun",
+    "Survey",
+    "SurveyLink",
+    "SurveyResponse",
     "TaskCopy",
     "TaskSigner",
     "TimerRow",

@@ -31,6 +31,8 @@ class ModelPost(Base):
     creation_instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"))
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     revoke_reason: Mapped[str] = mapped_column(Text, default="")
+    revocation_instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id"))
+    plate_returned_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
 
 
 class PublicNotice(Base):

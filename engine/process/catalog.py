@@ -31,7 +31,7 @@ from ..models import Artifact, ProcessDefinition, ProcessVersion
 from .bundle import ParsedBundle, file_kind, parse_bundle, sha256_hex
 from .diagram_checks import check_bundle
 from .serialization import SnapshotSerializer
-from .task_properties import FORM_PROPERTY, properties_of
+from .task_properties import CYCLE_PROPERTY, FORM_PROPERTY, START_FOR_PROPERTY, properties_of
 
 ENGINE_VERSION = f"spiffworkflow=={metadata.version('SpiffWorkflow')}"
 
@@ -51,6 +51,8 @@ class LoadedVersion:
     serializer: SnapshotSerializer
     start_role: str | None
     start_form: str | None
+    start_for: str | None = None
+    cycle: str | None = None
 
     def form(self, name: str) -> FormDefinition:
         try:
@@ -209,7 +211,7 @@ class Catalog:
         subprocess_specs = bundle.parser.get_subprocess_specs(row.process_key)
         for each in (spec, *subprocess_specs.values()):
             wire_loops(each)
-        start_role, start_form = _start_of(spec)
+        start_role, start_properties = _start_of(spec)
         return LoadedVersion(
             id=row.id,
             process_key=row.process_key,
@@ -221,7 +223,9 @@ class Catalog:
             forms=bundle.forms,
             serializer=SnapshotSerializer(spec, subprocess_specs),
             start_role=start_role,
-            start_form=start_form,
+            start_form=start_properties.get(FORM_PROPERTY),
+            start_for=start_properties.get(START_FOR_PROPERTY),
+            cycle=start_properties.get(CYCLE_PROPERTY),
         )
 
 
@@ -240,8 +244,8 @@ def wire_loops(spec: BpmnProcessSpec) -> None:
                 child.completed_event.connect(task_spec.merge_child)
 
 
-def _start_of(spec: BpmnProcessSpec) -> tuple[str | None, str | None]:
+def _start_of(spec: BpmnProcessSpec) -> tuple[str | None, dict[str, str]]:
     for task_spec in spec.task_specs.values():
         if isinstance(task_spec, StartEvent) and task_spec.bpmn_id:
-            return task_spec.lane, properties_of(task_spec).get(FORM_PROPERTY)
-    return None, None
+            return task_spec.lane, properties_of(task_spec)
+    return None, {}

@@ -23,13 +23,17 @@ from SpiffWorkflow.spiff.specs.defaults import BusinessRuleTask, ServiceTask, Us
 from ..errors import DiagramLocation
 from ..models.org import LANE_ROLES
 from .bundle import ParsedBundle
+from .cycles import parse_cycle
 from .scripting import ScriptCompileError, compile_expression, compile_script
 from .service_tasks import SERVICE_TASKS
 from .task_properties import (
+    CYCLE_PROPERTY,
     EXPRESSION_PROPERTIES,
     FORM_PROPERTY,
     RETURN_TARGETS_PROPERTY,
+    START_FOR_PROPERTY,
     STARTER_ROLES,
+    SUBJECTS,
 )
 
 Problem = tuple[DiagramLocation, str]
@@ -162,9 +166,18 @@ def _check_start(bundle: ParsedBundle, file_name: str, spec: Any) -> Iterable[Pr
                 where,
                 f"start event in lane {start.lane!r}; processes are started by {', '.join(STARTER_ROLES)}",
             )
-        form = ((start.extensions or {}).get("properties", {})).get(FORM_PROPERTY)
+        properties = (start.extensions or {}).get("properties", {})
+        form = properties.get(FORM_PROPERTY)
         if form and form not in bundle.forms:
             yield (where, f"start event names form {form!r}, which is not among the deployed forms")
+        if properties.get(CYCLE_PROPERTY):
+            try:
+                parse_cycle(properties[CYCLE_PROPERTY])
+            except ValueError as exc:
+                yield (where, f"cycle: {exc}")
+        subject = properties.get(START_FOR_PROPERTY)
+        if subject and subject not in SUBJECTS:
+            yield (where, f"startFor names {subject!r}; known subjects are {', '.join(SUBJECTS)}")
 
 
 def _compiles(where: DiagramLocation, label: str, source: str, compiler: Any) -> Iterable[Problem]:

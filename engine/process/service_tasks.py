@@ -8,28 +8,15 @@ JSON-native data that lands in the task data under the operator's `resultVariabl
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from ..errors import ServiceTaskError
+from .operations import creation
+from .operations.context import ServiceContext
 
-from ..clock import CHINA_TZ, parse_instant
-from ..errors import RuleViolation, ServiceTaskError
-from ..models import Branch, Counter, Member, ModelPost, Objection, PublicNotice, Town, Village
-
-
-@dataclass(frozen=True)
-class ServiceContext:
-    """What an operation may know about the step that calls it."""
-
-    session: Session
-    instance_id: int
-    branch_id: int | None
-    village_id: int | None
-    now: dt.datetime
+__all__ = ["SERVICE_TASKS", "ServiceContext", "ServiceOperation", "run_operation"]
 
 
 @dataclass(frozen=True)
@@ -39,132 +26,36 @@ class ServiceOperation:
     summary: str
 
 
-def describe_candidate(ctx: ServiceContext, member_id: int) -> dict[str, Any]:
-    """Resolve a nominee and check they belong to the instance's branch and are active (R1)."""
-    row = ctx.session.execute(
-        select(Member, Branch.name, Village.name)
-        .join(Branch, Branch.id == Member.branch_id)
-        .outerjoin(Village, Village.id == Member.village_id)
-        .where(Member.id == member_id)
-    ).first()
-    if row is None:
-        raise RuleViolation(f"member {member_id} does not exist", member_id=member_id)
-    member, branch_name, village_name = row
-    if ctx.branch_id is not None and member.branch_id != ctx.branch_id:
-        raise RuleViolation(f"member {member.name} belongs to another branch", member_id=member_id)
-    if member.status != "active":
-        raise RuleViolation(f"member {member.name} is not active ({member.status})", member_id=member_id)
-    return {
-        "id": member.id,
-        "name": member.name,
-        "branch_id": member.branch_id,
-        "branch": branch_name,
-        "village_id": member.village_id,
-        "village": village_name or "",
-    }
-
-
-def publish_notice(
-    ctx: ServiceContext, title: str, body: str, working_days: int, ends_at: str
-) -> dict[str, Any]:
-    """Put a 公示 on the public notice board (R3.3)."""
-    notice = PublicNotice(
-        instance_id=ctx.instance_id,
-        branch_id=ctx.branch_id,
-        title=title,
-        body=body,
-        working_days=int(working_days),
-        starts_at=ctx.now,
-        ends_at=parse_instant(ends_at),
-        status="active",
-    )
-    ctx.session.add(notice)
-    ctx.session.flush()
-    return {"notice_id": notice.id}
-
-
-def close_notice(ctx: ServiceContext, notice_id: int, outcome: str) -> dict[str, Any]:
-    result = ctx.session.execute(
-        update(PublicNotice)
-        .where(PublicNotice.id == notice_id, PublicNotice.instance_id == ctx.instance_id)
-        .values(status="ended", outcome=outcome, closed_at=ctx.now)
-    )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
-        raise ServiceTaskError(f"notice {notice_id} is not a notice of instance {ctx.instance_id}")
-    return {"notice_id": notice_id, "outcome": outcome}
-
-
-def answer_objection(
-    ctx: ServiceContext, objection_id: int, upheld: bool, finding: str, answer: str
-) -> dict[str, Any]:
-    """Record the branch's verification and its answer to the objector."""
-    objection = ctx.session.get(Objection, objection_id)
-    if objection is None or objection.instance_id != ctx.instance_id:
-        raise ServiceTaskError(f"objection {objection_id} is not an objection to instance {ctx.instance_id}")
-    objection.status = "upheld" if upheld else "dismissed"
-    objection.finding = finding
-    objection.answer = answer
-    objection.answered_at = ctx.now
-    ctx.session.flush()
-    return {"receipt_no": objection.receipt_no, "status": objection.status}
-
-
-def establish_post(
-    ctx: ServiceContext, member_id: int, title: str, category: str, pledge: str
-) -> dict[str, Any]:
-    """Register the post with a unique plate number and issue the badge (R3.6, R4)."""
-    member = ctx.session.get(Member, member_id)
-    if member is None:
-        raise ServiceTaskError(f"member {member_id} does not exist")
-    year = ctx.now.astimezone(CHINA_TZ).year
-    town_code = ctx.session.execute(select(Town.code).order_by(Town.id).limit(1)).scalar_one()
-    plate_no = f"{town_code}-SFG-{year}-{_next_number(ctx.session, f'plate:{year}'):04d}"
-    badge_no = f"{town_code}-HZ-{year}-{_next_number(ctx.session, f'badge:{year}'):04d}"
-    post = ModelPost(
-        plate_no=plate_no,
-        badge_no=badge_no,
-        member_id=member.id,
-        branch_id=member.branch_id,
-        village_id=member.village_id,
-        title=title,
-        category=category,
-        pledge=pledge,
-        status="active",
-        established_on=ctx.now,
-        badge_issued_at=ctx.now,
-        creation_instance_id=ctx.instance_id,
-    )
-    ctx.session.add(post)
-    ctx.session.flush()
-    return {"post_id": post.id, "plate_no": plate_no, "badge_no": badge_no}
-
-
-def _next_number(session: Session, name: str) -> int:
-    counter = session.execute(
-        select(Counter).where(Counter.name == name).with_for_update()
-    ).scalar_one_or_none()
-    if counter is None:
-        session.add(Counter(name=name, value=1))
-        session.flush()
-        return 1
-    counter.value += 1
-    session.flush()
-    return counter.value
+def _op(run: Callable[..., dict[str, Any]], summary: str, *params: str) -> ServiceOperation:
+    return ServiceOperation(run, params, summary)
 
 
 SERVICE_TASKS: dict[str, ServiceOperation] = {
-    "describe_candidate": ServiceOperation(describe_candidate, ("member_id",), "resolve and check a nominee"),
-    "publish_notice": ServiceOperation(
-        publish_notice, ("title", "body", "working_days", "ends_at"), "publish a 公示 on the notice board"
+    "describe_candidate": _op(creation.describe_candidate, "resolve and check a nominee", "member_id"),
+    "publish_notice": _op(
+        creation.publish_notice,
+        "publish a 公示 on the notice board",
+        "title",
+        "body",
+        "working_days",
+        "ends_at",
     ),
-    "close_notice": ServiceOperation(close_notice, ("notice_id", "outcome"), "end a 公示 with its outcome"),
-    "answer_objection": ServiceOperation(
-        answer_objection, ("objection_id", "upheld", "finding", "answer"), "record the answer to an objection"
+    "close_notice": _op(creation.close_notice, "end a 公示 with its outcome", "notice_id", "outcome"),
+    "answer_objection": _op(
+        creation.answer_objection,
+        "record the answer to an objection",
+        "objection_id",
+        "upheld",
+        "finding",
+        "answer",
     ),
-    "establish_post": ServiceOperation(
-        establish_post,
-        ("member_id", "title", "category", "pledge"),
+    "establish_post": _op(
+        creation.establish_post,
         "register a model post, issue plate and badge",
+        "member_id",
+        "title",
+        "category",
+        "pledge",
     ),
 }
 

@@ -8,7 +8,11 @@ These are how a diagram says who acts and by when, so that none of it lives in P
 - `nameEn` — the English name of the element (the diagram's `name` is Chinese);
 - `outcome` (on end events) — a stable code for how the instance ended (e.g. `established`);
 - `returnTargets` — comma-separated ids of earlier user tasks of the same process that an approver
-  may send the case back to (退回).
+  may send the case back to (退回);
+- `cycle` (on a start event) — an ISO 8601 repeating interval (`R/2027-01-04T09:00:00+08:00/P6M`):
+  the scheduler starts the process at each occurrence;
+- `startFor` (on a start event) — whom one instance is for (`active_posts`, `active_areas`): a
+  scheduled or bulk start makes one instance per subject.
 """
 
 from __future__ import annotations
@@ -22,6 +26,9 @@ DUE_AT_PROPERTY = "dueAt"
 NAME_EN_PROPERTY = "nameEn"
 OUTCOME_PROPERTY = "outcome"
 RETURN_TARGETS_PROPERTY = "returnTargets"
+CYCLE_PROPERTY = "cycle"
+START_FOR_PROPERTY = "startFor"
+SUBJECTS = ("active_posts", "active_areas")  # what `startFor` may name (services.subjects runs them)
 
 EXPRESSION_PROPERTIES = (ASSIGNEE_PROPERTY, DUE_IN_WORKING_DAYS_PROPERTY, DUE_AT_PROPERTY)
 

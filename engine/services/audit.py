@@ -25,7 +25,7 @@ from ..process.helpers import StepHelpers
 from ..process.runtime import StepInput, run_step
 from ..process.serialization import state_hash
 
-VERB_KINDS = frozenset({"transfer", "delegate", "resolve", "add_signer", "sign", "copy", "urge"})
+VERB_KINDS = frozenset({"transfer", "delegate", "resolve", "add_signer", "sign", "copy", "urge", "survey"})
 
 
 @dataclass

@@ -12,7 +12,7 @@ from ..errors import NotFound
 from ..kernel import Kernel
 from ..models import Event, HumanTask, ProcessInstance, ProcessVersion, PublicLink, TimerRow
 from ..process.inspection import inspect
-from . import authz
+from . import authz, surveys
 
 
 def _instance(session: Any, actor: Actor, instance_id: int) -> ProcessInstance:
@@ -123,7 +123,14 @@ def links(kernel: Kernel, actor: Actor, instance_id: int) -> list[dict[str, Any]
             )
             .order_by(HumanTask.mi_index, PublicLink.created_at)
         ).all()
-        return [
-            {"token": link.token, "task_id": link.task_id, "task": name, "expires_at": link.expires_at}
+        task_links = [
+            {
+                "token": link.token,
+                "task_id": link.task_id,
+                "task": name,
+                "expires_at": link.expires_at,
+                "kind": "task",
+            }
             for link, name in rows
         ]
+        return task_links + surveys.open_links(session, instance_id)

@@ -1,4 +1,4 @@
-"""Starting instances and completing tasks: the steps people take.
+"""Completing tasks: the steps people take (starting lives in `starting`, re-exported here).
 
 Each function is one unit of work: load (and lock) → check role, scope, version and form → run the
 step → persist → deliver any waiting messages → commit once. Any error before the commit leaves
@@ -19,64 +19,29 @@ from ..errors import (
     NotFound,
     RuleViolation,
     StaleSubmission,
-    TaskNotReady,
     TokenInvalid,
     XianfengError,
 )
 from ..kernel import Kernel
 from ..models import Event, HumanTask, ProcessInstance, PublicLink, TaskSigner, User
-from ..process.catalog import LoadedVersion
-from ..process.projection import ReadyTask
-from ..process.runtime import StepResult
-from . import authz, forms
-from .results import StepOutcome, TaskSummary
+from . import authz, forms, surveys
+from .outcomes import outcome_of
+from .results import StepOutcome
+from .starting import start, start_for_subjects
 from .steps import EventMeta, compute, deliver_pending, earliest_pending, persist, step_input_for
+from .surveys import SurveyAnswer
 
-
-def start(kernel: Kernel, actor: Actor, process_key: str, data: dict[str, Any] | None = None) -> StepOutcome:
-    """Start a new instance of the current version of `process_key` with the start form's data."""
-    with kernel.db.unit_of_work() as uow:
-        session = uow.session
-        version = kernel.catalog.current(session, process_key)
-        authz.check_may_start(actor, process_key, version.start_role)
-        cleaned = _start_data(session, version, data, actor.branch_id)
-        now = kernel.clock.now()
-        instance = ProcessInstance(
-            process_key=process_key,
-            process_version_id=version.id,
-            status="running",
-            state_json="",
-            version=0,
-            branch_id=actor.branch_id,
-            started_by=actor.user_id,
-            started_at=now,
-            updated_at=now,
-            title=version.name or process_key,
-        )
-        session.add(instance)
-        session.flush()
-        step = step_input_for(instance, "start", now, data=cleaned)
-        result = compute(session, kernel, instance, version, step)
-        meta = EventMeta(
-            kind="start",
-            actor=actor,
-            role=version.start_role or "",
-            payload={"process_key": process_key, "version": version.version, "data": cleaned},
-        )
-        seq = persist(session, kernel, instance, version, step, result, meta)
-        outcome = outcome_of(instance, result, seq, 0)
-        uow.commit()
-    return outcome
-
-
-def _start_data(
-    session: Session, version: LoadedVersion, data: dict[str, Any] | None, branch_id: int | None
-) -> dict[str, Any]:
-    if version.start_form:
-        return forms.validate(session, version.form(version.start_form), data or {}, branch_id)
-    if data:
-        raise TaskNotReady(f"process {version.process_key} takes no start data")
-    return {}
+# `start` is re-exported: callers start and complete instances through this module.
+__all__ = [
+    "BatchResult",
+    "check_link",
+    "complete",
+    "complete_by_token",
+    "complete_many",
+    "locked_task",
+    "start",
+    "start_for_subjects",
+]
 
 
 def complete(
@@ -99,8 +64,12 @@ def complete(
     return outcome
 
 
-def complete_by_token(kernel: Kernel, token: str, data: dict[str, Any]) -> StepOutcome:
-    """Complete a public task through its single-use link (no account)."""
+def complete_by_token(kernel: Kernel, token: str, data: dict[str, Any]) -> StepOutcome | SurveyAnswer:
+    """Complete a public task, or answer a survey, through its single-use link (no account)."""
+    with kernel.db.unit_of_work(write=False) as uow:
+        is_survey = surveys.find(uow.session, token) is not None
+    if is_survey:
+        return surveys.answer(kernel, token, data)
     with kernel.db.unit_of_work() as uow:
         session = uow.session
         link = session.get(PublicLink, token)
@@ -211,34 +180,6 @@ def _why_not_ready(session: Session, task_id: str) -> Exception:
             f"task {task_id} was already completed by {done[0]} at {done[1].isoformat()}", task_id=task_id
         )
     return NotFound(f"no ready task {task_id}", task_id=task_id)
-
-
-def outcome_of(instance: ProcessInstance, result: StepResult, seq: int, delivered: int) -> StepOutcome:
-    new = result.new_ready
-    return StepOutcome(
-        instance_id=instance.id,
-        version=instance.state_version,
-        status=instance.status,
-        outcome=instance.outcome,
-        event_seq=seq,
-        next_tasks=[summary_of(task, instance) for task in new],
-        messages_delivered=delivered,
-    )
-
-
-def summary_of(task: ReadyTask, instance: ProcessInstance) -> TaskSummary:
-    return TaskSummary(
-        id=task.id,
-        instance_id=instance.id,
-        name=task.name,
-        name_en=task.name_en,
-        role=task.role,
-        form=task.form,
-        due_at=task.due_at,
-        spec_id=task.spec_id,
-        instance_title=instance.title,
-        instance_version=instance.state_version,
-    )
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from ..kernel import Kernel
 from ..models import Artifact, HumanTask, ProcessInstance, ProcessVersion, PublicLink, TaskSigner, User
 from ..models.org import ROLE_BRANCH, ROLE_COMMITTEE, ROLE_PUBLIC
 from ..process.inspection import inspect, task_details
-from . import authz
+from . import authz, surveys
 
 
 @dataclass(frozen=True)
@@ -203,6 +203,9 @@ def public_task_view(kernel: Kernel, token: str) -> PublicTaskView:
     """What a villager sees behind a single-use link; a used, closed or expired link says so."""
     with kernel.db.unit_of_work(write=False) as uow:
         session = uow.session
+        survey = surveys.find(session, token)
+        if survey is not None:
+            return _survey_view(kernel, session, token, *survey)
         link = session.get(PublicLink, token)
         from .tasks import check_link
 
@@ -226,6 +229,19 @@ def public_task_view(kernel: Kernel, token: str) -> PublicTaskView:
             instructions=details.instructions,
             expires_at=link.expires_at,
         )
+
+
+def _survey_view(kernel: Kernel, session: Session, token: str, link: Any, survey: Any) -> PublicTaskView:
+    surveys.check_open(link, survey, kernel.clock.now())
+    form = surveys.form_of(kernel, session, survey)
+    return PublicTaskView(
+        token=token,
+        task_name=survey.title,
+        instance_title=survey.title,
+        form=form,
+        instructions=form.description.get("zh_CN", ""),
+        expires_at=survey.closes_at,
+    )
 
 
 def _public_title(data: dict[str, Any], fallback: str) -> str:

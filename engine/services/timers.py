@@ -19,6 +19,7 @@ from sqlalchemy import select
 from ..errors import XianfengError
 from ..kernel import Kernel
 from ..models import PendingMessage, ProcessInstance, TimerRow
+from . import schedules
 from .steps import EventMeta, compute, deliver_pending, earliest_pending, persist, step_input_for
 
 log = logging.getLogger("xianfeng.timers")
@@ -30,6 +31,9 @@ class TickReport:
     fired: list[tuple[int, int]] = field(default_factory=list)  # (instance id, event seq)
     delivered: list[tuple[int, int]] = field(default_factory=list)  # (instance id, messages)
     failed: list[tuple[int, str]] = field(default_factory=list)
+    started: list[tuple[str, int]] = field(
+        default_factory=list
+    )  # (process key, instance id) by the scheduler
 
 
 def due_instances(kernel: Kernel, now: dt.datetime) -> list[int]:
@@ -43,6 +47,9 @@ def due_instances(kernel: Kernel, now: dt.datetime) -> list[int]:
 def tick(kernel: Kernel, now: dt.datetime | None = None) -> TickReport:
     now = now or kernel.clock.now()
     report = TickReport(now=now)
+    scheduled = schedules.run_due(kernel, now)
+    report.started = scheduled.started
+    report.failed.extend((0, message) for _key, message in scheduled.failed)
     for instance_id in due_instances(kernel, now):
         try:
             _tick_instance(kernel, instance_id, now, report)

@@ -29,5 +29,7 @@ def test_the_wheel_ships_diagrams_forms_and_migrations(tmp_path: Path) -> None:
         "xianfeng/migrations/script.py.mako",
         "xianfeng/engine/cli.py",
     } <= names
+    for shipped in ("templates/base.html", "static/css/app.css", "translations/en/LC_MESSAGES/messages.po"):
+        assert f"xianfeng/web/{shipped}" in names
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
-    assert "xianfeng = xianfeng.engine.cli:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
+    assert "xianfeng = xianfeng.web.cli:main" in zipfile.ZipFile(wheel).read(entry_points).decode()

@@ -1,0 +1,1 @@
+"""The implementations behind the service-task whitelist, one module per procedure."""

@@ -1,0 +1,162 @@
+"""Starting instances: by a person with the start form, by a branch for all its subjects at once
+(`startFor`), and by the scheduler at each occurrence of a diagram's `cycle`."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..actor import Actor
+from ..errors import NotFound, TaskNotReady
+from ..kernel import Kernel
+from ..models import ProcessInstance
+from ..process.catalog import LoadedVersion
+from . import authz, forms
+from .outcomes import outcome_of
+from .results import StepOutcome
+from .steps import EventMeta, compute, persist, step_input_for
+from .subjects import Subject, subjects_of
+
+SCHEDULER = Actor(user_id=None, username="scheduler", roles=frozenset())
+
+
+def is_per_subject(kernel: Kernel, process_key: str) -> bool:
+    with kernel.db.unit_of_work(write=False) as uow:
+        return kernel.catalog.current(uow.session, process_key).start_for is not None
+
+
+def start(kernel: Kernel, actor: Actor, process_key: str, data: dict[str, Any] | None = None) -> StepOutcome:
+    """Start one instance of the current version of `process_key`.
+
+    With a start form, `data` is the form's data. For a process started per subject (`startFor`),
+    `data` names one subject (e.g. `{"post_id": 3}`) within the actor's scope.
+    """
+    with kernel.db.unit_of_work() as uow:
+        session = uow.session
+        version = kernel.catalog.current(session, process_key)
+        authz.check_may_start(actor, process_key, version.start_role)
+        if version.start_for:
+            subject = _chosen_subject(session, kernel, version, actor, data or {})
+            outcome = _start_one(
+                session, kernel, version, actor, subject.data, subject.branch_id, subject.village_id, ""
+            )
+        else:
+            cleaned = _start_data(session, version, data, actor.branch_id)
+            outcome = _start_one(session, kernel, version, actor, cleaned, actor.branch_id, None, "")
+        uow.commit()
+    return outcome
+
+
+def start_for_subjects(kernel: Kernel, actor: Actor, process_key: str) -> list[StepOutcome]:
+    """A branch starts the process for every current subject in its scope (e.g. all its posts)."""
+    with kernel.db.unit_of_work() as uow:
+        session = uow.session
+        version = kernel.catalog.current(session, process_key)
+        authz.check_may_start(actor, process_key, version.start_role)
+        if not version.start_for:
+            raise TaskNotReady(
+                f"process {process_key} is not started per subject; give its start form's data"
+            )
+        scope = None if actor.roles & authz.TOWN_WIDE_READERS else actor.branch_id
+        outcomes = [
+            _start_one(session, kernel, version, actor, s.data, s.branch_id, s.village_id, "")
+            for s in subjects_of(session, version.start_for, kernel.clock.now(), scope)
+        ]
+        uow.commit()
+    return outcomes
+
+
+def start_scheduled(
+    kernel: Kernel, process_key: str, occurrence: dt.datetime, subject: Subject
+) -> StepOutcome | None:
+    """The scheduler's start for one subject of one occurrence; None if it already exists."""
+    business_key = f"{occurrence.astimezone(dt.UTC):%Y%m%dT%H%M}:{subject.key}"
+    with kernel.db.unit_of_work() as uow:
+        session = uow.session
+        exists = session.execute(
+            select(ProcessInstance.id).where(
+                ProcessInstance.process_key == process_key, ProcessInstance.business_key == business_key
+            )
+        ).first()
+        if exists is not None:
+            return None
+        version = kernel.catalog.current(session, process_key)
+        outcome = _start_one(
+            session,
+            kernel,
+            version,
+            SCHEDULER,
+            subject.data,
+            subject.branch_id,
+            subject.village_id,
+            business_key,
+        )
+        uow.commit()
+    return outcome
+
+
+def _chosen_subject(
+    session: Session, kernel: Kernel, version: LoadedVersion, actor: Actor, data: dict[str, Any]
+) -> Subject:
+    assert version.start_for is not None
+    scope = None if actor.roles & authz.TOWN_WIDE_READERS else actor.branch_id
+    for subject in subjects_of(session, version.start_for, kernel.clock.now(), scope):
+        if subject.data == data:
+            return subject
+    raise NotFound(
+        f"{data} is not a current subject of {version.process_key} within {actor.username}'s scope "
+        f"(give none of them to start for all)",
+        data=data,
+    )
+
+
+def _start_one(
+    session: Session,
+    kernel: Kernel,
+    version: LoadedVersion,
+    actor: Actor,
+    data: dict[str, Any],
+    branch_id: int | None,
+    village_id: int | None,
+    business_key: str,
+) -> StepOutcome:
+    now = kernel.clock.now()
+    instance = ProcessInstance(
+        process_key=version.process_key,
+        process_version_id=version.id,
+        status="running",
+        state_json="",
+        version=0,
+        branch_id=branch_id,
+        village_id=village_id,
+        started_by=actor.user_id,
+        started_at=now,
+        updated_at=now,
+        title=version.name or version.process_key,
+        business_key=business_key,
+    )
+    session.add(instance)
+    session.flush()
+    step = step_input_for(instance, "start", now, data=data)
+    result = compute(session, kernel, instance, version, step)
+    meta = EventMeta(
+        kind="start",
+        actor=actor,
+        role=version.start_role or "",
+        payload={"process_key": version.process_key, "version": version.version, "data": data},
+    )
+    seq = persist(session, kernel, instance, version, step, result, meta)
+    return outcome_of(instance, result, seq, 0)
+
+
+def _start_data(
+    session: Session, version: LoadedVersion, data: dict[str, Any] | None, branch_id: int | None
+) -> dict[str, Any]:
+    if version.start_form:
+        return forms.validate(session, version.form(version.start_form), data or {}, branch_id)
+    if data:
+        raise TaskNotReady(f"process {version.process_key} takes no start data")
+    return {}
