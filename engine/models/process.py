@@ -125,6 +125,12 @@ class HumanTask(Base):
     mi_index: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     due_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, index=True)
+    # From the diagram: remind whoever must act when this many working days are left; tell this
+    # role once the task is overdue. The two timestamps make each happen once.
+    remind_days: Mapped[int | None] = mapped_column(Integer)
+    escalate_to: Mapped[str] = mapped_column(String(16), default="")
+    reminded_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    escalated_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
 
 
 class TimerRow(Base):

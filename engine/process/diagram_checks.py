@@ -28,8 +28,10 @@ from .scripting import ScriptCompileError, compile_expression, compile_script
 from .service_tasks import SERVICE_TASKS
 from .task_properties import (
     CYCLE_PROPERTY,
+    ESCALATE_PROPERTY,
     EXPRESSION_PROPERTIES,
     FORM_PROPERTY,
+    REMIND_PROPERTY,
     RETURN_TARGETS_PROPERTY,
     START_FOR_PROPERTY,
     STARTER_ROLES,
@@ -109,6 +111,10 @@ def _check_user_task(bundle: ParsedBundle, where: DiagramLocation, task_spec: An
     for name in EXPRESSION_PROPERTIES:
         if properties.get(name):
             yield from _compiles(where, f"property {name}", properties[name], compile_expression)
+    if properties.get(REMIND_PROPERTY) and not properties[REMIND_PROPERTY].isdigit():
+        yield (where, f"{REMIND_PROPERTY} must be a whole number of working days")
+    if properties.get(ESCALATE_PROPERTY, "") not in ("", "branch", "committee"):
+        yield (where, f"{ESCALATE_PROPERTY} must be branch or committee")
     for target in [t.strip() for t in properties.get(RETURN_TARGETS_PROPERTY, "").split(",") if t.strip()]:
         target_spec = task_spec._wf_spec.task_specs.get(target)
         if not isinstance(target_spec, UserTask):

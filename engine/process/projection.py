@@ -22,9 +22,11 @@ from .task_properties import (
     ASSIGNEE_PROPERTY,
     DUE_AT_PROPERTY,
     DUE_IN_WORKING_DAYS_PROPERTY,
+    ESCALATE_PROPERTY,
     FORM_PROPERTY,
     NAME_EN_PROPERTY,
     OUTCOME_PROPERTY,
+    REMIND_PROPERTY,
     properties_of,
 )
 
@@ -42,6 +44,8 @@ class ReadyTask:
     mi_index: int | None
     due_at: dt.datetime | None
     instructions: str
+    remind_days: int | None = None
+    escalate_to: str = ""
 
 
 @dataclass(frozen=True)
@@ -82,6 +86,8 @@ def _ready(task: Any, engine: Any) -> ReadyTask:
         mi_index=key if isinstance(key, int) else None,
         due_at=_due(task, engine, props),
         instructions=(spec.extensions or {}).get("instructionsForEndUser", "") or "",
+        remind_days=int(props[REMIND_PROPERTY]) if props.get(REMIND_PROPERTY) else None,
+        escalate_to=props.get(ESCALATE_PROPERTY, ""),
     )
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import ServiceTaskError
-from .operations import creation
+from .operations import creation, notify, posts, surveys
 from .operations.context import ServiceContext
 
 __all__ = ["SERVICE_TASKS", "ServiceContext", "ServiceOperation", "run_operation"]
@@ -57,6 +57,55 @@ SERVICE_TASKS: dict[str, ServiceOperation] = {
         "category",
         "pledge",
     ),
+    "open_survey": _op(
+        surveys.open_survey,
+        "open a public satisfaction survey with single-use links",
+        "title",
+        "links",
+        "closes_at",
+        "form",
+    ),
+    "close_survey": _op(surveys.close_survey, "close a survey and count its answers", "survey_id"),
+    "describe_post": _op(posts.describe_post, "look up an active model post", "post_id"),
+    "record_assessment": _op(
+        posts.record_assessment,
+        "record an assessment cycle's result",
+        "post_id",
+        "score",
+        "satisfaction",
+        "responses",
+        "outcome",
+    ),
+    "record_reward": _op(
+        posts.record_reward,
+        "record a reward and its ledger merit",
+        "member_id",
+        "spiritual",
+        "material",
+        "amount",
+        "post_id",
+        "area_id",
+    ),
+    "open_rectification": _op(
+        posts.open_rectification,
+        "record a rectification with its deadline",
+        "member_id",
+        "problems",
+        "due_at",
+        "post_id",
+        "area_id",
+    ),
+    "close_rectification": _op(
+        posts.close_rectification, "close a rectification as passed or failed", "rectification_id", "result"
+    ),
+    "revoke_post": _op(
+        posts.revoke_post, "revoke a post's title and block that year's commendation", "post_id", "reason"
+    ),
+    "record_plate_returned": _op(
+        posts.record_plate_returned, "record that the nameplate was taken back", "post_id", "returned_on"
+    ),
+    "notify_branch": _op(notify.notify_branch, "notify the branch secretaries", "title", "body"),
+    "notify_member": _op(notify.notify_member, "notify a member", "member_id", "title", "body"),
 }
 
 

@@ -9,6 +9,8 @@ These are how a diagram says who acts and by when, so that none of it lives in P
 - `outcome` (on end events) — a stable code for how the instance ended (e.g. `established`);
 - `returnTargets` — comma-separated ids of earlier user tasks of the same process that an approver
   may send the case back to (退回);
+- `remindBeforeWorkingDays` — remind whoever must act when this many working days are left;
+- `escalateTo` — the role (`branch`, `committee`) told when the task is overdue;
 - `cycle` (on a start event) — an ISO 8601 repeating interval (`R/2027-01-04T09:00:00+08:00/P6M`):
   the scheduler starts the process at each occurrence;
 - `startFor` (on a start event) — whom one instance is for (`active_posts`, `active_areas`): a
@@ -27,6 +29,8 @@ NAME_EN_PROPERTY = "nameEn"
 OUTCOME_PROPERTY = "outcome"
 RETURN_TARGETS_PROPERTY = "returnTargets"
 CYCLE_PROPERTY = "cycle"
+REMIND_PROPERTY = "remindBeforeWorkingDays"
+ESCALATE_PROPERTY = "escalateTo"
 START_FOR_PROPERTY = "startFor"
 SUBJECTS = ("active_posts", "active_areas")  # what `startFor` may name (services.subjects runs them)
 

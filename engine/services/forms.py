@@ -1,11 +1,14 @@
 """Validate submitted data against a task's form, including organisation-backed fields.
 
-A field marked `x-source: branch_members` must hold the id of an active member of the instance's
-branch; the check runs in the step's transaction, so it sees the same data the step will.
+A field marked `x-source` must hold an id from the organisation as it is now, within the
+instance's branch: `branch_members` (active members), `branch_posts` (active model posts),
+`branch_villages` (the branch's villages). The check runs in the step's transaction, so it sees
+the same data the step will.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import select
@@ -14,18 +17,35 @@ from sqlalchemy.orm import Session
 from xianfeng.forms import FormDefinition, FormValidationError
 
 from ..errors import FormInvalid
-from ..models import Member
+from ..models import Member, ModelPost, Village
+
+SOURCES: dict[str, tuple[Callable[[int], Any], str]] = {
+    "branch_members": (
+        lambda branch: select(Member.id).where(Member.branch_id == branch, Member.status == "active"),
+        "is not an active member of this branch",
+    ),
+    "branch_posts": (
+        lambda branch: select(ModelPost.id).where(
+            ModelPost.branch_id == branch, ModelPost.status == "active"
+        ),
+        "is not an active model post of this branch",
+    ),
+    "branch_villages": (
+        lambda branch: select(Village.id).where(Village.branch_id == branch),
+        "is not a village of this branch",
+    ),
+}
 
 
 def validate(session: Session, form: FormDefinition, data: Any, branch_id: int | None) -> dict[str, Any]:
-    members = _branch_members(session, form, data, branch_id)
+    allowed = _allowed_values(session, form, branch_id)
 
     def check_source(source: str, value: Any) -> str | None:
-        if source == "branch_members":
-            if value not in members:
-                return f"member {value} is not an active member of this branch"
-            return None
-        return f"unknown option source {source!r}"
+        if source not in SOURCES:
+            return f"unknown option source {source!r}"
+        if value not in allowed.get(source, set()):
+            return f"{value} {SOURCES[source][1]}"
+        return None
 
     try:
         return form.validate(data, check_source=check_source)
@@ -33,8 +53,12 @@ def validate(session: Session, form: FormDefinition, data: Any, branch_id: int |
         raise FormInvalid(form.name, exc.errors, exc.errors_zh) from exc
 
 
-def _branch_members(session: Session, form: FormDefinition, data: Any, branch_id: int | None) -> set[int]:
-    if "branch_members" not in form.source_fields().values() or branch_id is None:
+def options(session: Session, source: str, branch_id: int | None) -> set[int]:
+    """The ids a field of this source may hold (for pages that render a select)."""
+    if source not in SOURCES or branch_id is None:
         return set()
-    rows = session.execute(select(Member.id).where(Member.branch_id == branch_id, Member.status == "active"))
-    return {member_id for (member_id,) in rows}
+    return set(session.execute(SOURCES[source][0](branch_id)).scalars())
+
+
+def _allowed_values(session: Session, form: FormDefinition, branch_id: int | None) -> dict[str, set[int]]:
+    return {source: options(session, source, branch_id) for source in set(form.source_fields().values())}

@@ -266,6 +266,8 @@ def _inbox_row(
         "mi_index": task.mi_index,
         "created_at": at,
         "due_at": task.due_at,
+        "remind_days": task.remind_days,
+        "escalate_to": task.escalate_to,
     }
 
 

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from ..errors import XianfengError
 from ..kernel import Kernel
 from ..models import PendingMessage, ProcessInstance, TimerRow
-from . import schedules
+from . import reminders, schedules
 from .steps import EventMeta, compute, deliver_pending, earliest_pending, persist, step_input_for
 
 log = logging.getLogger("xianfeng.timers")
@@ -31,6 +31,8 @@ class TickReport:
     fired: list[tuple[int, int]] = field(default_factory=list)  # (instance id, event seq)
     delivered: list[tuple[int, int]] = field(default_factory=list)  # (instance id, messages)
     failed: list[tuple[int, str]] = field(default_factory=list)
+    reminded: int = 0
+    escalated: int = 0
     started: list[tuple[str, int]] = field(
         default_factory=list
     )  # (process key, instance id) by the scheduler
@@ -48,6 +50,8 @@ def tick(kernel: Kernel, now: dt.datetime | None = None) -> TickReport:
     now = now or kernel.clock.now()
     report = TickReport(now=now)
     scheduled = schedules.run_due(kernel, now)
+    reminded = reminders.run(kernel, now)
+    report.reminded, report.escalated = reminded.reminded, reminded.escalated
     report.started = scheduled.started
     report.failed.extend((0, message) for _key, message in scheduled.failed)
     for instance_id in due_instances(kernel, now):

@@ -24,13 +24,60 @@ from xianfeng.forms import (
     load_form,
 )
 
-SHIPPED = {
+CREATION_FORMS = {
     "approval.json",
     "consent.json",
     "determine_list.json",
     "evaluation.json",
     "nomination.json",
     "objection_review.json",
+}
+ASSESSMENT_FORMS = {
+    "assessment_scores.json",
+    "public_opinions.json",
+    "rectification_plan.json",
+    "rectification_recheck.json",
+    "rectification_report.json",
+    "reward.json",
+    "satisfaction.json",
+    "self_report.json",
+}
+REVOCATION_FORMS = {"plate_return.json", "revocation_proposal.json", "revocation_revise.json"}
+AREA_FORMS = {
+    "area_consultation.json",
+    "area_draft.json",
+    "area_member_grade.json",
+    "area_reassignment.json",
+    "area_work_record.json",
+    "criticism_follow_up.json",
+}
+SHIPPED = CREATION_FORMS | ASSESSMENT_FORMS | REVOCATION_FORMS | AREA_FORMS
+
+# The requirement ids each form's description must cite, in both languages.
+CITES: dict[str, tuple[str, ...]] = {
+    "nomination": ("R1", "R3.1", "R12"),
+    "evaluation": ("R2", "R3.2"),
+    "objection_review": ("R3.3",),
+    "consent": ("R3.4",),
+    "determine_list": ("R3.5",),
+    "approval": ("R3.6",),
+    "self_report": ("R5",),
+    "public_opinions": ("R5",),
+    "satisfaction": ("R5", "R10"),
+    "assessment_scores": ("R2", "R5"),
+    "reward": ("R6", "R11"),
+    "rectification_plan": ("R5",),
+    "rectification_report": ("R5",),
+    "rectification_recheck": ("R5",),
+    "revocation_proposal": ("R7",),
+    "revocation_revise": ("R7",),
+    "plate_return": ("R7",),
+    "area_draft": ("R8",),
+    "area_consultation": ("R8",),
+    "area_work_record": ("R9",),
+    "area_member_grade": ("R10", "R11"),
+    "criticism_follow_up": ("R11",),
+    "area_reassignment": ("R8",),
 }
 
 VALID: dict[str, dict[str, Any]] = {
@@ -64,6 +111,73 @@ VALID: dict[str, dict[str, Any]] = {
         "responsibilities": "负责为老年人代办医保、养老认证等事项。",
     },
     "approval": {"decision": "approve", "opinion": "同意设立。"},
+    "self_report": {
+        "summary": "本期坚持每周走访困难户，为老年人代办医保认证二十余件。",
+        "services_count": 26,
+        "problems": "政策宣讲还不够深入。",
+    },
+    "public_opinions": {
+        "consulted_count": 15,
+        "opinions": "群众普遍反映该同志办事热情、及时。",
+        "suggestions": "希望增加夜间服务时间。",
+    },
+    "satisfaction": {"overall": "satisfied", "comment": "服务很周到"},
+    "assessment_scores": {
+        "political": 95,
+        "work": 90,
+        "service": 88,
+        "conduct": 100,
+        "discipline": 0,
+        "summary": "考核合格，群众满意度较高。",
+    },
+    "reward": {"spiritual": "通报表扬", "material": "奖金", "amount": 500},
+    "rectification_plan": {
+        "problems": "入户走访次数偏少，群众反映办事不够及时。",
+        "rectify_days": 20,
+        "measures": "每周至少走访两户。",
+    },
+    "rectification_report": {"actions": "已制定走访计划，本月走访十二户。", "evidence": "走访记录表"},
+    "rectification_recheck": {"rectified": True, "finding": "已整改到位。"},
+    "revocation_proposal": {"post_id": 3, "reasons": "年度考核不合格，群众满意度低。"},
+    "revocation_revise": {"reasons": "年度考核不合格，且整改后复查仍未到位。"},
+    "plate_return": {"returned_on": "2025-06-30", "note": "岗牌已交回支部"},
+    "area_draft": {
+        "village_id": 2,
+        "name": "东片责任区",
+        "description": "共 36 户，含第一、第二牧业组。",
+        "member_ids": [11, 12],
+        "lead_member_id": 11,
+        "scope": "联系本片区群众",
+        "tasks": "每月走访每户至少一次。",
+        "more": False,
+    },
+    "area_consultation": {
+        "members_opinions": "党员一致同意划分方案。",
+        "public_opinions": "群众希望每片都有懂牧业的党员。",
+        "adopted_changes": "已调整第二片区人员。",
+    },
+    "area_work_record": {
+        "kind": "service",
+        "domain": "elderly_care",
+        "happened_on": "2025-04-12",
+        "what": "为五保户代办养老认证。",
+        "for_whom": "五保户张大爷",
+        "outcome": "认证当天办结。",
+    },
+    "area_member_grade": {
+        "grade": "excellent",
+        "comment": "履职尽责，群众满意。",
+        "reward_spiritual": "通报表扬",
+        "reward_material": "慰问品",
+        "reward_amount": 300.5,
+    },
+    "criticism_follow_up": {"follow_up": "支部书记已谈心谈话，该同志表示将加强走访。"},
+    "area_reassignment": {
+        "member_id": 12,
+        "reason": "moved",
+        "note": "已迁往旗里居住",
+        "replacement_member_id": 13,
+    },
 }
 
 CONTRACT: dict[str, dict[str, str]] = {
@@ -94,6 +208,62 @@ CONTRACT: dict[str, dict[str, str]] = {
         "note": "string",
     },
     "approval": {"decision": "string", "opinion": "string", "return_reasons": "string"},
+    "self_report": {"summary": "string", "services_count": "integer", "problems": "string"},
+    "public_opinions": {"consulted_count": "integer", "opinions": "string", "suggestions": "string"},
+    "satisfaction": {"overall": "string", "comment": "string"},
+    "assessment_scores": {
+        "political": "integer",
+        "work": "integer",
+        "service": "integer",
+        "conduct": "integer",
+        "discipline": "integer",
+        "summary": "string",
+    },
+    "reward": {"spiritual": "string", "material": "string", "amount": "number"},
+    "rectification_plan": {"problems": "string", "rectify_days": "integer", "measures": "string"},
+    "rectification_report": {"actions": "string", "evidence": "string"},
+    "rectification_recheck": {"rectified": "boolean", "finding": "string"},
+    "revocation_proposal": {"post_id": "integer", "reasons": "string"},
+    "revocation_revise": {"reasons": "string"},
+    "plate_return": {"returned_on": "string", "note": "string"},
+    "area_draft": {
+        "village_id": "integer",
+        "name": "string",
+        "description": "string",
+        "member_ids": "array",
+        "lead_member_id": "integer",
+        "scope": "string",
+        "tasks": "string",
+        "more": "boolean",
+    },
+    "area_consultation": {
+        "members_opinions": "string",
+        "public_opinions": "string",
+        "adopted_changes": "string",
+    },
+    "area_work_record": {
+        "kind": "string",
+        "domain": "string",
+        "political_activity": "string",
+        "happened_on": "string",
+        "what": "string",
+        "for_whom": "string",
+        "outcome": "string",
+    },
+    "area_member_grade": {
+        "grade": "string",
+        "comment": "string",
+        "reward_spiritual": "string",
+        "reward_material": "string",
+        "reward_amount": "number",
+    },
+    "criticism_follow_up": {"follow_up": "string"},
+    "area_reassignment": {
+        "member_id": "integer",
+        "reason": "string",
+        "note": "string",
+        "replacement_member_id": "integer",
+    },
 }
 
 REQUIRED = {
@@ -103,6 +273,35 @@ REQUIRED = {
     "consent": {"willing"},
     "determine_list": {"include", "post_title", "responsibilities"},
     "approval": {"decision", "opinion"},
+    "self_report": {"summary", "services_count"},
+    "public_opinions": {"consulted_count", "opinions"},
+    "satisfaction": {"overall"},
+    "assessment_scores": {"political", "work", "service", "conduct", "discipline", "summary"},
+    "reward": {"spiritual"},
+    "rectification_plan": {"problems", "rectify_days"},
+    "rectification_report": {"actions"},
+    "rectification_recheck": {"rectified", "finding"},
+    "revocation_proposal": {"post_id", "reasons"},
+    "revocation_revise": {"reasons"},
+    "plate_return": {"returned_on"},
+    "area_draft": set(CONTRACT["area_draft"]) - {"description"},
+    "area_consultation": {"members_opinions", "public_opinions"},
+    "area_work_record": {"kind", "happened_on", "what"},
+    "area_member_grade": {"grade"},
+    "criticism_follow_up": {"follow_up"},
+    "area_reassignment": {"member_id", "reason"},
+}
+
+# Fields whose values come from the organisation (x-source), per form; forms not listed have none.
+SOURCES: dict[str, dict[str, str]] = {
+    "nomination": {"candidate_member_id": "branch_members", "member_evaluators/*": "branch_members"},
+    "revocation_proposal": {"post_id": "branch_posts"},
+    "area_draft": {
+        "village_id": "branch_villages",
+        "member_ids/*": "branch_members",
+        "lead_member_id": "branch_members",
+    },
+    "area_reassignment": {"member_id": "branch_members", "replacement_member_id": "branch_members"},
 }
 
 
@@ -136,8 +335,10 @@ def errors_of(form_id: str, data: Any, check_source: Any = None) -> tuple[dict[s
 # --- the shipped forms ---------------------------------------------------------------------------------
 
 
-def test_the_package_ships_the_six_forms_of_the_creation_procedure() -> None:
+def test_the_package_ships_the_forms_of_creation_assessment_revocation_and_areas() -> None:
     assert set(builtin_form_files()) == SHIPPED
+    assert {f"{form_id}.json" for form_id in CONTRACT} == SHIPPED
+    assert set(VALID) == set(REQUIRED) == set(CITES) == set(CONTRACT)
 
 
 @pytest.mark.parametrize("name", sorted(SHIPPED))
@@ -150,6 +351,9 @@ def test_every_shipped_form_loads_with_both_languages_and_cites_a_requirement(na
     for text in (loaded.title, loaded.description):
         assert text["zh_CN"] and text["en"]
     assert re.search(r"R\d+", loaded.description["zh_CN"]) and re.search(r"R\d+", loaded.description["en"])
+    for requirement in CITES[loaded.id]:
+        cited = re.compile(rf"\b{re.escape(requirement)}(?![.\d])")
+        assert cited.search(loaded.description["zh_CN"]) and cited.search(loaded.description["en"])
     assert loaded.ui["order"] == loaded.field_names()
     for field in loaded.field_names():
         assert loaded.label(field, "zh_CN") and loaded.label(field, "en")
@@ -189,6 +393,54 @@ def test_nomination_offers_the_r12_categories_and_the_r9_service_domains() -> No
     assert props["service_domains"]["items"]["x-enum-labels"]["petitions_disputes"]["zh_CN"] == "信访矛盾"
 
 
+def test_assessment_scores_rate_the_same_five_r2_criteria_from_0_to_100() -> None:
+    evaluation, scores = form("evaluation"), form("assessment_scores")
+    criteria = ("political", "work", "service", "conduct", "discipline")
+    for lang in ("zh_CN", "en"):
+        assert [scores.label(f, lang) for f in criteria] == [evaluation.label(f, lang) for f in criteria]
+    for field in criteria:
+        prop = scores.schema["properties"][field]
+        assert (prop["minimum"], prop["maximum"], prop["x-widget"]) == (0, 100, "number")
+    assert scores.field_names() == [*criteria, "summary"]
+
+
+def test_a_work_record_offers_exactly_the_r9_service_domains_of_the_nomination() -> None:
+    domains = form("nomination").schema["properties"]["service_domains"]["items"]
+    domain = form("area_work_record").schema["properties"]["domain"]
+    assert domain["enum"] == domains["enum"]
+    assert domain["x-enum-labels"] == domains["x-enum-labels"]
+    activity = form("area_work_record").schema["properties"]["political_activity"]
+    assert activity["enum"] == ["study", "organisational_life", "policy_explained", "theme_education"]
+    assert [activity["x-enum-labels"][v]["zh_CN"] for v in activity["enum"]] == [
+        "学习提高",
+        "参加组织生活",
+        "宣讲政策",
+        "主题教育",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("form_id", "field", "labels"),
+    [
+        (
+            "satisfaction",
+            "overall",
+            {"satisfied": "满意", "basically": "基本满意", "dissatisfied": "不满意"},
+        ),
+        ("area_member_grade", "grade", {"excellent": "优秀", "good": "称职", "weak": "较差"}),
+        ("area_work_record", "kind", {"service": "服务群众", "political": "政治任务"}),
+        ("area_reassignment", "reason", {"moved": "迁出", "left": "离开", "other": "其他"}),
+    ],
+)
+def test_choices_are_radio_buttons_with_their_chinese_labels_in_order(
+    form_id: str, field: str, labels: dict[str, str]
+) -> None:
+    prop = form(form_id).schema["properties"][field]
+    assert prop["x-widget"] == "radio"
+    assert prop["enum"] == list(labels)
+    assert {value: text["zh_CN"] for value, text in prop["x-enum-labels"].items()} == labels
+
+
 # --- FormDefinition ------------------------------------------------------------------------------------
 
 
@@ -202,6 +454,18 @@ def test_a_definition_gives_labels_display_order_and_source_fields() -> None:
         "member_evaluators/*": "branch_members",
     }
     assert form("approval").source_fields() == {}
+
+
+@pytest.mark.parametrize("form_id", sorted(CONTRACT))
+def test_organisation_backed_fields_are_reported_as_source_fields(form_id: str) -> None:
+    assert form(form_id).source_fields() == SOURCES.get(form_id, {})
+
+
+def test_the_area_members_are_a_multiselect_of_one_to_ten_distinct_branch_members() -> None:
+    members = form("area_draft").schema["properties"]["member_ids"]
+    assert members["x-widget"] == "multiselect"
+    assert (members["minItems"], members["maxItems"], members["uniqueItems"]) == (1, 10, True)
+    assert members["items"] == {"type": "integer", "x-source": "branch_members"}
 
 
 def test_asking_for_an_unknown_field_or_language_is_refused() -> None:
@@ -413,6 +677,26 @@ def test_the_returned_copy_is_deep() -> None:
         ("approval", {"decision": "reject", "opinion": "测评未达标"}),
         ("nomination", valid("nomination", service_domains=DROP)),
         ("evaluation", valid("evaluation", comment=DROP)),
+        ("reward", {"spiritual": "通报表扬"}),
+        ("reward", {"spiritual": "通报表扬", "material": ""}),
+        ("reward", {"spiritual": "颁发荣誉证书", "amount": 0}),
+        (
+            "area_work_record",
+            valid("area_work_record", kind="political", domain=DROP, political_activity="study"),
+        ),
+        (
+            "area_work_record",
+            {"kind": "service", "domain": "travel", "happened_on": "2025-04-12", "what": "帮牧户修通便道"},
+        ),
+        ("area_member_grade", {"grade": "good"}),
+        ("area_member_grade", {"grade": "weak", "comment": "走访次数偏少，群众反映一般。"}),
+        ("area_member_grade", {"grade": "excellent", "reward_spiritual": "表扬"}),
+        ("area_draft", valid("area_draft", description=DROP, member_ids=[11], more=True)),
+        ("area_reassignment", {"member_id": 12, "reason": "left"}),
+        ("self_report", valid("self_report", problems=DROP, services_count=0)),
+        ("satisfaction", {"overall": "dissatisfied"}),
+        ("rectification_recheck", {"rectified": False, "finding": "仍未整改到位。"}),
+        ("plate_return", {"returned_on": "2025-06-30"}),
     ],
 )
 def test_optional_and_conditional_fields_are_only_demanded_when_their_condition_holds(
@@ -613,6 +897,150 @@ ONE_ERROR: list[tuple[str, str, dict[str, Any], str, str, str]] = [
         "说明 (Note): is required when 'Include in the list' is no",
         "说明：当“列入示范岗名单”为“否”时必填",
     ),
+    (
+        "material reward without an amount",
+        "reward",
+        {"amount": DROP},
+        "amount",
+        "奖励金额（元） (Reward amount (yuan)): is required",
+        "奖励金额（元）：此项为必填项",
+    ),
+    (
+        "negative reward amount",
+        "reward",
+        {"amount": -1},
+        "amount",
+        "奖励金额（元） (Reward amount (yuan)): must be at least 0",
+        "奖励金额（元）：不能小于 0",
+    ),
+    (
+        "service record without a domain",
+        "area_work_record",
+        {"domain": DROP},
+        "domain",
+        "服务领域 (Service domain): is required when 'Kind of work' is Service to the public",
+        "服务领域：当“记录类别”为“服务群众”时必填",
+    ),
+    (
+        "political record without its activity",
+        "area_work_record",
+        {"kind": "political", "domain": DROP},
+        "political_activity",
+        "政治任务类别 (Political duty): is required when 'Kind of work' is Political duty",
+        "政治任务类别：当“记录类别”为“政治任务”时必填",
+    ),
+    (
+        "weak grade without a comment",
+        "area_member_grade",
+        {"grade": "weak", "comment": DROP, "reward_spiritual": DROP},
+        "comment",
+        "评定意见 (Grading comment): is required when 'Grade' is Weak",
+        "评定意见：当“评定等次”为“较差”时必填",
+    ),
+    (
+        "weak grade with a comment too short",
+        "area_member_grade",
+        {"grade": "weak", "comment": "较差"},
+        "comment",
+        "评定意见 (Grading comment): at least 5 characters are required",
+        "评定意见：至少需要 5 个字符",
+    ),
+    (
+        "excellent grade without a spiritual reward",
+        "area_member_grade",
+        {"reward_spiritual": DROP},
+        "reward_spiritual",
+        "精神奖励 (Spiritual reward): is required when 'Grade' is Excellent",
+        "精神奖励：当“评定等次”为“优秀”时必填",
+    ),
+    (
+        "excellent grade with a one-character spiritual reward",
+        "area_member_grade",
+        {"reward_spiritual": "奖"},
+        "reward_spiritual",
+        "精神奖励 (Spiritual reward): at least 2 characters are required",
+        "精神奖励：至少需要 2 个字符",
+    ),
+    (
+        "area without members",
+        "area_draft",
+        {"member_ids": []},
+        "member_ids",
+        "责任党员 (Responsible members): at least 1 entry is required",
+        "责任党员：至少需要 1 项",
+    ),
+    (
+        "area with more than ten members",
+        "area_draft",
+        {"member_ids": list(range(1, 12))},
+        "member_ids",
+        "责任党员 (Responsible members): at most 10 entries are allowed",
+        "责任党员：最多允许 10 项",
+    ),
+    (
+        "rectification deadline too short",
+        "rectification_plan",
+        {"rectify_days": 4},
+        "rectify_days",
+        "整改期限（工作日） (Deadline (working days)): must be at least 5",
+        "整改期限（工作日）：不能小于 5",
+    ),
+    (
+        "satisfaction outside its three grades",
+        "satisfaction",
+        {"overall": "very"},
+        "overall",
+        "总体评价 (Overall rating): must be one of: Satisfied, Fairly satisfied, Dissatisfied",
+        "总体评价：必须是以下之一：满意、基本满意、不满意",
+    ),
+    (
+        "assessment score above 100",
+        "assessment_scores",
+        {"work": 101},
+        "work",
+        "日常工作优，带头争创佳绩 (Daily work: leads in striving for results): must be at most 100",
+        "日常工作优，带头争创佳绩：不能大于 100",
+    ),
+    (
+        "self-report too short",
+        "self_report",
+        {"summary": "按时完成各项工作。"},
+        "summary",
+        "履职情况 (Performance of duties): at least 20 characters are required",
+        "履职情况：至少需要 20 个字符",
+    ),
+    (
+        "nobody consulted",
+        "public_opinions",
+        {"consulted_count": 0},
+        "consulted_count",
+        "征求意见人数 (People consulted): must be at least 1",
+        "征求意见人数：不能小于 1",
+    ),
+    (
+        "recheck without a verdict",
+        "rectification_recheck",
+        {"rectified": DROP},
+        "rectified",
+        "是否整改到位 (Fully rectified): is required",
+        "是否整改到位：此项为必填项",
+    ),
+    (
+        "impossible return date of a nameplate",
+        "plate_return",
+        {"returned_on": "2025-06-31"},
+        "returned_on",
+        "收回日期 (Date returned): must be a real date written YYYY-MM-DD, e.g. 2025-03-01",
+        "收回日期：必须是有效日期，格式为 YYYY-MM-DD，例如 2025-03-01",
+    ),
+    (
+        "reassignment for an unknown reason",
+        "area_reassignment",
+        {"reason": "retired"},
+        "reason",
+        "调整原因 (Reason): must be one of: Moved away, Left, Other",
+        "调整原因：必须是以下之一：迁出、离开、其他",
+    ),
 ]
 
 
@@ -748,6 +1176,24 @@ def test_the_source_is_not_asked_about_values_of_the_wrong_type() -> None:
     assert set(errors) == {"candidate_member_id", "member_evaluators/1"}
     assert errors["member_evaluators/1"].endswith("must be a whole number, not text")
     assert branch.calls == [("branch_members", 11), ("branch_members", 13)]
+
+
+def test_every_area_member_and_the_village_are_checked_against_their_sources() -> None:
+    calls: list[tuple[str, Any]] = []
+
+    def check(source: str, value: Any) -> str | None:
+        calls.append((source, value))
+        return "不属于本支部" if value == 12 else None
+
+    errors, errors_zh = errors_of("area_draft", valid("area_draft"), check)
+    assert calls == [
+        ("branch_villages", 2),
+        ("branch_members", 11),
+        ("branch_members", 12),
+        ("branch_members", 11),
+    ]
+    assert errors == {"member_ids/1": "责任党员 (Responsible members), item 2: 不属于本支部"}
+    assert errors_zh == {"member_ids/1": "责任党员（第 2 项）：不属于本支部"}
 
 
 def test_without_a_source_callback_member_ids_are_only_checked_by_type() -> None:
