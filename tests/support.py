@@ -239,3 +239,107 @@ def ready_rows(kernel: Kernel, instance_id: int) -> list[HumanTask]:
 def load_everything(kernel: Kernel) -> None:
     setup.init(kernel)
     demo.load_demo(kernel)
+
+
+def establish_post(
+    kernel: Kernel,
+    candidate: str = "member1",
+    evaluators: tuple[str, ...] = ("member2", "member3", "member4"),
+) -> int:
+    """Walk a nomination to an established post; return the post id."""
+    walk = CreationWalk(kernel, candidate=candidate, evaluators=evaluators)
+    walk.start()
+    walk.evaluate()
+    walk.pass_notice()
+    walk.consent()
+    walk.determine()
+    outcome = walk.decide("approve")
+    assert outcome.outcome == "established", outcome
+    return int(walk.show()["data"]["post"]["post_id"])
+
+
+SATISFIED = {"overall": "satisfied"}
+SCORES_HIGH = {
+    "political": 95,
+    "work": 92,
+    "service": 96,
+    "conduct": 94,
+    "discipline": 93,
+    "summary": "履职优秀，群众认可。",
+}
+SCORES_PASS = {
+    "political": 80,
+    "work": 78,
+    "service": 82,
+    "conduct": 80,
+    "discipline": 80,
+    "summary": "履职合格，继续努力。",
+}
+SCORES_RECTIFY = {
+    "political": 65,
+    "work": 62,
+    "service": 60,
+    "conduct": 70,
+    "discipline": 68,
+    "summary": "存在不足，需要整改。",
+}
+SCORES_FAIL = {
+    "political": 50,
+    "work": 45,
+    "service": 40,
+    "conduct": 55,
+    "discipline": 50,
+    "summary": "履职不到位，群众意见较大。",
+}
+
+
+@dataclass
+class AssessmentWalk(CreationWalk):
+    """Drives a periodic_assessment instance of one post."""
+
+    post_id: int = 0
+    member: str = "member1"
+
+    def start_assessment(self) -> Any:
+        outcome = tasks.start(
+            self.kernel, actor(self.kernel, self.secretary), "periodic_assessment", {"post_id": self.post_id}
+        )
+        self.instance_id = outcome.instance_id
+        return self._after(outcome)
+
+    def survey_tokens(self) -> list[str]:
+        return [
+            link["token"]
+            for link in instances.links(self.kernel, actor(self.kernel, "auditor"), self.instance_id)
+            if link["kind"] == "survey"
+        ]
+
+    def answer_survey(self, answers: list[dict[str, str]]) -> None:
+        tokens = self.survey_tokens()
+        assert len(tokens) >= len(answers), (len(tokens), len(answers))
+        for token, answer in zip(tokens, answers, strict=False):
+            tasks.complete_by_token(self.kernel, token, dict(answer))
+
+    def report_and_opinions(self) -> None:
+        self.complete(
+            self.member,
+            {"summary": "本周期履行示范岗职责，带头服务群众，完成各项任务。", "services_count": 24},
+            "Task_self_report",
+        )
+        self.complete(
+            self.secretary,
+            {"consulted_count": 15, "opinions": "群众普遍认可该同志的服务态度。"},
+            "Task_public_opinions",
+        )
+
+    def close_survey(self) -> Any:
+        return self.pass_notice()  # the only waiting timer is the survey's
+
+    def score(self, scores: dict[str, Any]) -> Any:
+        return self.complete(self.secretary, dict(scores), "Task_score")
+
+    def through_survey(self, satisfied: int = 12, dissatisfied: int = 0) -> None:
+        self.start_assessment()
+        self.report_and_opinions()
+        self.answer_survey([SATISFIED] * satisfied + [{"overall": "dissatisfied"}] * dissatisfied)
+        self.close_survey()

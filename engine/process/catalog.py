@@ -20,7 +20,7 @@ from typing import Any
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import LoopTask
-from SpiffWorkflow.spiff.specs.defaults import BusinessRuleTask, UserTask
+from SpiffWorkflow.spiff.specs.defaults import BusinessRuleTask, ServiceTask, UserTask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -29,7 +29,7 @@ from xianfeng.forms import FormDefinition, builtin_form_files
 from ..errors import DiagramInvalid, NotFound
 from ..models import Artifact, ProcessDefinition, ProcessVersion
 from .bundle import ParsedBundle, file_kind, parse_bundle, sha256_hex
-from .diagram_checks import check_bundle
+from .diagram_checks import check_bundle, service_form
 from .serialization import SnapshotSerializer
 from .task_properties import CYCLE_PROPERTY, FORM_PROPERTY, START_FOR_PROPERTY, properties_of
 
@@ -104,6 +104,8 @@ def _needed_files(bundle: ParsedBundle, task_spec: Any) -> set[str]:
     form = properties_of(task_spec).get(FORM_PROPERTY)
     if form and isinstance(task_spec, UserTask | StartEvent):
         needed.add(form)
+    if isinstance(task_spec, ServiceTask):
+        needed.update(form for form in (service_form(task_spec),) if form)
     if isinstance(task_spec, BusinessRuleTask):
         decision = (task_spec.extensions or {}).get("calledDecisionId", "")
         decision_file = bundle.file_of_decision(decision)

@@ -10,6 +10,7 @@ them all at once.
 
 from __future__ import annotations
 
+import ast
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -63,7 +64,7 @@ def _check_task_spec(bundle: ParsedBundle, file_name: str, task_spec: Any) -> It
     if isinstance(task_spec, UserTask):
         problems.extend(_check_user_task(bundle, where, task_spec))
     if isinstance(task_spec, ServiceTask):
-        problems.extend(_check_service_task(where, task_spec))
+        problems.extend(_check_service_task(where, task_spec, bundle.forms))
     if isinstance(task_spec, BusinessRuleTask):
         problems.extend(_check_decision(bundle, task_spec))
     if isinstance(task_spec, CallActivity) and task_spec.spec not in bundle.specs:
@@ -121,7 +122,24 @@ def _check_user_task(bundle: ParsedBundle, where: DiagramLocation, task_spec: An
             yield (where, f"returnTargets names {target!r}, which is not a user task of the same process")
 
 
-def _check_service_task(where: DiagramLocation, task_spec: Any) -> Iterable[Problem]:
+def service_form(task_spec: Any) -> str | None:
+    """The form a service task names in a `form` parameter (a survey's), which must be a literal."""
+    param = (task_spec.operation_params or {}).get("form")
+    if param is None:
+        return None
+    try:
+        value = ast.literal_eval(param["value"])
+    except (ValueError, SyntaxError):
+        return ""
+    return value if isinstance(value, str) else ""
+
+
+def _check_service_task(where: DiagramLocation, task_spec: Any, forms: Iterable[str]) -> Iterable[Problem]:
+    form = service_form(task_spec)
+    if form == "":
+        yield (where, 'the form parameter must be a quoted file name, e.g. "satisfaction.json"')
+    elif form is not None and form not in forms:
+        yield (where, f"service task names form {form!r}, which is not among the deployed forms")
     if task_spec.operation_name not in SERVICE_TASKS:
         known = ", ".join(sorted(SERVICE_TASKS))
         yield (
