@@ -12,6 +12,7 @@ from typing import Any
 
 import click
 
+from . import cli_registers
 from .cli_calendar import holidays
 from .cli_support import OPERATOR, command, kernel_of, parse_data
 from .clock import ManualClock, parse_instant
@@ -228,6 +229,8 @@ def object_cmd(ctx: click.Context, notice_id: int, text: str, contact: str) -> N
 
 
 cli.add_command(holidays)
+for _registry_command in (cli_registers.posts, cli_registers.areas_cmd, cli_registers.ledger_cmd):
+    cli.add_command(_registry_command)
 
 
 def _parse_anchor(text: str) -> tuple[int, str]:

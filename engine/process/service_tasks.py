@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import ServiceTaskError
-from .operations import creation, notify, posts, surveys
+from .operations import areas, creation, notify, posts, surveys
 from .operations.context import ServiceContext
 
 __all__ = ["SERVICE_TASKS", "ServiceContext", "ServiceOperation", "run_operation"]
@@ -106,6 +106,41 @@ SERVICE_TASKS: dict[str, ServiceOperation] = {
     ),
     "notify_branch": _op(notify.notify_branch, "notify the branch secretaries", "title", "body"),
     "notify_member": _op(notify.notify_member, "notify a member", "member_id", "title", "body"),
+    "add_area_draft": _op(
+        areas.add_area_draft,
+        "draft one responsibility area of a division",
+        "village_id",
+        "name",
+        "description",
+        "member_ids",
+        "lead_member_id",
+        "scope",
+        "tasks",
+    ),
+    "check_division_coverage": _op(
+        areas.check_division_coverage, "refuse a division leaving a village uncovered"
+    ),
+    "activate_areas": _op(areas.activate_areas, "activate an approved division, retiring the previous one"),
+    "discard_drafts": _op(areas.discard_drafts, "discard the drafts of a division not approved"),
+    "describe_area": _op(areas.describe_area, "look up an active responsibility area", "area_id"),
+    "apply_area_grades": _op(
+        areas.apply_area_grades,
+        "reward strong and record criticism of weak members",
+        "area_id",
+        "grades",
+        "members",
+    ),
+    "record_follow_ups": _op(
+        areas.record_follow_ups, "record the follow-up of criticisms", "follow_ups", "weak"
+    ),
+    "reassign_member": _op(
+        areas.reassign_member,
+        "take a member out of their area, keeping it staffed",
+        "member_id",
+        "reason",
+        "note",
+        "replacement_member_id",
+    ),
 }
 
 

@@ -71,12 +71,20 @@ def _start(run: Cli) -> Any:
 
 def test_init_reports_the_deployed_processes_and_is_repeatable(run: Cli) -> None:
     report = run.json("init")
-    assert {d["process_key"]: d["new"] for d in report["deployed"]} == {
-        "approval": False,
-        "model_post_creation": False,
-        "nominee_evaluation": False,
-        "public_notice": False,
+    deployed = {d["process_key"]: d["new"] for d in report["deployed"]}
+    assert set(deployed) == {
+        "approval",
+        "model_post_creation",
+        "nominee_evaluation",
+        "public_notice",
+        "periodic_assessment",
+        "rectification",
+        "revocation",
+        "responsibility_area_division",
+        "responsibility_area_review",
+        "responsibility_area_reassignment",
     }
+    assert not any(deployed.values())
 
 
 def test_demo_is_idempotent(run: Cli) -> None:
@@ -184,3 +192,17 @@ def test_verify_reports_tampering_and_exits_one(run: Cli) -> None:
     result = run("verify")
     assert result.exit_code == 1
     assert "event 2" in result.output and "row edited" in result.output
+
+
+def test_posts_areas_and_the_ledger_from_the_command_line(run: Cli, tmp_path: Path) -> None:
+    assert run.json("posts") == [] and run.json("areas") == []
+    assert run.json("ledger", "2026") == []
+    out = tmp_path / "ledger.xlsx"
+    assert run("ledger", "2026", "--xlsx", str(out)).exit_code == 0
+    assert out.read_bytes()[:2] == b"PK"
+
+
+def test_starting_a_per_subject_process_without_data_starts_one_per_subject(run: Cli) -> None:
+    assert run.json("start", "periodic_assessment", "--as", "secretary1") == []  # no posts yet
+    refused = run("start", "periodic_assessment", "--as", "secretary1", "--data", '{"post_id": 999}')
+    assert refused.exit_code == 2 and "not a current subject" in refused.output

@@ -1,0 +1,163 @@
+"""Responsibility areas as people see them (R8–R10): the areas with their villages, members and
+lead; the work records members keep (R9) and the branch's comments on them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import select
+
+from xianfeng.forms import FormDefinition, FormValidationError, builtin_form_files, load_form
+
+from ..actor import Actor
+from ..errors import FormInvalid, NotAllowed, NotFound, RuleViolation
+from ..kernel import Kernel
+from ..models import AreaMember, AreaWorkRecord, Branch, Member, ResponsibilityArea, Village
+from ..models.org import ROLE_BRANCH
+from . import authz
+
+WORK_RECORD_FORM = "area_work_record.json"
+
+
+def work_record_form() -> FormDefinition:
+    return load_form(WORK_RECORD_FORM, builtin_form_files()[WORK_RECORD_FORM])
+
+
+def list_areas(kernel: Kernel, actor: Actor, status: str = "active") -> list[dict[str, Any]]:
+    with kernel.db.unit_of_work(write=False) as uow:
+        session = uow.session
+        statement = (
+            select(ResponsibilityArea, Village.name, Branch.name)
+            .join(Village, Village.id == ResponsibilityArea.village_id)
+            .join(Branch, Branch.id == ResponsibilityArea.branch_id)
+            .where(ResponsibilityArea.status == status)
+            .order_by(ResponsibilityArea.branch_id, ResponsibilityArea.village_id, ResponsibilityArea.id)
+        )
+        if not actor.roles & authz.TOWN_WIDE_READERS:
+            statement = statement.where(ResponsibilityArea.branch_id == actor.branch_id)
+        areas = session.execute(statement).all()
+        members = _members_of(session, [area.id for area, _v, _b in areas])
+        return [
+            {
+                "id": area.id,
+                "name": area.name,
+                "village": village,
+                "branch": branch,
+                "status": area.status,
+                "description": area.description,
+                "activated_at": area.activated_at,
+                "members": members.get(area.id, []),
+            }
+            for area, village, branch in areas
+        ]
+
+
+def _members_of(session: Any, area_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    result: dict[int, list[dict[str, Any]]] = {}
+    if not area_ids:
+        return result
+    rows = session.execute(
+        select(AreaMember, Member.name)
+        .join(Member, Member.id == AreaMember.member_id)
+        .where(AreaMember.area_id.in_(area_ids), AreaMember.left_at.is_(None))
+        .order_by(AreaMember.id)
+    ).all()
+    for place, name in rows:
+        result.setdefault(place.area_id, []).append(
+            {
+                "member_id": place.member_id,
+                "name": name,
+                "lead": place.lead,
+                "scope": place.scope,
+                "tasks": place.tasks,
+            }
+        )
+    return result
+
+
+def record_work(kernel: Kernel, actor: Actor, data: dict[str, Any]) -> int:
+    """A member records service or a political duty in their area (R9)."""
+    form = work_record_form()
+    try:
+        cleaned = form.validate(data)
+    except FormValidationError as exc:
+        raise FormInvalid(form.name, exc.errors, exc.errors_zh) from exc
+    with kernel.db.unit_of_work() as uow:
+        session = uow.session
+        area_id = session.execute(
+            select(AreaMember.area_id)
+            .join(ResponsibilityArea, ResponsibilityArea.id == AreaMember.area_id)
+            .where(
+                AreaMember.member_id == actor.member_id,
+                AreaMember.left_at.is_(None),
+                ResponsibilityArea.status == "active",
+            )
+        ).scalar_one_or_none()
+        if actor.member_id is None or area_id is None:
+            raise NotAllowed(f"{actor.username} holds no active responsibility area")
+        record = AreaWorkRecord(
+            area_id=area_id,
+            member_id=actor.member_id,
+            kind=cleaned["kind"],
+            domain=cleaned.get("domain") or cleaned.get("political_activity", ""),
+            happened_on=dt.date.fromisoformat(cleaned["happened_on"]),
+            what=cleaned["what"],
+            for_whom=cleaned.get("for_whom", ""),
+            outcome=cleaned.get("outcome", ""),
+            recorded_at=kernel.clock.now(),
+        )
+        session.add(record)
+        session.flush()
+        uow.commit()
+    return record.id
+
+
+def comment_work(kernel: Kernel, actor: Actor, record_id: int, comment: str) -> None:
+    """The branch comments on a work record of an area in its branch."""
+    if not actor.has(ROLE_BRANCH):
+        raise NotAllowed("only the branch comments on work records")
+    if len(comment.strip()) < 2:
+        raise RuleViolation("a comment needs at least 2 characters", field="comment")
+    with kernel.db.unit_of_work() as uow:
+        record = uow.session.get(AreaWorkRecord, record_id)
+        area = uow.session.get(ResponsibilityArea, record.area_id) if record else None
+        if record is None or area is None:
+            raise NotFound(f"no work record {record_id}", record_id=record_id)
+        if area.branch_id != actor.branch_id:
+            raise NotAllowed(f"work record {record_id} belongs to another branch")
+        record.comment, record.commented_by, record.commented_at = (
+            comment.strip(),
+            actor.user_id,
+            kernel.clock.now(),
+        )
+        uow.commit()
+
+
+def work_records(kernel: Kernel, actor: Actor, area_id: int) -> list[dict[str, Any]]:
+    with kernel.db.unit_of_work(write=False) as uow:
+        area = uow.session.get(ResponsibilityArea, area_id)
+        if area is None:
+            raise NotFound(f"no responsibility area {area_id}", area_id=area_id)
+        if not actor.roles & authz.TOWN_WIDE_READERS and area.branch_id != actor.branch_id:
+            raise NotAllowed(f"responsibility area {area_id} belongs to another branch")
+        rows = uow.session.execute(
+            select(AreaWorkRecord, Member.name)
+            .join(Member, Member.id == AreaWorkRecord.member_id)
+            .where(AreaWorkRecord.area_id == area_id)
+            .order_by(AreaWorkRecord.happened_on.desc())
+        ).all()
+        return [
+            {
+                "id": r.id,
+                "member": name,
+                "kind": r.kind,
+                "domain": r.domain,
+                "happened_on": r.happened_on,
+                "what": r.what,
+                "for_whom": r.for_whom,
+                "outcome": r.outcome,
+                "comment": r.comment,
+            }
+            for r, name in rows
+        ]
