@@ -127,7 +127,7 @@ class Driver:
                 t0 = time.perf_counter()
                 tasks.complete(self.kernel, member, task.id, dict(GOOD), task.instance_version)
                 timings.append(time.perf_counter() - t0)
-        for link in instances.links(self.kernel, self.auditor, self.instance_id):
+        for link in instances.links(self.kernel, self.secretary, self.instance_id):
             t0 = time.perf_counter()
             tasks.complete_by_token(self.kernel, link["token"], dict(GOOD))
             timings.append(time.perf_counter() - t0)
@@ -218,7 +218,7 @@ def count_statements(driver: Driver) -> dict[str, int]:
     counts["member evaluation (typical)"] = _counted(
         kernel, lambda: tasks.complete(kernel, member, task.id, dict(GOOD), task.instance_version)
     )
-    links = instances.links(kernel, driver.auditor, driver.instance_id)
+    links = instances.links(kernel, driver.secretary, driver.instance_id)
     counts["public evaluation through a link"] = _counted(
         kernel, lambda: tasks.complete_by_token(kernel, links[0]["token"], dict(GOOD))
     )

@@ -13,10 +13,10 @@ import click
 from .actor import Actor
 from .errors import XianfengError
 from .kernel import Kernel, create_kernel
-from .models.org import ROLE_AUDITOR
+from .models.org import ROLE_AUDITOR, ROLE_OPERATOR
 from .output import to_jsonable
 
-OPERATOR = Actor(user_id=None, username="operator", roles=frozenset({ROLE_AUDITOR}))
+OPERATOR = Actor(user_id=None, username="operator", roles=frozenset({ROLE_AUDITOR, ROLE_OPERATOR}))
 
 
 def kernel_of(ctx: click.Context) -> Kernel:

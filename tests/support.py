@@ -180,7 +180,7 @@ class CreationWalk:
     def public_tokens(self) -> list[str]:
         return [
             link["token"]
-            for link in instances.links(self.kernel, actor(self.kernel, "auditor"), self.instance_id)
+            for link in instances.links(self.kernel, actor(self.kernel, self.secretary), self.instance_id)
         ]
 
     def evaluate(self, member_scores: dict[str, int] = GOOD, public_scores: dict[str, int] = GOOD) -> None:
@@ -310,7 +310,7 @@ class AssessmentWalk(CreationWalk):
     def survey_tokens(self) -> list[str]:
         return [
             link["token"]
-            for link in instances.links(self.kernel, actor(self.kernel, "auditor"), self.instance_id)
+            for link in instances.links(self.kernel, actor(self.kernel, self.secretary), self.instance_id)
             if link["kind"] == "survey"
         ]
 

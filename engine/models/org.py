@@ -17,6 +17,9 @@ ROLE_COMMITTEE = "committee"
 ROLE_ADMIN = "admin"
 ROLE_AUDITOR = "auditor"
 ROLE_PUBLIC = "public"
+# The command-line operator (who has the database anyway): reads everything, hands out links. Not an
+# account role; no account can hold it.
+ROLE_OPERATOR = "operator"
 ACCOUNT_ROLES = (ROLE_MEMBER, ROLE_BRANCH, ROLE_COMMITTEE, ROLE_ADMIN, ROLE_AUDITOR)
 LANE_ROLES = (ROLE_MEMBER, ROLE_BRANCH, ROLE_COMMITTEE, ROLE_PUBLIC)
 

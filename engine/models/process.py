@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -74,6 +75,17 @@ class ProcessInstance(Base):
     `version` is the optimistic-lock counter and equals the number of events of the instance."""
 
     __tablename__ = "process_instance"
+    __table_args__ = (
+        # A scheduled start happens once per occurrence and subject, however many tickers race for it.
+        Index(
+            "uq_process_instance_business_key",
+            "process_key",
+            "business_key",
+            unique=True,
+            sqlite_where=text("business_key != ''"),
+            postgresql_where=text("business_key != ''"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     process_key: Mapped[str] = mapped_column(String(64), index=True)

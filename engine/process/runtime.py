@@ -19,7 +19,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
 
-from ..errors import InstanceTooDeep, ScriptError, TaskNotReady, XianfengError
+from ..errors import InstanceTooDeep, RuleViolation, ScriptError, TaskNotReady, XianfengError
 from ..models.org import ROLE_PUBLIC
 from . import determinism
 from .catalog import LoadedVersion
@@ -149,14 +149,14 @@ def _return_to(workflow: BpmnWorkflow, step: StepInput) -> str:
     target = str(step.data.get("target", ""))
     allowed = return_targets(task.task_spec)
     if target not in allowed:
-        raise TaskNotReady(
+        raise RuleViolation(
             f"{task.task_spec.bpmn_id} may return to {', '.join(allowed) or 'no earlier step'}, "
             f"not {target!r}",
             target=target,
         )
     done = [t for t in task.workflow.get_tasks(state=TaskState.COMPLETED) if t.task_spec.bpmn_id == target]
     if not done:
-        raise TaskNotReady(f"{target} has not run yet in this instance, so there is nothing to return to")
+        raise RuleViolation(f"{target} has not run yet in this instance, so there is nothing to return to")
     _guard(lambda: workflow.reset_from_task_id(done[-1].id))
     return task.task_spec.bpmn_id or ""
 

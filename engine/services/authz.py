@@ -9,7 +9,15 @@ from __future__ import annotations
 from ..actor import Actor
 from ..errors import NotAllowed
 from ..models import HumanTask, ProcessInstance
-from ..models.org import ROLE_ADMIN, ROLE_AUDITOR, ROLE_BRANCH, ROLE_COMMITTEE, ROLE_MEMBER, ROLE_PUBLIC
+from ..models.org import (
+    ROLE_ADMIN,
+    ROLE_AUDITOR,
+    ROLE_BRANCH,
+    ROLE_COMMITTEE,
+    ROLE_MEMBER,
+    ROLE_OPERATOR,
+    ROLE_PUBLIC,
+)
 
 TOWN_WIDE_READERS = frozenset({ROLE_COMMITTEE, ROLE_ADMIN, ROLE_AUDITOR})
 
@@ -64,3 +72,27 @@ def check_may_read(actor: Actor, instance: ProcessInstance) -> None:
     if actor.branch_id is not None and actor.branch_id == instance.branch_id:
         return
     raise NotAllowed(f"instance {instance.id} belongs to another branch", instance_id=instance.id)
+
+
+ACTING_ROLES = frozenset({ROLE_MEMBER, ROLE_BRANCH, ROLE_COMMITTEE})
+
+
+def check_may_hand_out_links(actor: Actor, instance: ProcessInstance) -> None:
+    """Single-use links are capabilities: only the branch that organises the evaluation (or the
+    committee, or the command-line operator) may see them, never a member who could answer them."""
+    if actor.has(ROLE_COMMITTEE) or actor.has(ROLE_OPERATOR):
+        return
+    if actor.has(ROLE_BRANCH) and actor.branch_id == instance.branch_id:
+        return
+    raise NotAllowed(
+        f"{actor.username} may not hand out the public links of instance {instance.id}",
+        instance_id=instance.id,
+    )
+
+
+def check_may_take_part(actor: Actor, instance: ProcessInstance) -> None:
+    """Copying, co-signing: only people who act in procedures (not the read-only auditor or the
+    administrator) and who may read the instance."""
+    if not actor.roles & ACTING_ROLES:
+        raise NotAllowed(f"{actor.username} has no acting role (member, branch, committee)")
+    check_may_read(actor, instance)

@@ -112,7 +112,7 @@ def links(kernel: Kernel, actor: Actor, instance_id: int) -> list[dict[str, Any]
     """Open single-use links of the instance's public tasks (to print or hand out as QR codes)."""
     with kernel.db.unit_of_work(write=False) as uow:
         session = uow.session
-        _instance(session, actor, instance_id)
+        authz.check_may_hand_out_links(actor, _instance(session, actor, instance_id))
         rows = session.execute(
             select(PublicLink, HumanTask.name)
             .join(HumanTask, HumanTask.id == PublicLink.task_id)

@@ -25,16 +25,16 @@ def choices(kernel: Kernel, source: str, branch_id: int | None) -> list[tuple[in
             )
             return [(mid, f"{name}（{code}）") for mid, name, code in rows]
         if source == "branch_posts":
-            rows = session.execute(
+            posts = session.execute(
                 select(ModelPost.id, ModelPost.plate_no, Member.name, ModelPost.title)
                 .join(Member, Member.id == ModelPost.member_id)
                 .where(ModelPost.branch_id == branch_id, ModelPost.status == "active")
                 .order_by(ModelPost.id)
             )
-            return [(pid, f"{plate} {name} · {title}") for pid, plate, name, title in rows]
+            return [(pid, f"{plate} {name} · {title}") for pid, plate, name, title in posts]
         if source == "branch_villages":
-            rows = session.execute(
+            villages = session.execute(
                 select(Village.id, Village.name).where(Village.branch_id == branch_id).order_by(Village.id)
             )
-            return [(vid, name) for vid, name in rows]
+            return [(vid, name) for vid, name in villages]
     return []

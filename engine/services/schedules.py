@@ -12,6 +12,7 @@ import logging
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from ..errors import XianfengError
 from ..kernel import Kernel
@@ -76,13 +77,21 @@ def _run_occurrence(
         if outcome is not None:
             report.started.append((process_key, outcome.instance_id))
     if failures == 0:
+        _finish(kernel, process_key, occurrence, len(subjects))
+
+
+def _finish(kernel: Kernel, process_key: str, occurrence: dt.datetime, count: int) -> None:
+    """Record the occurrence as done; a ticker that lost the race to record it has nothing to add."""
+    try:
         with kernel.db.unit_of_work() as uow:
             uow.session.add(
                 ScheduleRun(
                     process_key=process_key,
                     occurrence_at=occurrence,
                     started_at=kernel.clock.now(),
-                    instances=len(subjects),
+                    instances=count,
                 )
             )
             uow.commit()
+    except IntegrityError:
+        return

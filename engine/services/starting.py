@@ -7,6 +7,7 @@ import datetime as dt
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..actor import Actor
@@ -94,7 +95,10 @@ def start_scheduled(
             subject.village_id,
             business_key,
         )
-        uow.commit()
+        try:
+            uow.commit()
+        except IntegrityError:
+            return None  # another ticker started this very instance first
     return outcome
 
 

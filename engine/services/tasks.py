@@ -147,6 +147,7 @@ def _check_nothing_pending(session: Session, task: HumanTask) -> None:
             select(User.username)
             .join(TaskSigner, TaskSigner.user_id == User.id)
             .where(TaskSigner.task_id == task.id, TaskSigner.signed_at.is_(None))
+            .order_by(TaskSigner.id)
         )
         .scalars()
         .all()

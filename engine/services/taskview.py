@@ -51,7 +51,8 @@ def task_view(kernel: Kernel, actor: Actor, task_id: str) -> TaskView:
         signers = _signers(session, task.id)
         pending_signer = any(s["username"] == actor.username and not s["signed"] for s in signers)
         is_delegate = task.delegation_state == "pending" and task.assignee_user_id == actor.user_id
-        if not (authz.may_act(actor, task, instance) or pending_signer or is_delegate):
+        is_owner = task.delegation_state == "pending" and task.owner_user_id == actor.user_id
+        if not (authz.may_act(actor, task, instance) or pending_signer or is_delegate or is_owner):
             raise NotAllowed(f"{actor.username} cannot open task {task.name}", task_id=task.id)
         version = kernel.catalog.get(session, instance.process_version_id)
         details = task_details(version, instance.state_json, task.id)
@@ -131,6 +132,8 @@ def _verbs(
     verbs: list[str] = []
     if is_delegate:
         return ["resolve"]
+    if task.delegation_state == "pending":
+        return ["urge"]  # the owner waits for the delegate; reminding them is all there is to do
     if authz.may_act(actor, task, instance):
         if task.delegation_state != "pending" and not any(not s["signed"] for s in signers):
             verbs.append("complete")

@@ -204,6 +204,13 @@ def add_signers(kernel: Kernel, actor: Actor, task_id: str, usernames: list[str]
         targets = [_user(session, name) for name in dict.fromkeys(usernames)]
         if any(t.id == actor.user_id for t in targets):
             raise RuleViolation("one cannot add oneself as co-signer")
+        for target in targets:
+            try:
+                authz.check_may_take_part(actor_of(target), instance)
+            except NotAllowed as exc:
+                raise NotAllowed(
+                    f"{target.username} cannot co-sign this task: {exc.message}", username=target.username
+                ) from exc
         now = kernel.clock.now()
         text = _reason(reason, "adding co-signers")
         for target in targets:
@@ -291,7 +298,7 @@ def copy_to(
         ).scalar_one_or_none()
         if instance is None:
             raise NotFound(f"no instance {instance_id}", instance_id=instance_id)
-        authz.check_may_read(actor, instance)
+        authz.check_may_take_part(actor, instance)
         targets = [_user(session, name) for name in dict.fromkeys(usernames)]
         if not targets:
             raise RuleViolation("name at least one person to copy to", field="users")

@@ -39,12 +39,12 @@ def test_a_delegate_sees_only_giving_back_and_a_signer_only_signing(walk: Creati
     walk.consent()
     walk.determine()
     task = walk.task_of("committee", "Task_committee_decision")
-    verbs.add_signers(kernel, actor(kernel, "committee"), task.id, ["secretary3"], "请会签")
+    verbs.add_signers(kernel, actor(kernel, "committee"), task.id, ["member9"], "请会签")
     assert "complete" not in taskview.task_view(kernel, actor(kernel, "committee"), task.id).verbs
-    signer_view = taskview.task_view(kernel, actor(kernel, "secretary3"), task.id)
+    signer_view = taskview.task_view(kernel, actor(kernel, "member9"), task.id)
     assert "sign" in signer_view.verbs and "complete" not in signer_view.verbs
-    assert signer_view.signers[0]["username"] == "secretary3" and not signer_view.signers[0]["signed"]
-    verbs.sign(kernel, actor(kernel, "secretary3"), task.id, "同意")
+    assert signer_view.signers[0]["username"] == "member9" and not signer_view.signers[0]["signed"]
+    verbs.sign(kernel, actor(kernel, "member9"), task.id, "同意")
     verbs.delegate(kernel, actor(kernel, "committee"), task.id, "secretary2", "请提意见")
     assert taskview.task_view(kernel, actor(kernel, "secretary2"), task.id).verbs == ["resolve"]
 

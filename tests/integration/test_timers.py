@@ -121,3 +121,33 @@ def test_a_deadline_counted_once_is_replayed_from_the_log_even_if_holidays_chang
 def _events_of(kernel: Kernel, instance_id: int) -> list[Event]:
     with kernel.db.unit_of_work(write=False) as uow:
         return list(uow.session.execute(sa.select(Event).where(Event.instance_id == instance_id)).scalars())
+
+
+def test_concurrent_tickers_start_each_scheduled_instance_once(backend: Kernel) -> None:
+    from support import establish_post
+
+    establish_post(backend)
+    occurrence = dt.datetime(2027, 1, 1, 9, 0, 30, tzinfo=CHINA_TZ)
+    barrier = threading.Barrier(3)
+    reports: list[timers.TickReport] = []
+    errors: list[BaseException] = []
+
+    def tick() -> None:
+        barrier.wait()
+        try:
+            reports.append(timers.tick(backend, occurrence))
+        except BaseException as exc:  # the assertion below reports it
+            errors.append(exc)
+
+    threads = [threading.Thread(target=tick) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    assert sum(len(r.started) for r in reports) == 1
+    with backend.db.unit_of_work(write=False) as uow:
+        count = uow.session.execute(
+            sa.select(sa.func.count()).select_from(Event).where(Event.kind == "start")
+        ).scalar_one()
+    assert count == 2  # the post's creation, and exactly one scheduled assessment

@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 from support import GOOD, CreationWalk, actor, table_contents
 
-from xianfeng.engine.errors import NotAllowed, RuleViolation, StaleSubmission, TaskNotReady
+from xianfeng.engine.errors import NotAllowed, RuleViolation, StaleSubmission
 from xianfeng.engine.kernel import Kernel
 from xianfeng.engine.models import Event, Notification, ProcessInstance
 from xianfeng.engine.services import audit, inbox, notifications, tasks, verbs
@@ -101,16 +101,16 @@ def test_delegation_comes_back_to_the_owner_who_completes(at_decision: CreationW
 def test_co_signers_must_sign_before_completion(at_decision: CreationWalk) -> None:
     kernel = at_decision.kernel
     task = at_decision.task_of("committee", "Task_committee_decision")
-    verbs.add_signers(kernel, actor(kernel, "committee"), task.id, ["secretary2", "secretary3"], "请会签")
-    assert [s["task"] for s in inbox.signing_for(kernel, actor(kernel, "secretary3"))] == ["镇党委审批"]
-    with pytest.raises(RuleViolation, match="co-signers secretary2, secretary3"):
+    verbs.add_signers(kernel, actor(kernel, "committee"), task.id, ["secretary1", "member9"], "请会签")
+    assert [s["task"] for s in inbox.signing_for(kernel, actor(kernel, "member9"))] == ["镇党委审批"]
+    with pytest.raises(RuleViolation, match="co-signers secretary1, member9"):
         tasks.complete(
             kernel, actor(kernel, "committee"), task.id, {"decision": "approve", "opinion": "同意"}
         )
-    verbs.sign(kernel, actor(kernel, "secretary2"), task.id, "同意")
+    verbs.sign(kernel, actor(kernel, "secretary1"), task.id, "同意")
     with pytest.raises(NotAllowed, match="no signature pending"):
-        verbs.sign(kernel, actor(kernel, "secretary2"), task.id, "再次同意")
-    verbs.sign(kernel, actor(kernel, "secretary3"), task.id, "同意")
+        verbs.sign(kernel, actor(kernel, "secretary1"), task.id, "再次同意")
+    verbs.sign(kernel, actor(kernel, "member9"), task.id, "同意")
     outcome = tasks.complete(
         kernel, actor(kernel, "committee"), task.id, {"decision": "approve", "opinion": "同意"}
     )
@@ -186,7 +186,7 @@ def test_returning_where_the_diagram_does_not_allow_is_refused(at_decision: Crea
     at_decision.decide("return")
     task = at_decision.task_of("secretary1", "Task_determine_list")
     before = table_contents(kernel)
-    with pytest.raises(TaskNotReady, match="may return to Task_consent, not 'Start_nomination'"):
+    with pytest.raises(RuleViolation, match="may return to Task_consent, not 'Start_nomination'"):
         verbs.return_to(kernel, actor(kernel, "secretary1"), task.id, "Start_nomination", "重新提名")
     with pytest.raises(StaleSubmission):
         verbs.return_to(
@@ -215,3 +215,36 @@ def test_reading_and_dispatching_notifications(backend: Kernel) -> None:
     assert notifications.dispatch(backend, Recorder()) == 0
     assert notifications.mark_read(backend, member2) == 1
     assert notifications.unread_count(backend, member2) == 0
+
+
+def test_public_links_are_for_the_branch_and_the_committee_only(backend: Kernel) -> None:
+    walk = CreationWalk(backend)
+    walk.start()
+    from xianfeng.engine.services import instances
+
+    assert len(instances.links(backend, actor(backend, "secretary1"), walk.instance_id)) == 5
+    assert len(instances.links(backend, actor(backend, "committee"), walk.instance_id)) == 5
+    for username in ("member2", "auditor", "secretary2"):
+        with pytest.raises(NotAllowed):
+            instances.links(backend, actor(backend, username), walk.instance_id)
+
+
+def test_the_read_only_auditor_cannot_copy_or_co_sign(at_decision: CreationWalk) -> None:
+    kernel = at_decision.kernel
+    with pytest.raises(NotAllowed, match="no acting role"):
+        verbs.copy_to(kernel, actor(kernel, "auditor"), at_decision.instance_id, ["member9"], "抄送")
+    task = at_decision.task_of("committee", "Task_committee_decision")
+    before = table_contents(kernel)
+    with pytest.raises(NotAllowed, match="auditor cannot co-sign"):
+        verbs.add_signers(kernel, actor(kernel, "committee"), task.id, ["auditor"], "请会签")
+    assert table_contents(kernel) == before
+
+
+def test_the_owner_of_a_delegated_task_can_still_see_it(at_decision: CreationWalk) -> None:
+    from xianfeng.engine.services import taskview
+
+    kernel = at_decision.kernel
+    task = at_decision.task_of("committee", "Task_committee_decision")
+    verbs.delegate(kernel, actor(kernel, "committee"), task.id, "secretary2", "请先提出意见")
+    view = taskview.task_view(kernel, actor(kernel, "committee"), task.id)
+    assert view.delegation_state == "pending" and view.verbs == ["urge"] and view.assignee == "secretary2"
