@@ -73,32 +73,36 @@ def start_for_subjects(kernel: Kernel, actor: Actor, process_key: str) -> list[S
 def start_scheduled(
     kernel: Kernel, process_key: str, occurrence: dt.datetime, subject: Subject
 ) -> StepOutcome | None:
-    """The scheduler's start for one subject of one occurrence; None if it already exists."""
+    """The scheduler's start for one subject of one occurrence; None if it already exists.
+
+    Several tickers may race here: the unique business key lets exactly one insert win, and the
+    losers' whole transaction is rolled back (the violation surfaces at insert or at commit).
+    """
     business_key = f"{occurrence.astimezone(dt.UTC):%Y%m%dT%H%M}:{subject.key}"
-    with kernel.db.unit_of_work() as uow:
-        session = uow.session
-        exists = session.execute(
-            select(ProcessInstance.id).where(
-                ProcessInstance.process_key == process_key, ProcessInstance.business_key == business_key
+    try:
+        with kernel.db.unit_of_work() as uow:
+            session = uow.session
+            exists = session.execute(
+                select(ProcessInstance.id).where(
+                    ProcessInstance.process_key == process_key, ProcessInstance.business_key == business_key
+                )
+            ).first()
+            if exists is not None:
+                return None
+            version = kernel.catalog.current(session, process_key)
+            outcome = _start_one(
+                session,
+                kernel,
+                version,
+                SCHEDULER,
+                subject.data,
+                subject.branch_id,
+                subject.village_id,
+                business_key,
             )
-        ).first()
-        if exists is not None:
-            return None
-        version = kernel.catalog.current(session, process_key)
-        outcome = _start_one(
-            session,
-            kernel,
-            version,
-            SCHEDULER,
-            subject.data,
-            subject.branch_id,
-            subject.village_id,
-            business_key,
-        )
-        try:
             uow.commit()
-        except IntegrityError:
-            return None  # another ticker started this very instance first
+    except IntegrityError:
+        return None
     return outcome
 
 
