@@ -6,7 +6,7 @@ from flask import Flask
 from flask_smorest import Api
 from flask_wtf.csrf import CSRFProtect
 
-from . import auth_api
+from . import auth_api, inbox_api, instances_api, posts_api, tasks_api, verbs_api
 
 
 def register_api(app: Flask, csrf: CSRFProtect) -> Api:
@@ -19,7 +19,14 @@ def register_api(app: Flask, csrf: CSRFProtect) -> Api:
     )
     api = Api(app)
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
-    for blueprint in (auth_api.blueprint,):
+    for blueprint in (
+        auth_api.blueprint,
+        tasks_api.blueprint,
+        verbs_api.blueprint,
+        instances_api.blueprint,
+        inbox_api.blueprint,
+        posts_api.blueprint,
+    ):
         csrf.exempt(blueprint)  # the API authenticates with bearer tokens, not cookies
         api.register_blueprint(blueprint)
     return api

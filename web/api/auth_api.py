@@ -30,7 +30,6 @@ class Token(Schema):
 @blueprint.arguments(Credentials)
 @blueprint.response(200, Token)
 def token(credentials: dict[str, Any]) -> dict[str, Any]:
-    value = auth.issue_token(
-        current_app._get_current_object(), credentials["username"], credentials["password"]
-    )  # type: ignore[attr-defined]
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    value = auth.issue_token(app, credentials["username"], credentials["password"])
     return {"token": value, "expires_in": auth.TOKEN_MAX_AGE}

@@ -1,0 +1,72 @@
+"""/api/v1/processes/{key}/instances and /api/v1/instances/{id}: starting a procedure and reading
+one instance — its state, its chained history, its pinned diagrams and its open public links.
+
+Reading is allowed to the instance's branch and to the town-wide roles (committee, admin,
+auditor); the engine decides, so the pages, the CLI and the API cannot disagree.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import url_for
+from flask_smorest import Blueprint
+
+from xianfeng.engine.services import instances, tasks, taskview
+from xianfeng.engine.services.results import StepOutcome
+from xianfeng.engine.services.taskview import DiagramView
+
+from ..context import kernel, require_actor
+from .common import protected
+from .read_schemas import DiagramSchema, EventSchema, InstanceSchema, LinkSchema, StartBody
+from .task_schemas import StepOutcomeSchema
+
+blueprint = Blueprint("instances_api", __name__, url_prefix="/api/v1", description="Process instances")
+
+LOCATION_HEADER = {"Location": {"description": "/api/v1/instances/{id}", "schema": {"type": "string"}}}
+
+
+@blueprint.route("/processes/<key>/instances", methods=["POST"])
+@protected(blueprint, 403, 404, 422)
+@blueprint.arguments(StartBody)
+@blueprint.response(201, StepOutcomeSchema, headers=LOCATION_HEADER)
+def start(body: dict[str, Any], key: str) -> tuple[StepOutcome, dict[str, str]]:
+    """Start an instance of the current version of a procedure
+
+    Only the role of the diagram's start lane may start it (model_post_creation: a branch
+    secretary); the data is validated against the start form (422 names each bad field).
+    """
+    outcome = tasks.start(kernel(), require_actor(), key, body["data"])
+    return outcome, {"Location": url_for("instances_api.show", instance_id=outcome.instance_id)}
+
+
+@blueprint.route("/instances/<int:instance_id>", methods=["GET"])
+@protected(blueprint, 403, 404)
+@blueprint.response(200, InstanceSchema)
+def show(instance_id: int) -> dict[str, Any]:
+    """The instance now: status, ready tasks, timers, data and the pinned process version"""
+    return instances.show(kernel(), require_actor(), instance_id)
+
+
+@blueprint.route("/instances/<int:instance_id>/history", methods=["GET"])
+@protected(blueprint, 403, 404)
+@blueprint.response(200, EventSchema(many=True))
+def history(instance_id: int) -> list[dict[str, Any]]:
+    """The instance's events in order, each with its hash and its predecessor's"""
+    return instances.history(kernel(), require_actor(), instance_id)
+
+
+@blueprint.route("/instances/<int:instance_id>/diagram", methods=["GET"])
+@protected(blueprint, 403, 404)
+@blueprint.response(200, DiagramSchema)
+def diagram(instance_id: int) -> DiagramView:
+    """The pinned BPMN files with the elements that ran and those that wait (for bpmn-js)"""
+    return taskview.diagram_view(kernel(), require_actor(), instance_id)
+
+
+@blueprint.route("/instances/<int:instance_id>/links", methods=["GET"])
+@protected(blueprint, 403, 404)
+@blueprint.response(200, LinkSchema(many=True))
+def links(instance_id: int) -> list[dict[str, Any]]:
+    """Open single-use links of the instance's public tasks, to print or show as QR codes"""
+    return instances.links(kernel(), require_actor(), instance_id)
