@@ -14,6 +14,7 @@ $(BIN)/python:
 
 $(STAMP): $(BIN)/python pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
+	npm ci --prefix web --no-audit --no-fund
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 

@@ -198,7 +198,9 @@ def test_a_review_rewards_the_strong_criticises_the_weak_and_publishes(kernel: K
     review.complete(
         "secretary1", {"consulted_count": 12, "opinions": "群众认可牵头党员的工作。"}, "Task_area_opinions"
     )
-    tokens = [link["token"] for link in instances.links(kernel, actor(kernel, "secretary1"), review.instance_id)]
+    tokens = [
+        link["token"] for link in instances.links(kernel, actor(kernel, "secretary1"), review.instance_id)
+    ]
     for token in tokens[:10]:
         tasks.complete_by_token(kernel, token, dict(SATISFIED))
     review.pass_notice()  # the survey closes

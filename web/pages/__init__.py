@@ -4,10 +4,35 @@ from __future__ import annotations
 
 from flask import Flask
 
-from . import auth_pages, home, layout
+from . import (
+    auth_pages,
+    home,
+    inbox_pages,
+    instance_pages,
+    layout,
+    notification_pages,
+    post_pages,
+    public_pages,
+    start_pages,
+    task_pages,
+    vendor,
+    verb_pages,
+)
 
 
 def register_pages(app: Flask) -> None:
     layout.register(app)
     app.register_blueprint(auth_pages.blueprint)
     app.add_url_rule("/", "home", home.home)
+    for module in (
+        inbox_pages,
+        task_pages,
+        verb_pages,
+        instance_pages,
+        start_pages,
+        post_pages,
+        notification_pages,
+        public_pages,
+        vendor,
+    ):
+        app.register_blueprint(module.blueprint)

@@ -1,0 +1,76 @@
+/* 先锋: show an instance's pinned BPMN diagrams with bpmn-js (served from /vendor), marking the
+   elements already done (green) and the steps waiting now (orange).
+   Each `.diagrams[data-src]` names the JSON endpoint and, in data-processes, the processes to show;
+   the instance's main process is always shown after them. */
+(function () {
+  "use strict";
+
+  function message(container, text) {
+    var p = document.createElement("p");
+    p.className = "muted";
+    p.textContent = text;
+    container.appendChild(p);
+  }
+
+  function wanted(container, data) {
+    var names = (container.getAttribute("data-processes") || "").split(",").filter(Boolean);
+    if (names.indexOf(data.process_key) < 0) { names.push(data.process_key); }
+    return names.map(function (id) {
+      return data.diagrams.filter(function (d) { return d.process_id === id; })[0];
+    }).filter(Boolean);
+  }
+
+  function mark(viewer, ids, marker) {
+    var registry = viewer.get("elementRegistry");
+    var canvas = viewer.get("canvas");
+    ids.forEach(function (id) {
+      if (registry.get(id)) { canvas.addMarker(id, marker); }
+    });
+  }
+
+  /* A call activity is waiting while the process it calls has a step waiting. */
+  function runningCalls(viewer, data) {
+    var waiting = {};
+    data.diagrams.forEach(function (d) {
+      waiting[d.process_id] = (data.current || []).some(function (id) {
+        return d.xml.indexOf('id="' + id + '"') >= 0;
+      });
+    });
+    return viewer.get("elementRegistry").filter(function (element) {
+      var called = element.businessObject && element.businessObject.calledElement;
+      return element.type === "bpmn:CallActivity" && waiting[called];
+    }).map(function (element) { return element.id; });
+  }
+
+  function show(container, diagram, data) {
+    var box = document.createElement("div");
+    box.className = "diagram";
+    box.setAttribute("aria-label", diagram.name);
+    container.appendChild(box);
+    var viewer = new window.BpmnJS({ container: box });
+    return viewer.importXML(diagram.xml).then(function () {
+      viewer.get("canvas").zoom("fit-viewport");
+      var current = data.current || [];
+      mark(viewer, (data.completed || []).filter(function (id) { return current.indexOf(id) < 0; }), "done");
+      mark(viewer, current.concat(runningCalls(viewer, data)), "current");
+    });
+  }
+
+  function load(container) {
+    var failed = container.getAttribute("data-failed") || "diagram unavailable";
+    if (!window.BpmnJS) { message(container, failed); return; }
+    fetch(container.getAttribute("data-src"), { credentials: "same-origin" })
+      .then(function (response) {
+        if (!response.ok) { throw new Error(String(response.status)); }
+        return response.json();
+      })
+      .then(function (data) {
+        return Promise.all(wanted(container, data).map(function (d) { return show(container, d, data); }));
+      })
+      .catch(function () { message(container, failed); });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    Array.prototype.forEach.call(document.querySelectorAll(".diagrams[data-src]"), load);
+  });
+})();
