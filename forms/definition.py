@@ -16,8 +16,9 @@ from jsonschema import Draft202012Validator, FormatChecker
 from xianfeng.forms.errors import FormValidationError
 from xianfeng.forms.messages import ErrorReport, Path
 
-SourceCheck = Callable[[str, Any], str | None]
-"""check_source(source_name, value) -> None if the value exists in that source, else the reason."""
+SourceCheck = Callable[[str, Any], tuple[str, str] | None]
+"""check_source(source_name, value) -> None if the value exists in that source, else the reason
+as (English, Chinese): a villager-facing page must never fall back to English."""
 
 LANGUAGES = ("zh_CN", "en")
 
@@ -84,7 +85,7 @@ class FormDefinition:
                     continue
                 problem = check_source(source, value)
                 if problem is not None:
-                    report.add(path, problem, problem)
+                    report.add(path, *problem)
         if report:
             errors, errors_zh = report.render()
             raise FormValidationError(self.id, errors, errors_zh)

@@ -19,20 +19,24 @@ from xianfeng.forms import FormDefinition, FormValidationError
 from ..errors import FormInvalid
 from ..models import Member, ModelPost, Village
 
-SOURCES: dict[str, tuple[Callable[[int], Any], str]] = {
+# source name -> (query of the allowed ids for a branch, refusal in English, refusal in Chinese)
+SOURCES: dict[str, tuple[Callable[[int], Any], str, str]] = {
     "branch_members": (
         lambda branch: select(Member.id).where(Member.branch_id == branch, Member.status == "active"),
         "is not an active member of this branch",
+        "不是本支部的在册党员",
     ),
     "branch_posts": (
         lambda branch: select(ModelPost.id).where(
             ModelPost.branch_id == branch, ModelPost.status == "active"
         ),
         "is not an active model post of this branch",
+        "不是本支部的有效示范岗",
     ),
     "branch_villages": (
         lambda branch: select(Village.id).where(Village.branch_id == branch),
         "is not a village of this branch",
+        "不是本支部所辖的嘎查村",
     ),
 }
 
@@ -40,11 +44,11 @@ SOURCES: dict[str, tuple[Callable[[int], Any], str]] = {
 def validate(session: Session, form: FormDefinition, data: Any, branch_id: int | None) -> dict[str, Any]:
     allowed = _allowed_values(session, form, branch_id)
 
-    def check_source(source: str, value: Any) -> str | None:
+    def check_source(source: str, value: Any) -> tuple[str, str] | None:
         if source not in SOURCES:
-            return f"unknown option source {source!r}"
+            return f"unknown option source {source!r}", f"未知的选项来源 {source!r}"
         if value not in allowed.get(source, set()):
-            return f"{value} {SOURCES[source][1]}"
+            return f"{value} {SOURCES[source][1]}", f"{value} {SOURCES[source][2]}"
         return None
 
     try:

@@ -1131,9 +1131,11 @@ class BranchMembers:
         self.members = members
         self.calls: list[tuple[str, Any]] = []
 
-    def __call__(self, source: str, value: Any) -> str | None:
+    def __call__(self, source: str, value: Any) -> tuple[str, str] | None:
         self.calls.append((source, value))
-        return None if value in self.members else f"党员 {value} 不属于本支部"
+        if value in self.members:
+            return None
+        return f"member {value} is not of this branch", f"党员 {value} 不属于本支部"
 
 
 def test_the_source_is_asked_about_the_plain_field_and_every_array_item() -> None:
@@ -1152,7 +1154,7 @@ def test_a_source_refusal_is_attached_to_the_item_it_concerns() -> None:
     branch = BranchMembers({7, 11, 13})
     errors, errors_zh = errors_of("nomination", valid("nomination", member_evaluators=[11, 12, 13]), branch)
     assert errors == {
-        "member_evaluators/1": "参加测评的党员 (Members who evaluate), item 2: 党员 12 不属于本支部"
+        "member_evaluators/1": "参加测评的党员 (Members who evaluate), item 2: member 12 is not of this branch"
     }
     assert errors_zh == {"member_evaluators/1": "参加测评的党员（第 2 项）：党员 12 不属于本支部"}
 
@@ -1161,7 +1163,7 @@ def test_a_source_refusal_of_a_plain_field_is_reported_beside_schema_errors() ->
     branch = BranchMembers({11, 12, 13})
     errors, _ = errors_of("nomination", valid("nomination", post_title="岗"), branch)
     assert errors == {
-        "candidate_member_id": "候选党员 (Candidate member): 党员 7 不属于本支部",
+        "candidate_member_id": "候选党员 (Candidate member): member 7 is not of this branch",
         "post_title": "示范岗名称 (Model post title): at least 2 characters are required",
     }
 
@@ -1181,9 +1183,9 @@ def test_the_source_is_not_asked_about_values_of_the_wrong_type() -> None:
 def test_every_area_member_and_the_village_are_checked_against_their_sources() -> None:
     calls: list[tuple[str, Any]] = []
 
-    def check(source: str, value: Any) -> str | None:
+    def check(source: str, value: Any) -> tuple[str, str] | None:
         calls.append((source, value))
-        return "不属于本支部" if value == 12 else None
+        return ("not of this branch", "不属于本支部") if value == 12 else None
 
     errors, errors_zh = errors_of("area_draft", valid("area_draft"), check)
     assert calls == [
@@ -1192,7 +1194,7 @@ def test_every_area_member_and_the_village_are_checked_against_their_sources() -
         ("branch_members", 12),
         ("branch_members", 11),
     ]
-    assert errors == {"member_ids/1": "责任党员 (Responsible members), item 2: 不属于本支部"}
+    assert errors == {"member_ids/1": "责任党员 (Responsible members), item 2: not of this branch"}
     assert errors_zh == {"member_ids/1": "责任党员（第 2 项）：不属于本支部"}
 
 

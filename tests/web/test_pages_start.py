@@ -64,7 +64,7 @@ def test_a_refused_nomination_comes_back_with_messages_and_values(kernel: Kernel
         response = post(client, START, data)
     body = text(response)
     assert response.status_code == 422
-    assert 'id="err-candidate_member_id"' in body and "is not an active member of this branch" in body
+    assert 'id="err-candidate_member_id"' in body and "不是本支部的在册党员" in body
     assert "参加测评的党员（第 2 项）：必须是整数，而不是文本" in body
     assert "酝酿讨论日期：必须是有效日期" in body
     assert 'value="便民服务示范岗"' in body and 'value="elderly_care" checked' in body  # values kept
