@@ -54,6 +54,13 @@ class FormDefinition:
             raise KeyError(f"form {self.id} has no field {field!r}") from None
         return str(prop["title"] if lang == "zh_CN" else prop["x-title-en"])
 
+    def batch(self) -> tuple[list[str], dict[str, list[Any]]] | None:
+        """(fields, choices) when tasks of this form may be decided together (ui.batch), else None."""
+        batch = self.ui.get("batch")
+        if not batch:
+            return None
+        return list(batch["fields"]), {k: list(v) for k, v in batch.get("choices", {}).items()}
+
     def source_fields(self) -> dict[str, str]:
         """Fields whose values must exist in an organisation source, e.g. {"member_evaluators/*": ...}.
 

@@ -202,3 +202,25 @@ def _check_ui(ui: Any, properties: dict[str, Any]) -> None:
     for i, field in enumerate(order):
         if field in order[:i]:
             raise _Broken(f"ui.order names field '{field}' twice")
+    if "batch" in ui:
+        _check_batch(ui["batch"], properties)
+
+
+def _check_batch(batch: Any, properties: dict[str, Any]) -> None:
+    """ui.batch = {"fields": [...], "choices": {field: [values]}}: tasks of this form may be decided
+    together (批量审批), asking only these fields, each choice field limited to the values listed."""
+    if not isinstance(batch, dict) or set(batch) - {"fields", "choices"}:
+        raise _Broken("ui.batch must be an object with 'fields' and optionally 'choices'")
+    fields = batch.get("fields")
+    if not isinstance(fields, list) or not fields or not all(isinstance(f, str) for f in fields):
+        raise _Broken("ui.batch.fields must be a non-empty list of field names")
+    _check_field_names("ui.batch.fields", fields, properties)
+    choices = batch.get("choices", {})
+    if not isinstance(choices, dict):
+        raise _Broken(f"ui.batch.choices must be a JSON object, not {json_type(choices)}")
+    for field, values in choices.items():
+        if field not in fields:
+            raise _Broken(f"ui.batch.choices names field '{field}', which is not in ui.batch.fields")
+        allowed = properties[field].get("enum", [])
+        if not isinstance(values, list) or not values or any(v not in allowed for v in values):
+            raise _Broken(f"ui.batch.choices.{field} must list values of the field's enum {allowed}")

@@ -49,9 +49,11 @@ def _actionable_by(actor: Actor) -> Any:
 
 def _summary(session: Session, kernel: Kernel, row: Any, now: dt.datetime, with_schema: bool) -> TaskSummary:
     task, title, version, version_id = row
-    schema = None
-    if with_schema and task.form:
-        schema = kernel.catalog.get(session, version_id).form(task.form).schema
+    schema, batch = None, None
+    if task.form:
+        form = kernel.catalog.get(session, version_id).form(task.form)  # cached per version
+        schema = form.schema if with_schema else None
+        batch = form.ui.get("batch")
     return TaskSummary(
         id=task.id,
         instance_id=task.instance_id,
@@ -67,6 +69,7 @@ def _summary(session: Session, kernel: Kernel, row: Any, now: dt.datetime, with_
         created_at=task.created_at,
         overdue=task.due_at is not None and task.due_at < now,
         form_schema=schema,
+        batch=batch,
     )
 
 

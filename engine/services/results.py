@@ -24,6 +24,8 @@ class TaskSummary:
     overdue: bool = False
     eligible_users: list[str] = field(default_factory=list)
     form_schema: dict[str, Any] | None = None
+    # The form's batch decision (ui.batch) when tasks like this may be decided together (批量审批).
+    batch: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from xianfeng.forms import FormDefinition
+
 from ..actor import Actor
 from ..errors import (
     NotAllowed,
@@ -45,9 +47,19 @@ __all__ = [
 
 
 def complete(
-    kernel: Kernel, actor: Actor, task_id: str, data: dict[str, Any], expected_version: int | None = None
+    kernel: Kernel,
+    actor: Actor,
+    task_id: str,
+    data: dict[str, Any],
+    expected_version: int | None = None,
+    *,
+    batch: bool = False,
 ) -> StepOutcome:
-    """Complete a ready user task as `actor`; `expected_version` guards against stale pages."""
+    """Complete a ready user task as `actor`; `expected_version` guards against stale pages.
+
+    `batch` marks one task of a 批量审批: its form must allow that (ui.batch), and the data may only
+    hold the batch's fields and choices, so one opinion never decides what it was not meant for.
+    """
     with kernel.db.unit_of_work() as uow:
         session = uow.session
         task, instance = locked_task(session, task_id)
@@ -59,7 +71,7 @@ def complete(
                 f"{expected_version}: reload and try again",
                 instance_id=instance.id,
             )
-        outcome = _complete_locked(session, kernel, actor, task, instance, data)
+        outcome = _complete_locked(session, kernel, actor, task, instance, data, batch=batch)
         uow.commit()
     return outcome
 
@@ -103,10 +115,14 @@ def _complete_locked(
     task: HumanTask,
     instance: ProcessInstance,
     data: dict[str, Any],
+    batch: bool = False,
 ) -> StepOutcome:
     _check_nothing_pending(session, task)
     version = kernel.catalog.get(session, instance.process_version_id)
-    cleaned = forms.validate(session, version.form(task.form), data, instance.branch_id)
+    form = version.form(task.form)
+    if batch:
+        _check_batchable(form, task, data)
+    cleaned = forms.validate(session, form, data, instance.branch_id)
     now = kernel.clock.now()
     step = step_input_for(
         instance,
@@ -128,6 +144,31 @@ def _complete_locked(
     seq = persist(session, kernel, instance, version, step, result, meta)
     delivered = deliver_pending(session, kernel, instance, version, now)
     return outcome_of(instance, result, seq, delivered)
+
+
+def _check_batchable(form: FormDefinition, task: HumanTask, data: dict[str, Any]) -> None:
+    allowed = form.batch()
+    if allowed is None:
+        raise NotAllowed(
+            f"{task.name} cannot be decided in a batch: its form {form.name} does not allow it",
+            task_id=task.id,
+            form=form.name,
+        )
+    fields, choices = allowed
+    extra = sorted(set(data) - set(fields))
+    if extra:
+        raise RuleViolation(
+            f"a batch decision of {task.name} may only give {', '.join(fields)}, not {', '.join(extra)}",
+            task_id=task.id,
+            fields=extra,
+        )
+    for field, values in choices.items():
+        if field in data and data[field] not in values:
+            raise RuleViolation(
+                f"a batch decision of {task.name} may set {field} only to {', '.join(map(str, values))}",
+                task_id=task.id,
+                field=field,
+            )
 
 
 def _check_not_delegated(task: HumanTask) -> None:
@@ -200,7 +241,8 @@ def complete_many(
     results = []
     for task_id in dict.fromkeys(task_ids):
         try:
-            results.append(BatchResult(task_id, outcome=complete(kernel, actor, task_id, dict(data))))
+            outcome = complete(kernel, actor, task_id, dict(data), batch=True)
+            results.append(BatchResult(task_id, outcome=outcome))
         except XianfengError as exc:
             results.append(BatchResult(task_id, error=exc))
     return results

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from support import GOOD, CreationWalk, actor
+from support import GOOD, CreationWalk, actor, table_contents
 
 from xianfeng.engine.errors import NotAllowed, TokenInvalid
 from xianfeng.engine.kernel import Kernel
@@ -93,3 +93,54 @@ def test_batch_approval_reports_each_task(kernel: Kernel) -> None:
         "established",
         "not_found",
     ]
+
+
+def _at_committee(kernel: Kernel) -> CreationWalk:
+    walk = CreationWalk(kernel)
+    walk.start()
+    walk.evaluate()
+    walk.pass_notice()
+    walk.consent()
+    walk.determine()
+    return walk
+
+
+@pytest.mark.parametrize(
+    ("data", "code", "words"),
+    [
+        (
+            {"decision": "return", "opinion": "材料不全"},
+            "rule_violation",
+            "may set decision only to approve, reject",
+        ),
+        (
+            {"decision": "approve", "opinion": "同意", "return_reasons": "无"},
+            "rule_violation",
+            "may only give decision, opinion, not return_reasons",
+        ),
+    ],
+)
+def test_a_batch_decision_is_limited_to_the_forms_batch_fields_and_choices(
+    kernel: Kernel, data: dict[str, str], code: str, words: str
+) -> None:
+    walk = _at_committee(kernel)
+    task = walk.task_of("committee", "Task_committee_decision")
+    before = table_contents(kernel)
+    (result,) = tasks.complete_many(kernel, actor(kernel, "committee"), [task.id], data)
+    assert result.outcome is None and result.error is not None
+    assert result.error.code == code and words in str(result.error)
+    assert table_contents(kernel) == before
+
+
+def test_a_task_whose_form_has_no_batch_decision_is_refused_in_a_batch(walk: CreationWalk) -> None:
+    walk.start()
+    walk.evaluate()
+    walk.pass_notice()
+    task = walk.task_of("member1", "Task_consent")
+    data = {"willing": False, "decline_reason": "身体原因"}
+    before = table_contents(walk.kernel)
+    (result,) = tasks.complete_many(walk.kernel, actor(walk.kernel, "member1"), [task.id], data)
+    assert isinstance(result.error, NotAllowed) and "consent.json does not allow it" in str(result.error)
+    assert table_contents(walk.kernel) == before
+    # The same data completes the task on its own page.
+    assert tasks.complete(walk.kernel, actor(walk.kernel, "member1"), task.id, data).event_seq > 0

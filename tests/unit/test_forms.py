@@ -511,6 +511,13 @@ def test_the_minimal_sample_form_itself_loads() -> None:
     assert load_form("broken.json", mutated(lambda doc: None)).field_names() == ["name", "kind"]
 
 
+def test_only_the_committee_approval_may_be_decided_in_a_batch() -> None:
+    """批量审批 is the form's choice (ui.batch): one opinion approves or rejects; returning a case
+    needs its own reasons, so "return" is not a batch choice."""
+    assert form("approval").batch() == (["decision", "opinion"], {"decision": ["approve", "reject"]})
+    assert [name for name in sorted(SHIPPED) if form(name.removesuffix(".json")).batch()] == ["approval.json"]
+
+
 BROKEN: list[tuple[str, bytes, str]] = [
     ("not utf-8", b'{"id": "\xff"}', "not UTF-8 text (bad byte at offset 8)"),
     (
@@ -626,6 +633,31 @@ BROKEN: list[tuple[str, bytes, str]] = [
         "ui.order repeats a field",
         mutated(lambda d: d["ui"]["order"].append("name")),
         "ui.order names field 'name' twice",
+    ),
+    (
+        "ui.batch with an unknown key",
+        mutated(lambda d: d["ui"].update(batch={"fields": ["kind"], "opinion": True})),
+        "ui.batch must be an object with 'fields' and optionally 'choices'",
+    ),
+    (
+        "ui.batch without fields",
+        mutated(lambda d: d["ui"].update(batch={"fields": []})),
+        "ui.batch.fields must be a non-empty list of field names",
+    ),
+    (
+        "ui.batch names an unknown field",
+        mutated(lambda d: d["ui"].update(batch={"fields": ["kind", "opnion"]})),
+        "ui.batch.fields names unknown field 'opnion'",
+    ),
+    (
+        "ui.batch choice outside the batch fields",
+        mutated(lambda d: d["ui"].update(batch={"fields": ["name"], "choices": {"kind": ["a"]}})),
+        "ui.batch.choices names field 'kind', which is not in ui.batch.fields",
+    ),
+    (
+        "ui.batch choice outside the enum",
+        mutated(lambda d: d["ui"].update(batch={"fields": ["kind"], "choices": {"kind": ["a", "z"]}})),
+        "ui.batch.choices.kind must list values of the field's enum ['a', 'b']",
     ),
 ]
 
@@ -1135,7 +1167,7 @@ class BranchMembers:
         self.calls.append((source, value))
         if value in self.members:
             return None
-        return f"member {value} is not of this branch", f"党员 {value} 不属于本支部"
+        return f"member {value} is not ours", f"党员 {value} 不属于本支部"
 
 
 def test_the_source_is_asked_about_the_plain_field_and_every_array_item() -> None:
@@ -1154,7 +1186,7 @@ def test_a_source_refusal_is_attached_to_the_item_it_concerns() -> None:
     branch = BranchMembers({7, 11, 13})
     errors, errors_zh = errors_of("nomination", valid("nomination", member_evaluators=[11, 12, 13]), branch)
     assert errors == {
-        "member_evaluators/1": "参加测评的党员 (Members who evaluate), item 2: member 12 is not of this branch"
+        "member_evaluators/1": "参加测评的党员 (Members who evaluate), item 2: member 12 is not ours"
     }
     assert errors_zh == {"member_evaluators/1": "参加测评的党员（第 2 项）：党员 12 不属于本支部"}
 
@@ -1163,7 +1195,7 @@ def test_a_source_refusal_of_a_plain_field_is_reported_beside_schema_errors() ->
     branch = BranchMembers({11, 12, 13})
     errors, _ = errors_of("nomination", valid("nomination", post_title="岗"), branch)
     assert errors == {
-        "candidate_member_id": "候选党员 (Candidate member): member 7 is not of this branch",
+        "candidate_member_id": "候选党员 (Candidate member): member 7 is not ours",
         "post_title": "示范岗名称 (Model post title): at least 2 characters are required",
     }
 

@@ -62,6 +62,13 @@ class TaskSummarySchema(Schema):
         attribute="instance_version", metadata={"description": "the instance's state version"}
     )
     etag = fields.Function(_etag, metadata={"type": "string", "description": "send as If-Match"})
+    batch = fields.Dict(
+        allow_none=True,
+        metadata={
+            "description": "the form's ui.batch when like tasks may be decided together through "
+            "/tasks/batch-complete: {fields: [...], choices: {field: [values]}}"
+        },
+    )
 
 
 class StepOutcomeSchema(Schema):

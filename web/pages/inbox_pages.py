@@ -18,25 +18,24 @@ from . import labels
 
 blueprint = Blueprint("inbox", __name__, url_prefix="/inbox")
 
-# Forms whose tasks may be ticked and decided together with one opinion. Only the committee's
-# approval qualifies: its decision and opinion mean the same for every case they are given to.
-BATCH_FORMS = frozenset({"approval.json"})
-BATCH_DECISIONS = ("approve", "reject")
-
 
 @blueprint.get("")
 @login_required
 def todo() -> Any:
+    """Tasks whose form allows 批量审批 (its ui.batch) can be ticked; the batch fieldset asks the
+    first such form's batch decision, so only tasks of that same batch decision get a tick box."""
     rows = inbox.tasks_for(kernel(), require_actor())
-    decisions = [(code, labels.value_text("decision", code)) for code in BATCH_DECISIONS]
-    batchable = [row for row in rows if row.form in BATCH_FORMS]
+    spec = next((row.batch for row in rows if row.batch), None)
+    batchable = [row for row in rows if spec is not None and row.batch == spec]
+    choices = (spec or {}).get("choices", {}).get("decision", [])
     return render_template(
         "inbox/todo.html",
         tab="todo",
         rows=rows,
-        batch_forms=BATCH_FORMS,
         batchable=batchable,
-        decisions=decisions,
+        batch_ids={row.id for row in batchable},
+        batch_fields=(spec or {}).get("fields", []),
+        decisions=[(code, labels.value_text("decision", code)) for code in choices],
     )
 
 
@@ -75,7 +74,9 @@ def batch() -> Any:
     if not task_ids:
         flash(_("请至少勾选一项待办"), "error")
         return redirect(url_for("inbox.todo"))
-    posted = {name: request.form.get(name, "").strip() for name in ("decision", "opinion")}
+    posted = {
+        name: request.form.get(name, "").strip() for name in ("decision", "opinion") if name in request.form
+    }
     data = {name: value for name, value in posted.items() if value}  # empty means "not given"
     results = tasks.complete_many(kernel(), require_actor(), task_ids, data)
     titles = {task_id: request.form.get(f"title:{task_id}", task_id) for task_id in task_ids}
