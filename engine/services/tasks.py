@@ -209,17 +209,25 @@ def locked_task(session: Session, task_id: str) -> tuple[HumanTask, ProcessInsta
         .with_for_update(of=ProcessInstance)
     ).first()
     if row is None:
-        raise _why_not_ready(session, task_id)
+        raise why_not_ready(session, task_id)
     return row[0], row[1]
 
 
-def _why_not_ready(session: Session, task_id: str) -> Exception:
+def why_not_ready(session: Session, task_id: str) -> StaleSubmission | NotFound:
+    """A task that is not ready was either done (say by whom and when: the page was stale) or never
+    existed; the caller decides whether the asker may learn which."""
     done = session.execute(
-        select(Event.actor, Event.business_time).where(Event.task_id == task_id, Event.kind == "complete")
+        select(Event.actor, Event.business_time, Event.instance_id).where(
+            Event.task_id == task_id, Event.kind == "complete"
+        )
     ).first()
     if done is not None:
         return StaleSubmission(
-            f"task {task_id} was already completed by {done[0]} at {done[1].isoformat()}", task_id=task_id
+            f"task {task_id} was already completed by {done[0]} at {done[1].isoformat()}",
+            task_id=task_id,
+            completed_by=done[0],
+            completed_at=done[1],
+            instance_id=done[2],
         )
     return NotFound(f"no ready task {task_id}", task_id=task_id)
 

@@ -12,12 +12,13 @@ from sqlalchemy.orm import Session
 from xianfeng.forms import FormDefinition
 
 from ..actor import Actor
-from ..errors import NotAllowed, NotFound, TokenInvalid
+from ..errors import NotAllowed, NotFound, StaleSubmission, TokenInvalid
 from ..kernel import Kernel
 from ..models import Artifact, HumanTask, ProcessInstance, ProcessVersion, PublicLink, TaskSigner, User
 from ..models.org import ROLE_BRANCH, ROLE_COMMITTEE, ROLE_PUBLIC
 from ..process.inspection import inspect, task_details
 from . import authz, surveys
+from .tasks import why_not_ready
 
 
 @dataclass(frozen=True)
@@ -44,10 +45,14 @@ class TaskView:
 
 
 def task_view(kernel: Kernel, actor: Actor, task_id: str) -> TaskView:
-    """The task as the actor may see it; refused unless the actor may act, sign or give it back."""
+    """The task as the actor may see it; refused unless the actor may act, sign or give it back.
+
+    A task already done answers StaleSubmission (who did it and when) to those who may read its
+    instance, so a bookmarked or notified task says what became of it; others learn nothing.
+    """
     with kernel.db.unit_of_work(write=False) as uow:
         session = uow.session
-        task, instance = _task(session, task_id)
+        task, instance = _task(session, actor, task_id)
         signers = _signers(session, task.id)
         pending_signer = any(s["username"] == actor.username and not s["signed"] for s in signers)
         is_delegate = task.delegation_state == "pending" and task.assignee_user_id == actor.user_id
@@ -80,15 +85,29 @@ def task_view(kernel: Kernel, actor: Actor, task_id: str) -> TaskView:
         )
 
 
-def _task(session: Session, task_id: str) -> tuple[HumanTask, ProcessInstance]:
+def _task(session: Session, actor: Actor, task_id: str) -> tuple[HumanTask, ProcessInstance]:
     row = session.execute(
         select(HumanTask, ProcessInstance)
         .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
         .where(HumanTask.id == task_id)
     ).first()
-    if row is None:
-        raise NotFound(f"no ready task {task_id}", task_id=task_id)
-    return row[0], row[1]
+    if row is not None:
+        return row[0], row[1]
+    why = why_not_ready(session, task_id)
+    done_in = (
+        session.get(ProcessInstance, why.params["instance_id"]) if isinstance(why, StaleSubmission) else None
+    )
+    if done_in is not None and _may_read(actor, done_in):
+        raise why
+    raise NotFound(f"no ready task {task_id}", task_id=task_id)
+
+
+def _may_read(actor: Actor, instance: ProcessInstance) -> bool:
+    try:
+        authz.check_may_read(actor, instance)
+    except NotAllowed:
+        return False
+    return True
 
 
 def _signers(session: Session, task_id: str) -> list[dict[str, Any]]:

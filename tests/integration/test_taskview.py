@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from support import GOOD, CreationWalk, actor, table_contents
 
-from xianfeng.engine.errors import NotAllowed, TokenInvalid
+from xianfeng.engine.errors import NotAllowed, NotFound, StaleSubmission, TokenInvalid
 from xianfeng.engine.kernel import Kernel
 from xianfeng.engine.services import tasks, taskview, verbs
 
@@ -144,3 +144,17 @@ def test_a_task_whose_form_has_no_batch_decision_is_refused_in_a_batch(walk: Cre
     assert table_contents(walk.kernel) == before
     # The same data completes the task on its own page.
     assert tasks.complete(walk.kernel, actor(walk.kernel, "member1"), task.id, data).event_seq > 0
+
+
+def test_a_done_task_says_who_did_it_to_readers_of_its_case_only(walk: CreationWalk) -> None:
+    walk.start()
+    task = walk.task_of("member2", "Task_member_evaluation")
+    walk.evaluate()
+    with pytest.raises(StaleSubmission) as caught:
+        taskview.task_view(walk.kernel, actor(walk.kernel, "committee"), task.id)
+    assert caught.value.params["completed_by"] == "member2"
+    assert caught.value.params["instance_id"] == walk.instance_id
+    with pytest.raises(NotFound):  # another branch learns nothing about it
+        taskview.task_view(walk.kernel, actor(walk.kernel, "secretary2"), task.id)
+    with pytest.raises(NotFound):
+        taskview.task_view(walk.kernel, actor(walk.kernel, "committee"), "no-such-task")

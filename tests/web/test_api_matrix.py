@@ -20,11 +20,11 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from support import CreationWalk, actor, make_kernel, table_contents
+from support import CreationWalk, actor, make_kernel, ready_rows, table_contents
 from test_api_support import DETERMINE, add_deputy, error_of, nothing_stored
 
 from xianfeng.engine.kernel import Kernel
-from xianfeng.engine.services import verbs
+from xianfeng.engine.services import tasks, verbs
 from xianfeng.web import create_app
 from xianfeng.web.context import KERNEL_KEY
 
@@ -39,7 +39,8 @@ ROLES = {
 }
 
 # resolve: the task was delegated to member9 (own) / member19 (other); sign: they were asked to co-sign.
-# batch: the status inside the 200 report. start: "own"/"other" is the branch of the nominated candidate.
+# batch: the status inside the 200 report, for the committee's decision that follows the case's step
+# (only forms with a ui.batch may be decided in a batch, and 确定名单 is not one). start: "own"/"other" is the branch of the nominated candidate.
 MATRIX = """
 endpoint   member     secretary  committee  admin      auditor
            own other  own other  own other  own other  own other
@@ -50,7 +51,7 @@ links      403 403    200 403    200 200    403 403    403 403
 copies     200 403    200 403    200 200    403 403    403 403
 task       403 403    200 403    403 403    403 403    403 403
 complete   403 403    200 403    403 403    403 403    403 403
-batch      403 403    200 403    403 403    403 403    403 403
+batch      403 403    403 403    200 200    403 403    403 403
 return     403 403    200 403    403 403    403 403    403 403
 transfer   403 403    200 403    403 403    403 403    403 403
 delegate   403 403    200 403    403 403    403 403    403 403
@@ -67,6 +68,9 @@ ENDPOINTS = [
     "show", "history", "diagram", "links", "copies", "task", "complete", "batch",
     "return", "transfer", "delegate", "signers", "resolve", "sign", "urge", "start",
 ]  # fmt: skip
+
+
+DECIDE = {"decision": "approve", "opinion": "同意设立"}
 
 
 def _cells() -> list[tuple[str, str, str, int]]:
@@ -201,7 +205,7 @@ def _request(
         "batch": (
             "post",
             "/api/v1/tasks/batch-complete",
-            {"task_ids": [case.task_id], "data": DETERMINE},
+            {"task_ids": [t.id for t in ready_rows(kernel, case.instance_id)], "data": DECIDE},
             False,
         ),
         "return": ("post", f"{task}/return", {"target": "Task_consent", "reason": reason}, True),
@@ -221,9 +225,12 @@ def _request(
 
 
 def _prepare(kernel: Kernel, endpoint: str, case: Case) -> None:
-    """resolve and sign need the task delegated to, or a signature asked of, the branch's member."""
+    """resolve and sign need the task delegated to, or a signature asked of, the branch's member;
+    batch needs the case at the committee's decision."""
     secretary = actor(kernel, case.secretary)
-    if endpoint == "resolve":
+    if endpoint == "batch":
+        tasks.complete(kernel, secretary, case.task_id, dict(DETERMINE))
+    elif endpoint == "resolve":
         verbs.delegate(kernel, secretary, case.task_id, case.member, "请先核实")
     elif endpoint == "sign":
         verbs.add_signers(kernel, secretary, case.task_id, [case.member], "请会签")

@@ -60,7 +60,9 @@ def test_submitting_completes_the_task_and_redirects_to_the_inbox(kernel: Kernel
     assert walk.show()["outcome"] == "established"
     with nothing_stored(kernel):
         again = post(client, f"/tasks/{task.id}", {**APPROVE, "expected_version": task.instance_version})
-    assert again.status_code == 404 and "该待办不存在或已经办理完毕" in text(again)  # a double submit
+    body = text(again)  # a double submit says who did it, and links to the case
+    assert again.status_code == 409 and "该事项已由 committee 于" in body and "办理完毕" in body
+    assert f'href="/instances/{walk.instance_id}"' in again.get_data(as_text=True)
 
 
 def test_an_invalid_form_comes_back_with_each_message_and_the_values_entered(
