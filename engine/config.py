@@ -32,6 +32,7 @@ class Settings:
     sqlite_synchronous: str = "FULL"
     script_time_limit: float = 1.0
     language: str = "zh_CN"
+    max_attachment_bytes: int = 10 * 1024 * 1024
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -47,6 +48,7 @@ class Settings:
             sqlite_synchronous=sync,
             script_time_limit=_env_float("XIANFENG_SCRIPT_TIME_LIMIT", 1.0),
             language=os.environ.get("XIANFENG_LANGUAGE") or "zh_CN",
+            max_attachment_bytes=int(_env_float("XIANFENG_MAX_ATTACHMENT_MB", 10) * 1024 * 1024),
         )
 
     @property

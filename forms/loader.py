@@ -19,6 +19,7 @@ from jsonschema.exceptions import SchemaError
 
 from xianfeng.forms.definition import LANGUAGES, FormDefinition
 from xianfeng.forms.errors import FormDefinitionError
+from xianfeng.forms.files import ATTACHMENT_SOURCE, KINDS, SHA256_PATTERN, accepted
 from xianfeng.forms.messages import json_type
 
 REQUIRED_KEYS = ("id", "title", "description", "schema", "ui")
@@ -168,6 +169,29 @@ def _check_property(field: str, prop: Any) -> None:
     _check_value_schema(where, prop)
     if isinstance(prop.get("items"), dict):
         _check_value_schema(f"{where} items", prop["items"])
+    if widget == "file" or "x-accept" in prop:
+        _check_file_field(where, prop)
+
+
+def _check_file_field(where: str, prop: dict[str, Any]) -> None:
+    """A file field holds sha256 hashes of uploaded files: one (a string) or several (an array)."""
+    if prop.get("x-widget") != "file":
+        raise _Broken(f'{where} has x-accept but is not a file field (x-widget "file")')
+    holder = prop.get("items") if prop.get("type") == "array" else prop
+    if (
+        not isinstance(holder, dict)
+        or holder.get("type") != "string"
+        or holder.get("x-source") != ATTACHMENT_SOURCE
+    ):
+        raise _Broken(
+            f"{where} is a file field: it must be a string, or an array of strings, "
+            f'with x-source "{ATTACHMENT_SOURCE}"'
+        )
+    if holder.get("pattern") != SHA256_PATTERN:
+        raise _Broken(f'{where} is a file field: its values need "pattern": "{SHA256_PATTERN}"')
+    unknown = [ext for ext in accepted(prop) if ext not in KINDS]
+    if unknown:
+        raise _Broken(f"{where} accepts unknown file kinds {', '.join(unknown)}; known: {', '.join(KINDS)}")
 
 
 def _check_value_schema(where: str, schema: dict[str, Any]) -> None:

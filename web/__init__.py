@@ -35,7 +35,8 @@ def create_app(kernel: Kernel | None = None, testing: bool = False) -> Flask:
         SESSION_COOKIE_NAME="xianfeng_session",
         PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=12),
         WTF_CSRF_TIME_LIMIT=None,
-        MAX_CONTENT_LENGTH=8 * 1024 * 1024,
+        # A form with a few files at the attachment limit each; the service judges each file.
+        MAX_CONTENT_LENGTH=6 * kernel.settings.max_attachment_bytes + 1024 * 1024,
         JSON_AS_ASCII=False,
     )
     app.extensions[KERNEL_KEY] = kernel

@@ -7,9 +7,10 @@ from typing import Any
 from flask import Flask, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from xianfeng.engine import errors
+from xianfeng.engine.services.attachments import size_text
 
 STATUS: dict[type[errors.XianfengError], int] = {
     errors.NotAuthenticated: 401,
@@ -81,6 +82,14 @@ def register(app: Flask) -> None:
     def _csrf(error: CSRFError) -> Any:
         message = _("页面已过期或来源不明（CSRF 校验失败），请刷新后重试")
         return render_template("error.html", title=message, error=None, status=400), 400
+
+    @app.errorhandler(RequestEntityTooLarge)
+    def _too_large(error: RequestEntityTooLarge) -> Any:
+        limit = size_text(int(app.config["MAX_CONTENT_LENGTH"]))
+        message = _("提交的内容过大（合计不超过 %(limit)s），请减少或压缩附件后重试", limit=limit)
+        if wants_json():
+            return jsonify(code="request_entity_too_large", message=message), 413
+        return render_template("error.html", title=message, error=None, status=413), 413
 
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException) -> Any:

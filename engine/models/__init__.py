@@ -14,6 +14,7 @@ from .assessment import (
     SurveyLink,
     SurveyResponse,
 )
+from .attachments import Attachment
 from .base import Base, UtcDateTime
 from .collaboration import Notification, TaskCopy, TaskSigner
 from .org import Branch, Member, Town, User, UserRole, Village
@@ -36,6 +37,7 @@ __all__ = [
     "AreaWorkRecord",
     "Artifact",
     "AssessmentRecord",
+    "Attachment",
     "Base",
     "Branch",
     "CalendarDay",

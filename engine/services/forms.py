@@ -15,9 +15,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from xianfeng.forms import FormDefinition, FormValidationError
+from xianfeng.forms.files import ATTACHMENT_SOURCE
 
 from ..errors import FormInvalid
 from ..models import Member, ModelPost, Village
+from . import attachments
 
 # source name -> (query of the allowed ids for a branch, refusal in English, refusal in Chinese)
 SOURCES: dict[str, tuple[Callable[[int], Any], str, str]] = {
@@ -43,8 +45,13 @@ SOURCES: dict[str, tuple[Callable[[int], Any], str, str]] = {
 
 def validate(session: Session, form: FormDefinition, data: Any, branch_id: int | None) -> dict[str, Any]:
     allowed = _allowed_values(session, form, branch_id)
+    files = attachments.existing(session, _cited_files(form, data))
 
     def check_source(source: str, value: Any) -> tuple[str, str] | None:
+        if source == ATTACHMENT_SOURCE:
+            if value in files:
+                return None
+            return f"{value} is not an uploaded file", f"{value} 不是已上传的文件"
         if source not in SOURCES:
             return f"unknown option source {source!r}", f"未知的选项来源 {source!r}"
         if value not in allowed.get(source, set()):
@@ -65,4 +72,18 @@ def options(session: Session, source: str, branch_id: int | None) -> set[int]:
 
 
 def _allowed_values(session: Session, form: FormDefinition, branch_id: int | None) -> dict[str, set[int]]:
-    return {source: options(session, source, branch_id) for source in set(form.source_fields().values())}
+    sources = set(form.source_fields().values()) - {ATTACHMENT_SOURCE}
+    return {source: options(session, source, branch_id) for source in sources}
+
+
+def _cited_files(form: FormDefinition, data: Any) -> list[Any]:
+    """The submitted values of the form's file fields (their sha256 hashes, if well formed)."""
+    if not isinstance(data, dict):
+        return []
+    cited: list[Any] = []
+    for field, source in form.source_fields().items():
+        if source != ATTACHMENT_SOURCE:
+            continue
+        value = data.get(field.removesuffix("/*"))
+        cited.extend(value if isinstance(value, list) else [value])
+    return cited

@@ -221,11 +221,11 @@ CONTRACT: dict[str, dict[str, str]] = {
     },
     "reward": {"spiritual": "string", "material": "string", "amount": "number"},
     "rectification_plan": {"problems": "string", "rectify_days": "integer", "measures": "string"},
-    "rectification_report": {"actions": "string", "evidence": "string"},
+    "rectification_report": {"actions": "string", "evidence": "string", "evidence_files": "array"},
     "rectification_recheck": {"rectified": "boolean", "finding": "string"},
     "revocation_proposal": {"post_id": "integer", "reasons": "string"},
     "revocation_revise": {"reasons": "string"},
-    "plate_return": {"returned_on": "string", "note": "string"},
+    "plate_return": {"returned_on": "string", "note": "string", "photos": "array"},
     "area_draft": {
         "village_id": "integer",
         "name": "string",
@@ -249,6 +249,7 @@ CONTRACT: dict[str, dict[str, str]] = {
         "what": "string",
         "for_whom": "string",
         "outcome": "string",
+        "attachments": "array",
     },
     "area_member_grade": {
         "grade": "string",
@@ -302,6 +303,9 @@ SOURCES: dict[str, dict[str, str]] = {
         "lead_member_id": "branch_members",
     },
     "area_reassignment": {"member_id": "branch_members", "replacement_member_id": "branch_members"},
+    "rectification_report": {"evidence_files/*": "attachments"},
+    "plate_return": {"photos/*": "attachments"},
+    "area_work_record": {"attachments/*": "attachments"},
 }
 
 
@@ -501,6 +505,16 @@ MINIMAL: dict[str, Any] = {
 }
 
 
+FILE_ITEMS = {"type": "string", "pattern": "^[0-9a-f]{64}$", "x-source": "attachments"}
+FILE_FIELD = {
+    "type": "array",
+    "title": "附件",
+    "x-title-en": "Files",
+    "x-widget": "file",
+    "items": FILE_ITEMS,
+}
+
+
 def mutated(change: Callable[[dict[str, Any]], None]) -> bytes:
     doc = copy.deepcopy(MINIMAL)
     change(doc)
@@ -509,6 +523,24 @@ def mutated(change: Callable[[dict[str, Any]], None]) -> bytes:
 
 def test_the_minimal_sample_form_itself_loads() -> None:
     assert load_form("broken.json", mutated(lambda doc: None)).field_names() == ["name", "kind"]
+
+
+def test_a_well_formed_file_field_loads_and_names_its_source() -> None:
+    loaded = load_form("files.json", mutated(lambda d: d["schema"]["properties"].update(files=FILE_FIELD)))
+    assert loaded.source_fields() == {"files/*": "attachments"}
+
+
+def test_the_shipped_file_fields_take_hashes_of_uploaded_files() -> None:
+    sha = "ab" * 32
+    report = valid("rectification_report", evidence_files=[sha, "c" * 64])
+    assert form("rectification_report").validate(report) == report
+    _, errors_zh = errors_of("plate_return", valid("plate_return", photos=["photo.jpg"]))
+    assert errors_zh == {"photos/0": "收回岗牌照片（第 1 项）：格式不正确"}
+    seen: list[tuple[str, Any]] = []
+    form("area_work_record").validate(
+        valid("area_work_record", attachments=[sha]), lambda s, v: seen.append((s, v))
+    )
+    assert seen == [("attachments", sha)]
 
 
 def test_only_the_committee_approval_may_be_decided_in_a_batch() -> None:
@@ -633,6 +665,36 @@ BROKEN: list[tuple[str, bytes, str]] = [
         "ui.order repeats a field",
         mutated(lambda d: d["ui"]["order"].append("name")),
         "ui.order names field 'name' twice",
+    ),
+    (
+        "file field that is not an array of hashes",
+        mutated(
+            lambda d: d["schema"]["properties"].update(
+                files={k: v for k, v in FILE_FIELD.items() if k != "items"}
+            )
+        ),
+        "property 'files' is a file field: it must be a string, or an array of strings, "
+        'with x-source "attachments"',
+    ),
+    (
+        "file field without the sha256 pattern",
+        mutated(
+            lambda d: d["schema"]["properties"].update(
+                files=FILE_FIELD | {"items": FILE_ITEMS | {"pattern": ".*"}}
+            )
+        ),
+        'property \'files\' is a file field: its values need "pattern": "^[0-9a-f]{64}$"',
+    ),
+    (
+        "file field accepting an unknown kind",
+        mutated(lambda d: d["schema"]["properties"].update(files=FILE_FIELD | {"x-accept": ".jpg,.exe"})),
+        "property 'files' accepts unknown file kinds .exe; "
+        "known: .jpg, .jpeg, .png, .pdf, .doc, .xls, .docx, .xlsx",
+    ),
+    (
+        "x-accept on a field that takes no files",
+        mutated(lambda d: d["schema"]["properties"]["name"].update({"x-accept": ".pdf"})),
+        "property 'name' has x-accept but is not a file field (x-widget \"file\")",
     ),
     (
         "ui.batch with an unknown key",

@@ -40,7 +40,8 @@ ROLES = {
 
 # resolve: the task was delegated to member9 (own) / member19 (other); sign: they were asked to co-sign.
 # batch: the status inside the 200 report, for the committee's decision that follows the case's step
-# (only forms with a ui.batch may be decided in a batch, and 确定名单 is not one). start: "own"/"other" is the branch of the nominated candidate.
+# (only forms with a ui.batch may be decided in a batch, and 确定名单 is not one).
+# start: "own"/"other" is the branch of the nominated candidate.
 MATRIX = """
 endpoint   member     secretary  committee  admin      auditor
            own other  own other  own other  own other  own other

@@ -30,6 +30,7 @@ ERROR_DESCRIPTIONS = {
     404: "No such task, instance, process, post or account.",
     409: "Stale: the instance moved on since the ETag was read, or the task is already done.",
     410: "The single-use link is unknown, used, closed or expired.",
+    413: "The request is larger than the upload limit.",
     422: "The request or the form data breaks a rule; `errors` names each field.",
     428: "The If-Match header is missing or is not an ETag of this API.",
 }

@@ -12,11 +12,12 @@ from typing import Any
 from flask import url_for
 from flask_smorest import Blueprint
 
-from xianfeng.engine.services import instances, tasks, taskview
+from xianfeng.engine.services import attachments, instances, tasks, taskview
 from xianfeng.engine.services.results import StepOutcome
 from xianfeng.engine.services.taskview import DiagramView
 
 from ..context import kernel, require_actor
+from ..pages.attachment_pages import file_response
 from .common import protected
 from .read_schemas import DiagramSchema, EventSchema, InstanceSchema, LinkSchema, StartBody
 from .task_schemas import StepOutcomeSchema
@@ -70,3 +71,19 @@ def diagram(instance_id: int) -> DiagramView:
 def links(instance_id: int) -> list[dict[str, Any]]:
     """Open single-use links of the instance's public tasks, to print or show as QR codes"""
     return instances.links(kernel(), require_actor(), instance_id)
+
+
+@blueprint.route("/instances/<int:instance_id>/attachments/<sha256>", methods=["GET"])
+@protected(blueprint, 403, 404)
+@blueprint.doc(
+    responses={
+        "200": {
+            "description": "the file, served with the media type of its kind (image/jpeg, application/pdf …)",
+            "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+        }
+    }
+)
+def attachment(instance_id: int, sha256: str) -> Any:
+    """A file the instance's history cites (its uploader may read it before it is cited)"""
+    info, content = attachments.fetch(kernel(), require_actor(), instance_id, sha256)
+    return file_response(info, content)

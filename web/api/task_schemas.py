@@ -226,3 +226,20 @@ class CopyBody(StrictSchema):
     users = usernames()
     note = fields.String(load_default="", validate=validate.Length(max=1000))
     task_id = fields.String(load_default="", validate=validate.Length(max=64))
+
+
+class AttachmentSchema(Schema):
+    sha256 = fields.String(
+        required=True, metadata={"description": "put this in the file field's value when completing the task"}
+    )
+    name = fields.String(metadata={"description": "the file's name as first uploaded"})
+    media_type = fields.String(metadata={"description": "from the file's kind, checked against its bytes"})
+    size = fields.Integer()
+
+
+class UploadedSchema(Schema):
+    files = fields.Dict(
+        keys=fields.String(),
+        values=fields.List(fields.Nested(AttachmentSchema)),
+        metadata={"description": "by form field, the files stored"},
+    )

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import request
 from flask_smorest import Blueprint
 
-from xianfeng.engine.services import inbox, tasks, taskview
+from xianfeng.engine.errors import RuleViolation
+from xianfeng.engine.services import attachments, inbox, tasks, taskview
 from xianfeng.engine.services.results import StepOutcome, TaskSummary
 from xianfeng.engine.services.tasks import BatchResult
 from xianfeng.engine.services.taskview import TaskView
@@ -25,6 +27,7 @@ from .task_schemas import (
     StepOutcomeSchema,
     TaskSummarySchema,
     TaskViewSchema,
+    UploadedSchema,
 )
 
 blueprint = Blueprint(
@@ -87,3 +90,40 @@ def batch_complete(body: dict[str, Any]) -> list[BatchResult]:
     what happened to its task with the code and status it would have had on its own.
     """
     return tasks.complete_many(kernel(), require_actor(), body["task_ids"], body["data"])
+
+
+UPLOAD_BODY = {
+    "required": True,
+    "content": {
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "additionalProperties": {"type": "array", "items": {"type": "string", "format": "binary"}},
+                "description": "one part per file, named by the form's file field (e.g. evidence_files)",
+            }
+        }
+    },
+}
+
+
+@blueprint.route("/<task_id>/attachments", methods=["POST"])
+@protected(blueprint, 403, 404, 413, 422)
+@blueprint.doc(requestBody=UPLOAD_BODY)
+@blueprint.response(201, UploadedSchema)
+def upload(task_id: str) -> dict[str, Any]:
+    """Upload files for the task's file fields (佐证材料)
+
+    Each file's kind is judged from its bytes and must be one the field accepts (x-accept); a
+    refused file refuses the whole upload (422 names the field). Then complete the task with the
+    returned sha256 values in that field.
+    """
+    chosen = {
+        name: [attachments.Upload(f.filename or "", f.read()) for f in request.files.getlist(name)]
+        for name in request.files
+    }
+    if request.form or not any(chosen.values()):
+        unknown = ", ".join(sorted(request.form))
+        raise RuleViolation(
+            f"send multipart/form-data with files only{f', not the fields {unknown}' if unknown else ''}"
+        )
+    return {"files": attachments.upload_for_task(kernel(), require_actor(), task_id, chosen)}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 from . import (
+    attachment_pages,
     auth_pages,
     home,
     inbox_pages,
@@ -33,6 +34,7 @@ def register_pages(app: Flask) -> None:
         post_pages,
         notification_pages,
         public_pages,
+        attachment_pages,
         vendor,
     ):
         app.register_blueprint(module.blueprint)

@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from werkzeug.datastructures import MultiDict
 
 from xianfeng.engine.errors import FormInvalid
+from xianfeng.engine.services.attachments import AttachmentInfo
 from xianfeng.forms import FormDefinition
+from xianfeng.forms.files import accepted, is_file_field
 
 from . import labels
 
@@ -48,12 +50,15 @@ class Field:
     name: str
     label: str
     help: str
-    widget: str  # text, textarea, number, date, select, radio, yesno, checkboxes, idlist
+    widget: str  # text, textarea, number, date, select, radio, yesno, checkboxes, idlist, file
     required: bool
     value: str = ""
     choices: tuple[Choice, ...] = ()
     errors: tuple[str, ...] = ()
     limits: tuple[tuple[str, Any], ...] = ()
+    files: tuple[tuple[AttachmentInfo, str], ...] = ()  # a file field's files so far, with their address
+    accept: str = ""  # a file field's extensions, for the file chooser
+    many: bool = False  # a file field that takes several files
 
 
 def _properties(form: FormDefinition) -> dict[str, Any]:
@@ -77,6 +82,8 @@ def _scalar_widget(prop: dict[str, Any]) -> str:
 
 def widget_of(prop: dict[str, Any], sources: Sources) -> str:
     """Which input draws a field: the form's `x-widget` hint, refined by the field's type."""
+    if is_file_field(prop):
+        return "file"
     if prop.get("type") == "array":
         return _array_widget(prop, sources)
     if "x-source" in prop:
@@ -129,9 +136,12 @@ def fields_of(
     values: Mapping[str, Any] | None = None,
     errors: Mapping[str, Sequence[str]] | None = None,
     sources: Sources | None = None,
+    files: Mapping[str, AttachmentInfo] | None = None,
+    file_url: Callable[[str], str] | None = None,
 ) -> list[Field]:
-    """The form's fields in display order, filled with `values` and the messages in `errors`."""
-    values, errors, sources = values or {}, errors or {}, sources or {}
+    """The form's fields in display order, filled with `values` and the messages in `errors`;
+    `files` describes the files that file fields hold (`attachments.describe`)."""
+    values, errors, sources, files = values or {}, errors or {}, sources or {}, files or {}
     required = set(form.schema.get("required", []))
     result = []
     for name in form.field_names():
@@ -142,6 +152,8 @@ def fields_of(
             Choice(shown(v), text, shown(v) in _chosen(value)) for v, text in _options(prop, widget, sources)
         )
         text = ", ".join(shown(v) for v in value) if isinstance(value, list) else shown(value)
+        if widget == "file":
+            text = ""  # files are listed by name with a tick box each, not typed
         result.append(
             Field(
                 name=name,
@@ -153,9 +165,34 @@ def fields_of(
                 choices=choices,
                 errors=tuple(errors.get(name, ())),
                 limits=_limits(prop),
+                **(_file_parts(prop, value, files, file_url) if widget == "file" else {}),
             )
         )
     return result
+
+
+def _file_parts(
+    prop: dict[str, Any],
+    value: Any,
+    files: Mapping[str, AttachmentInfo],
+    file_url: Callable[[str], str] | None,
+) -> dict[str, Any]:
+    held = [h for h in (value if isinstance(value, list) else [value]) if isinstance(h, str) and h in files]
+    return {
+        "files": tuple((files[h], file_url(h) if file_url else "") for h in held),
+        "accept": ",".join(accepted(prop)),
+        "many": prop.get("type") == "array",
+    }
+
+
+def file_hashes(form: FormDefinition, values: Mapping[str, Any]) -> list[str]:
+    """The sha256 hashes the form's file fields hold in `values` (to describe them for display)."""
+    found: list[str] = []
+    for name, prop in _properties(form).items():
+        if is_file_field(prop):
+            value = values.get(name)
+            found.extend(v for v in (value if isinstance(value, list) else [value]) if isinstance(v, str))
+    return found
 
 
 def _scalar(prop: dict[str, Any], raw: str) -> Any:
@@ -190,18 +227,34 @@ def _array(prop: dict[str, Any], raws: list[str]) -> list[Any] | None:
     return kept or None
 
 
-def parse(form: FormDefinition, posted: MultiDict[str, str]) -> dict[str, Any]:
-    """The posted fields as JSON values; an empty field is left out so that `required` speaks."""
+def parse(
+    form: FormDefinition, posted: MultiDict[str, str], uploaded: Mapping[str, Sequence[str]] | None = None
+) -> dict[str, Any]:
+    """The posted fields as JSON values; an empty field is left out so that `required` speaks.
+
+    A file field holds the files ticked to keep (their hashes, posted as the field's values) and
+    then those just `uploaded`, once each.
+    """
     data: dict[str, Any] = {}
+    uploaded = uploaded or {}
     for name in form.field_names():
         prop = _properties(form)[name]
-        if prop.get("type") == "array":
+        if is_file_field(prop):
+            value = _files_value(prop, [*posted.getlist(name), *uploaded.get(name, ())])
+        elif prop.get("type") == "array":
             value = _array(prop, posted.getlist(name))
         else:
             value = _scalar(prop, posted.get(name, ""))
         if value is not None:
             data[name] = value
     return data
+
+
+def _files_value(prop: dict[str, Any], hashes: list[str]) -> Any:
+    kept = list(dict.fromkeys(h.strip() for h in hashes if h.strip()))
+    if prop.get("type") == "array":
+        return kept or None
+    return kept[-1] if kept else None  # a single-file field keeps the newest
 
 
 def messages_of(form: FormDefinition, error: FormInvalid) -> tuple[dict[str, list[str]], list[str]]:

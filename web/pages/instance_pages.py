@@ -11,13 +11,13 @@ from flask_babel import gettext as _
 
 from xianfeng.engine.actor import Actor
 from xianfeng.engine.models.org import ROLE_BRANCH, ROLE_COMMITTEE, ROLE_PUBLIC
-from xianfeng.engine.services import instances, taskview, verbs
+from xianfeng.engine.services import attachments, instances, taskview, verbs
 
 from ..auth import login_required
 from ..context import kernel, require_actor
 from . import presenters
 from .formview import split_list
-from .task_pages import readable
+from .task_pages import file_link, readable
 
 blueprint = Blueprint("instances", __name__, url_prefix="/instances/<int:instance_id>")
 _PROCESS_ID = re.compile(r"<(?:\w+:)?process\b[^>]*\bid=\"([^\"]+)\"")
@@ -43,12 +43,21 @@ def show(instance_id: int) -> Any:
         waiting=[t for t in state["ready_tasks"] if t["role"] != ROLE_PUBLIC],
         public_waiting=sorted(public.items()),
         data_rows=presenters.data_rows(state["data"]),
+        data_files=_files(instance_id, state["data"], history),
         raw_data=presenters.raw_json(state["data"]),
         history=presenters.history_rows(history),
         links=links,
         may_urge=may_urge(actor),
         processes=[state["process_key"]],
     )
+
+
+def _files(instance_id: int, data: dict[str, Any], history: list[dict[str, Any]]) -> list[Any]:
+    """Files the case cites: in its data, and in what was submitted at any step (a call activity's
+    data, such as a rectification report, stays in its own sub-process)."""
+    cited = [data, [event["payload"] for event in history]]
+    files = attachments.describe(kernel(), presenters.hashes_in(cited))
+    return presenters.files_in(cited, files, file_link(instance_id))
 
 
 @blueprint.get("/diagram.json")

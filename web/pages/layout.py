@@ -13,6 +13,7 @@ from flask import Flask, g
 
 from xianfeng.engine.clock import CHINA_TZ
 from xianfeng.engine.services import inbox
+from xianfeng.engine.services.attachments import size_text
 
 from ..context import kernel
 from . import labels
@@ -29,6 +30,7 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["cntime"] = china_time
     app.jinja_env.filters["cndate"] = china_date
     app.jinja_env.filters["deadline"] = deadline
+    app.jinja_env.filters["filesize"] = size_text
 
 
 def _instant(value: Any) -> dt.datetime | None:

@@ -7,9 +7,13 @@ what happens next in a procedure.
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from flask_babel import gettext as _
+
+from xianfeng.engine.services.attachments import AttachmentInfo
 
 from . import labels
 from .layout import deadline
@@ -138,3 +142,27 @@ def history_rows(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
             }
         )
     return rows
+
+
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+def hashes_in(value: Any) -> Iterator[str]:
+    """Every string in the data that looks like a file's sha256 (those that are files get shown)."""
+    if isinstance(value, str):
+        if _SHA256.fullmatch(value):
+            yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from hashes_in(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from hashes_in(item)
+
+
+def files_in(
+    data: Any, files: Mapping[str, AttachmentInfo], link: Callable[[str], str]
+) -> list[tuple[AttachmentInfo, str]]:
+    """The files the data cites, once each in the order cited, with the address to open each."""
+    cited = dict.fromkeys(h for h in hashes_in(data) if h in files)
+    return [(files[h], link(h)) for h in cited]

@@ -14,7 +14,8 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 
 from xianfeng.engine.errors import FormInvalid, NotAllowed
-from xianfeng.engine.services import instances, options, tasks, taskview
+from xianfeng.engine.services import attachments, instances, options, tasks, taskview
+from xianfeng.engine.services.attachments import Upload
 from xianfeng.engine.services.taskview import TaskView
 from xianfeng.forms import FormDefinition
 
@@ -54,27 +55,52 @@ def task_name(view: TaskView) -> str:
     return view.name_en if labels.lang() == "en" and view.name_en else view.name
 
 
+def file_link(instance_id: int) -> Callable[[str], str]:
+    return lambda sha: url_for("attachments.download", instance_id=instance_id, sha256=sha)
+
+
 def render_task(
     view: TaskView, values: dict[str, Any] | None = None, error: FormInvalid | None = None
 ) -> tuple[str, int]:
     by_field, general = formview.messages_of(view.form, error) if error else ({}, [])
     history = readable(lambda: instances.history(kernel(), require_actor(), view.instance_id))
+    files = attachments.describe(
+        kernel(), [*formview.file_hashes(view.form, values or {}), *presenters.hashes_in(view.data)]
+    )
     page = render_template(
         "task.html",
         view=view,
         task_name=task_name(view),
         # The actor's branch is the task's for branch and member tasks; town-wide roles type numbers.
         fields=formview.fields_of(
-            view.form, values, by_field, choices_for(view.form, require_actor().branch_id)
+            view.form,
+            values,
+            by_field,
+            choices_for(view.form, require_actor().branch_id),
+            files,
+            file_link(view.instance_id),
         ),
+        has_files=any(prop.get("x-widget") == "file" for prop in view.form.schema["properties"].values()),
         form_title=view.form.title.get(labels.lang(), view.form.name),
         general_errors=general,
         data_rows=presenters.data_rows(view.data),
+        data_files=presenters.files_in(view.data, files, file_link(view.instance_id)),
         raw_data=presenters.raw_json(view.data),
         history=presenters.history_rows(history) if history is not None else None,
         processes=[view.process_id],
     )
     return page, 422 if error else 200
+
+
+def _store_uploads(view: TaskView) -> dict[str, list[str]]:
+    """Files chosen in the form's file fields, stored before the completion (their own unit of
+    work), so that a form refused for another field keeps them; by field, their hashes."""
+    chosen = {
+        name: [Upload(f.filename or "", f.read()) for f in request.files.getlist(name) if f.filename]
+        for name in request.files
+    }
+    stored = attachments.upload_for_task(kernel(), require_actor(), view.id, chosen)
+    return {name: [info.sha256 for info in infos] for name, infos in stored.items()}
 
 
 @blueprint.get("/tasks/<task_id>")
@@ -88,7 +114,11 @@ def show(task_id: str) -> Any:
 def submit(task_id: str) -> Any:
     version = expected_version()
     view = taskview.task_view(kernel(), require_actor(), task_id)
-    data = formview.parse(view.form, request.form)
+    try:
+        uploaded = _store_uploads(view)
+    except FormInvalid as error:
+        return render_task(view, formview.parse(view.form, request.form), error)
+    data = formview.parse(view.form, request.form, uploaded)
     try:
         outcome = tasks.complete(kernel(), require_actor(), task_id, data, expected_version=version)
     except FormInvalid as error:

@@ -1,0 +1,253 @@
+"""Attachments (佐证材料): files uploaded for a task's file field, and reading them back.
+
+Uploading is its own unit of work, before the task is completed: the page stores the files, then
+completes the task with their sha256 in the form data. A refused completion therefore keeps the
+files (content-addressed, stored once), so the re-rendered form still lists them and nothing has
+to be uploaded twice. Who may read a file follows the case: whoever may read an instance whose
+history cites the file, and the uploader until it is cited.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from xianfeng.forms import FormDefinition
+from xianfeng.forms.files import ATTACHMENT_SOURCE, KINDS, accepted, extension_of, is_file_field, kind_of
+
+from ..actor import Actor
+from ..errors import FormInvalid, NotAllowed, NotFound
+from ..kernel import Kernel
+from ..models import Attachment, Event, HumanTask, ProcessInstance
+from . import authz
+
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f/\\]+")
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+@dataclass(frozen=True)
+class Upload:
+    """One file as the browser or an API client sent it."""
+
+    name: str
+    content: bytes
+
+
+@dataclass(frozen=True)
+class AttachmentInfo:
+    sha256: str
+    name: str
+    media_type: str
+    size: int
+    shown_inline: bool = False
+
+
+def _info(row: Attachment) -> AttachmentInfo:
+    return AttachmentInfo(row.sha256, row.name, row.media_type, row.size, _inline(row.name))
+
+
+def _inline(name: str) -> bool:
+    """Photos open in the browser; documents download (served as attachments)."""
+    kind = KINDS.get(extension_of(name))
+    return bool(kind and kind.shown_inline)
+
+
+def clean_name(name: str) -> str:
+    """The file's own name without any folder part or control characters, at most 255 characters."""
+    base = _UNSAFE.sub("_", name.replace("\\", "/").rsplit("/", 1)[-1]).strip(" .")
+    return (base or "file")[-255:]
+
+
+def size_text(size: int) -> str:
+    """A size as people read it: 10 MB, 512 KB, 100 B."""
+    for unit, scale in (("MB", 1024 * 1024), ("KB", 1024)):
+        if size >= scale:
+            return f"{size / scale:.3g} {unit}"
+    return f"{size} B"
+
+
+def _problem(upload: Upload, prop: dict[str, Any], limit: int) -> tuple[str, str] | None:
+    """Why an upload cannot go into this field, in English and Chinese; None when it can."""
+    name, size = clean_name(upload.name), len(upload.content)
+    allowed = accepted(prop)
+    if extension_of(name) not in allowed:
+        shown = "、".join(allowed)
+        return (f"{name}: only {', '.join(allowed)} files are accepted", f"{name}：只能上传 {shown} 文件")
+    if size == 0:
+        return f"{name} is empty", f"{name} 是空文件"
+    if size > limit:
+        return (f"{name} is larger than {size_text(limit)}", f"{name} 超过 {size_text(limit)} 的大小上限")
+    if kind_of(name, upload.content) is None:
+        return (
+            f"{name} is not a real {extension_of(name)} file",
+            f"{name} 的内容与其扩展名 {extension_of(name)} 不符",
+        )
+    return None
+
+
+def _fields_of(form: FormDefinition, uploads: Mapping[str, Sequence[Upload]]) -> dict[str, dict[str, Any]]:
+    properties = form.schema.get("properties", {})
+    fields = {}
+    for field in uploads:
+        prop = properties.get(field)
+        if not isinstance(prop, dict) or not is_file_field(prop):
+            raise FormInvalid(
+                form.name,
+                {field: f"{field} is not a file field of {form.name}"},
+                {field: f"{field} 不是表单 {form.name} 的附件栏"},
+            )
+        fields[field] = prop
+    return fields
+
+
+def _check_uploads(
+    form: FormDefinition, uploads: Mapping[str, Sequence[Upload]], limit: int
+) -> dict[str, dict[str, Any]]:
+    fields = _fields_of(form, uploads)
+    english: dict[str, str] = {}
+    chinese: dict[str, str] = {}
+    for field, files in uploads.items():
+        problems = [p for p in (_problem(u, fields[field], limit) for u in files) if p is not None]
+        if problems:
+            label = (form.label(field, "en"), form.label(field, "zh_CN"))
+            english[field] = f"{label[1]} ({label[0]}): " + "; ".join(p[0] for p in problems)
+            chinese[field] = f"{label[1]}：" + "；".join(p[1] for p in problems)
+    if english:
+        raise FormInvalid(form.name, english, chinese)
+    return fields
+
+
+def _stored(session: Session, actor: Actor, upload: Upload, now: Any) -> Attachment:
+    content = upload.content
+    sha = hashlib.sha256(content).hexdigest()
+    row = session.get(Attachment, sha)
+    if row is not None:
+        return row
+    name = clean_name(upload.name)
+    kind = kind_of(name, content)
+    assert kind is not None  # checked before
+    row = Attachment(
+        sha256=sha,
+        name=name,
+        media_type=kind.media_type,
+        size=len(content),
+        uploaded_by=actor.user_id,
+        uploaded_at=now,
+        content=content,
+    )
+    session.add(row)
+    return row
+
+
+def upload_for_task(
+    kernel: Kernel, actor: Actor, task_id: str, uploads: Mapping[str, Sequence[Upload]]
+) -> dict[str, list[AttachmentInfo]]:
+    """Store files for the file fields of a task the actor may act on; by field, what was stored.
+
+    Every file is checked (kind from its first bytes, extension the field accepts, size limit)
+    before any is stored: a refused upload (FormInvalid, per field, in both languages) stores none.
+    """
+    uploads = {field: list(files) for field, files in uploads.items() if files}
+    if not uploads:
+        return {}
+    try:
+        return _upload(kernel, actor, task_id, uploads)
+    except IntegrityError:
+        # The same new file uploaded at the same moment by someone else: it is stored now.
+        return _upload(kernel, actor, task_id, uploads)
+
+
+def _upload(
+    kernel: Kernel, actor: Actor, task_id: str, uploads: Mapping[str, Sequence[Upload]]
+) -> dict[str, list[AttachmentInfo]]:
+    with kernel.db.unit_of_work() as uow:
+        session = uow.session
+        task, instance = _task(session, task_id)
+        authz.check_may_act(actor, task, instance)
+        if actor.user_id is None:
+            raise NotAllowed("files are uploaded by signed-in users only")
+        form = kernel.catalog.get(session, instance.process_version_id).form(task.form)
+        _check_uploads(form, uploads, kernel.settings.max_attachment_bytes)
+        now = kernel.clock.now()
+        stored = {
+            field: [_info(_stored(session, actor, upload, now)) for upload in files]
+            for field, files in uploads.items()
+        }
+        uow.commit()
+    return stored
+
+
+def _task(session: Session, task_id: str) -> tuple[HumanTask, ProcessInstance]:
+    task = session.get(HumanTask, task_id)
+    instance = session.get(ProcessInstance, task.instance_id) if task is not None else None
+    if task is None or instance is None:
+        raise NotFound(f"no ready task {task_id}", task_id=task_id)
+    return task, instance
+
+
+def describe(kernel: Kernel, hashes: Iterable[str]) -> dict[str, AttachmentInfo]:
+    """Name, kind and size of the files a form's data cites, by sha256 (unknown ones are left out).
+
+    Only metadata: the pages that call this have already been allowed to show the data citing them.
+    """
+    wanted = sorted({h for h in hashes if isinstance(h, str) and _SHA256.fullmatch(h)})
+    if not wanted:
+        return {}
+    with kernel.db.unit_of_work(write=False) as uow:
+        rows = uow.session.execute(
+            select(Attachment.sha256, Attachment.name, Attachment.media_type, Attachment.size).where(
+                Attachment.sha256.in_(wanted)
+            )
+        ).all()
+        return {sha: AttachmentInfo(sha, name, media, size, _inline(name)) for sha, name, media, size in rows}
+
+
+def fetch(kernel: Kernel, actor: Actor, instance_id: int, sha256: str) -> tuple[AttachmentInfo, bytes]:
+    """A file and its bytes, for one who may read the instance whose history cites it, or its uploader."""
+    with kernel.db.unit_of_work(write=False) as uow:
+        session = uow.session
+        row = session.get(Attachment, sha256) if _SHA256.fullmatch(sha256) else None
+        instance = session.get(ProcessInstance, instance_id)
+        if row is None or instance is None:
+            raise NotFound(f"no attachment {sha256} in instance {instance_id}", sha256=sha256)
+        authz.check_may_read(actor, instance)
+        if row.uploaded_by != actor.user_id and not _cited(session, instance_id, sha256):
+            raise NotFound(f"no attachment {sha256} in instance {instance_id}", sha256=sha256)
+        return _info(row), bytes(row.content)
+
+
+def _cited(session: Session, instance_id: int, sha256: str) -> bool:
+    """Whether the instance's log holds the hash: the log, not a side table, says what a case cites."""
+    found = session.execute(
+        select(Event.seq)
+        .where(Event.instance_id == instance_id, Event.payload.contains(f'"{sha256}"'))
+        .limit(1)
+    ).first()
+    return found is not None
+
+
+def existing(session: Session, hashes: Iterable[Any]) -> set[str]:
+    """Which of these hashes are stored files (the `attachments` source of form validation)."""
+    wanted = {h for h in hashes if isinstance(h, str) and _SHA256.fullmatch(h)}
+    if not wanted:
+        return set()
+    return set(session.execute(select(Attachment.sha256).where(Attachment.sha256.in_(wanted))).scalars())
+
+
+__all__ = [
+    "ATTACHMENT_SOURCE",
+    "AttachmentInfo",
+    "Upload",
+    "clean_name",
+    "describe",
+    "existing",
+    "fetch",
+    "upload_for_task",
+]
