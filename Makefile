@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml web/package-lock.json | 
 HOST   ?= 127.0.0.1
 PORT   ?= 8080
 
-.PHONY: run test bench clean-venv
+.PHONY: run test browser-deps bench clean-venv
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,11 +23,32 @@ run: $(STAMP)
 	$(BIN)/xianfeng demo
 	$(BIN)/xianfeng serve --host $(HOST) --port $(PORT)
 
-test: $(STAMP)
+test: $(STAMP) browser-deps
 	$(BIN)/ruff check engine forms web tests bench
 	$(BIN)/ruff format --check engine forms web tests bench
 	$(BIN)/mypy engine forms
 	$(BIN)/python -m pytest -q
+
+# tests/browser drive Debian's Chromium (never a Playwright download). Install it when missing, and a
+# CJK font so that screenshots show Chinese rather than boxes (the tests do not depend on fonts).
+# Without apt, or without root and password-less sudo, say why: the browser tests then skip.
+browser-deps:
+	@need=""; \
+	[ -x /usr/bin/chromium ] || need=" chromium"; \
+	command -v fc-list >/dev/null 2>&1 && fc-list :lang=zh family | grep -q . || need="$$need fonts-noto-cjk"; \
+	if [ -z "$$need" ]; then exit 0; fi; \
+	if ! command -v apt-get >/dev/null 2>&1; then \
+		echo "browser tests: cannot install$$need (no apt-get here); tests needing /usr/bin/chromium will skip"; exit 0; \
+	fi; \
+	sudo=""; \
+	if [ "$$(id -u)" != 0 ]; then \
+		if sudo -n true 2>/dev/null; then sudo="sudo -n"; else \
+			echo "browser tests: cannot install$$need (not root, no password-less sudo); they may skip"; exit 0; \
+		fi; \
+	fi; \
+	echo "browser tests: installing$$need with apt-get"; \
+	{ $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$need; } \
+		|| echo "browser tests: apt-get could not install$$need; tests needing /usr/bin/chromium will skip"
 
 bench: $(STAMP)
 	$(BIN)/python bench/step_bench.py
