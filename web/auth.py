@@ -12,11 +12,9 @@ from typing import Any
 
 from flask import Flask, g, redirect, request, session, url_for
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import select
 
 from xianfeng.engine.actor import Actor
 from xianfeng.engine.errors import NotAuthenticated
-from xianfeng.engine.models import User
 from xianfeng.engine.services import accounts
 
 from .context import kernel
@@ -31,21 +29,10 @@ def _serializer(app: Flask) -> URLSafeTimedSerializer:
 
 def issue_token(app: Flask, username: str, password: str) -> str:
     who = accounts.authenticate(kernel(), username, password)
-    return _serializer(app).dumps({"uid": who.user_id, "pw": _fingerprint(who.user_id)})
-
-
-def _fingerprint(user_id: int | None) -> str:
-    with kernel().db.unit_of_work(write=False) as uow:
-        password_hash = uow.session.execute(select(User.password_hash).where(User.id == user_id)).scalar_one()
-    return password_hash[-16:]
-
-
-def _actor_by_id(user_id: int) -> Actor | None:
-    with kernel().db.unit_of_work(write=False) as uow:
-        user = uow.session.get(User, user_id)
-        if user is None or not user.active:
-            return None
-        return accounts.actor_of(user)
+    assert who.user_id is not None
+    return _serializer(app).dumps(
+        {"uid": who.user_id, "pw": accounts.token_fingerprint(kernel(), who.user_id)}
+    )
 
 
 def _actor_from_token(app: Flask, header: str) -> Actor:
@@ -56,8 +43,8 @@ def _actor_from_token(app: Flask, header: str) -> Actor:
         raise NotAuthenticated("the token has expired; request a new one") from exc
     except BadSignature as exc:
         raise NotAuthenticated("the token is not valid") from exc
-    who = _actor_by_id(int(claims["uid"]))
-    if who is None or _fingerprint(who.user_id) != claims.get("pw"):
+    who = accounts.signed_in(kernel(), int(claims["uid"]), str(claims.get("pw", "")))
+    if who is None:
         raise NotAuthenticated("the token is no longer valid (account changed or disabled)")
     return who
 
@@ -69,7 +56,7 @@ def load_actor(app: Flask) -> None:
         g.actor = _actor_from_token(app, header) if header.startswith("Bearer ") else None
         return
     user_id = session.get("user_id")
-    g.actor = _actor_by_id(int(user_id)) if user_id else None
+    g.actor = accounts.signed_in(kernel(), int(user_id)) if user_id else None
     if user_id and g.actor is None:
         session.clear()
 

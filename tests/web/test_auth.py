@@ -7,11 +7,14 @@ import stat
 from collections.abc import Callable
 from pathlib import Path
 
+import sqlalchemy as sa
 from conftest import csrf_of
 from flask import Flask
 from flask.testing import FlaskClient
 
 from xianfeng.engine.kernel import Kernel
+from xianfeng.engine.models import User
+from xianfeng.engine.services import accounts
 from xianfeng.web.config import SECRET_FILE
 
 
@@ -103,3 +106,36 @@ def test_the_secret_key_is_generated_once_and_kept_private(kernel: Kernel) -> No
     assert first.config["SECRET_KEY"] == second.config["SECRET_KEY"]
     path = Path(kernel.settings.data_dir) / SECRET_FILE
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def _change_account(kernel: Kernel, username: str, **changes: object) -> None:
+    with kernel.db.unit_of_work() as uow:
+        user = uow.session.execute(sa.select(User).where(User.username == username)).scalar_one()
+        for name, value in changes.items():
+            setattr(user, name, value)
+        uow.commit()
+
+
+def test_a_token_dies_with_a_password_change_or_a_disabled_account(
+    client: FlaskClient, kernel: Kernel
+) -> None:
+    def token_for(username: str) -> dict[str, str]:
+        issued = client.post("/api/v1/auth/token", json={"username": username, "password": "demo12345"})
+        return {"Authorization": f"Bearer {issued.get_json()['token']}"}
+
+    secretary, member = token_for("secretary1"), token_for("member1")
+    assert client.get("/api/v1/tasks", headers=secretary).status_code == 200
+    _change_account(kernel, "secretary1", password_hash=accounts.hash_password("another-password"))
+    refused = client.get("/api/v1/tasks", headers=secretary)
+    assert refused.status_code == 401 and "account changed or disabled" in refused.get_json()["message"]
+    assert client.get("/api/v1/tasks", headers=member).status_code == 200
+    _change_account(kernel, "member1", active=False)
+    assert client.get("/api/v1/tasks", headers=member).status_code == 401
+
+
+def test_a_disabled_account_loses_its_session(login: Callable[[str], FlaskClient], kernel: Kernel) -> None:
+    client = login("member2")
+    assert client.get("/inbox").status_code == 200
+    _change_account(kernel, "member2", active=False)
+    response = client.get("/inbox")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/login")
