@@ -64,14 +64,20 @@ def start_cmd(ctx: click.Context, process_key: str, username: str, data: str | N
     """Start an instance of PROCESS_KEY.
 
     A process started per subject (e.g. periodic_assessment, one per model post) started without
-    --data is started for every current subject within the account's scope.
+    --data is started for every current subject within the account's scope that has no instance
+    in the current cycle yet.
     """
     kernel = kernel_of(ctx)
     actor = accounts.actor_for(kernel, username)
     if data is None and starting.is_per_subject(kernel, process_key):
-        outcomes = starting.start_for_subjects(kernel, actor, process_key)
+        report = starting.start_for_all(kernel, actor, process_key)
+        skipped = f"skipped (already started this cycle): {report.skipped}" if report.skipped else ""
         emit(
-            ctx, outcomes, lambda rows: "\n".join(_describe_outcome(o) for o in rows) or "no current subjects"
+            ctx,
+            report.started,
+            lambda rows: (
+                "\n".join([*(_describe_outcome(o) for o in rows), skipped]).strip() or "no current subjects"
+            ),
         )
         return
     emit(ctx, starting.start(kernel, actor, process_key, parse_data(data)), _describe_outcome)

@@ -1,9 +1,16 @@
 """Starting instances: by a person with the start form, by a branch for all its subjects at once
-(`startFor`), and by the scheduler at each occurrence of a diagram's `cycle`."""
+(`startFor`), and by the scheduler at each occurrence of a diagram's `cycle`.
+
+A per-subject instance belongs to one occurrence of its cycle, whoever starts it: its business key
+is the occurrence and the subject, so the scheduler, a secretary starting one subject and a
+secretary pressing "start for all" (twice, or at the same time as a colleague) make one instance
+per subject per cycle, never two.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -11,10 +18,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..actor import Actor
-from ..errors import NotFound, TaskNotReady
+from ..clock import CHINA_TZ
+from ..errors import NotFound, RuleViolation, TaskNotReady
 from ..kernel import Kernel
 from ..models import ProcessInstance
 from ..process.catalog import LoadedVersion
+from ..process.cycles import parse_cycle
 from . import authz, forms
 from .outcomes import outcome_of
 from .results import StepOutcome
@@ -22,6 +31,37 @@ from .steps import EventMeta, compute, persist, step_input_for
 from .subjects import Subject, subjects_of
 
 SCHEDULER = Actor(user_id=None, username="scheduler", roles=frozenset())
+_BULK_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class BulkStart:
+    """What "start for all" did: the instances it started, and the ids of the instances that the
+    subjects it skipped already have in the current cycle."""
+
+    started: list[StepOutcome]
+    skipped: list[int]
+
+
+def business_key(occurrence: dt.datetime, subject: Subject) -> str:
+    return f"{occurrence.astimezone(dt.UTC):%Y%m%dT%H%M}:{subject.key}"
+
+
+def current_business_key(version: LoadedVersion, now: dt.datetime, subject: Subject) -> str:
+    """A start by hand belongs to the cycle's latest occurrence, like the scheduler's start for it;
+    without a cycle (or before its first occurrence) it belongs to the day, in China time."""
+    occurrence = parse_cycle(version.cycle).latest_at_or_before(now) if version.cycle else None
+    if occurrence is None:
+        return f"{now.astimezone(CHINA_TZ):%Y%m%d}:{subject.key}"
+    return business_key(occurrence, subject)
+
+
+def _instance_with_key(session: Session, process_key: str, key: str) -> int | None:
+    return session.execute(
+        select(ProcessInstance.id).where(
+            ProcessInstance.process_key == process_key, ProcessInstance.business_key == key
+        )
+    ).scalar_one_or_none()
 
 
 def is_per_subject(kernel: Kernel, process_key: str) -> bool:
@@ -33,16 +73,36 @@ def start(kernel: Kernel, actor: Actor, process_key: str, data: dict[str, Any] |
     """Start one instance of the current version of `process_key`.
 
     With a start form, `data` is the form's data. For a process started per subject (`startFor`),
-    `data` names one subject (e.g. `{"post_id": 3}`) within the actor's scope.
+    `data` names one subject (e.g. `{"post_id": 3}`) within the actor's scope; a subject that
+    already has its instance for the current cycle is refused (RuleViolation naming it).
     """
+    try:
+        return _start(kernel, actor, process_key, data)
+    except IntegrityError as exc:  # only per-subject starts have a business key: a concurrent one won
+        raise RuleViolation(
+            f"{process_key} was started for {data} in this cycle by a concurrent request",
+            process_key=process_key,
+            data=data,
+        ) from exc
+
+
+def _start(kernel: Kernel, actor: Actor, process_key: str, data: dict[str, Any] | None) -> StepOutcome:
     with kernel.db.unit_of_work() as uow:
         session = uow.session
         version = kernel.catalog.current(session, process_key)
         authz.check_may_start(actor, process_key, version.start_role)
         if version.start_for:
             subject = _chosen_subject(session, kernel, version, actor, data or {})
+            key = current_business_key(version, kernel.clock.now(), subject)
+            existing = _instance_with_key(session, process_key, key)
+            if existing is not None:
+                raise RuleViolation(
+                    f"{subject.key} already has instance {existing} of {process_key} in this cycle",
+                    process_key=process_key,
+                    instance_id=existing,
+                )
             outcome = _start_one(
-                session, kernel, version, actor, subject.data, subject.branch_id, subject.village_id, ""
+                session, kernel, version, actor, subject.data, subject.branch_id, subject.village_id, key
             )
         else:
             cleaned = _start_data(session, version, data, actor.branch_id)
@@ -52,7 +112,28 @@ def start(kernel: Kernel, actor: Actor, process_key: str, data: dict[str, Any] |
 
 
 def start_for_subjects(kernel: Kernel, actor: Actor, process_key: str) -> list[StepOutcome]:
-    """A branch starts the process for every current subject in its scope (e.g. all its posts)."""
+    """A branch starts the process for every current subject in its scope (e.g. all its posts);
+    the instances started (subjects already started this cycle are skipped, see `start_for_all`)."""
+    return start_for_all(kernel, actor, process_key).started
+
+
+def start_for_all(kernel: Kernel, actor: Actor, process_key: str) -> BulkStart:
+    """Start the process for every current subject in the actor's scope that has no instance in
+    the current cycle yet, in one unit of work.
+
+    Two presses at once: the unique business key lets one insert per subject win; the loser's
+    whole transaction is rolled back (at insert or at commit) and run again, and then skips the
+    winner's instances.
+    """
+    for _attempt in range(_BULK_ATTEMPTS - 1):
+        try:
+            return _start_for_all_once(kernel, actor, process_key)
+        except IntegrityError:
+            continue
+    return _start_for_all_once(kernel, actor, process_key)
+
+
+def _start_for_all_once(kernel: Kernel, actor: Actor, process_key: str) -> BulkStart:
     with kernel.db.unit_of_work() as uow:
         session = uow.session
         version = kernel.catalog.current(session, process_key)
@@ -62,12 +143,19 @@ def start_for_subjects(kernel: Kernel, actor: Actor, process_key: str) -> list[S
                 f"process {process_key} is not started per subject; give its start form's data"
             )
         scope = None if actor.roles & authz.TOWN_WIDE_READERS else actor.branch_id
-        outcomes = [
-            _start_one(session, kernel, version, actor, s.data, s.branch_id, s.village_id, "")
-            for s in subjects_of(session, version.start_for, kernel.clock.now(), scope)
-        ]
+        now = kernel.clock.now()
+        report = BulkStart(started=[], skipped=[])
+        for s in subjects_of(session, version.start_for, now, scope):
+            key = current_business_key(version, now, s)
+            existing = _instance_with_key(session, process_key, key)
+            if existing is not None:
+                report.skipped.append(existing)
+                continue
+            report.started.append(
+                _start_one(session, kernel, version, actor, s.data, s.branch_id, s.village_id, key)
+            )
         uow.commit()
-    return outcomes
+    return report
 
 
 def start_scheduled(
@@ -78,16 +166,11 @@ def start_scheduled(
     Several tickers may race here: the unique business key lets exactly one insert win, and the
     losers' whole transaction is rolled back (the violation surfaces at insert or at commit).
     """
-    business_key = f"{occurrence.astimezone(dt.UTC):%Y%m%dT%H%M}:{subject.key}"
+    key = business_key(occurrence, subject)
     try:
         with kernel.db.unit_of_work() as uow:
             session = uow.session
-            exists = session.execute(
-                select(ProcessInstance.id).where(
-                    ProcessInstance.process_key == process_key, ProcessInstance.business_key == business_key
-                )
-            ).first()
-            if exists is not None:
+            if _instance_with_key(session, process_key, key) is not None:
                 return None
             version = kernel.catalog.current(session, process_key)
             outcome = _start_one(
@@ -98,7 +181,7 @@ def start_scheduled(
                 subject.data,
                 subject.branch_id,
                 subject.village_id,
-                business_key,
+                key,
             )
             uow.commit()
     except IntegrityError:
