@@ -1,5 +1,9 @@
 """Responsibility areas as people see them (R8–R10): the areas with their villages, members and
-lead; the work records members keep (R9) and the branch's comments on them."""
+lead; the work records members keep (R9) and the branch's comments on them.
+
+Town-wide roles read every area; everyone else reads the areas of their branch. Only a member
+holding a place in an active area records work, and only in that area.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ import datetime as dt
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from xianfeng.forms import FormDefinition, FormValidationError, builtin_form_files, load_form
 
@@ -27,33 +32,72 @@ def work_record_form() -> FormDefinition:
 def list_areas(kernel: Kernel, actor: Actor, status: str = "active") -> list[dict[str, Any]]:
     with kernel.db.unit_of_work(write=False) as uow:
         session = uow.session
-        statement = (
-            select(ResponsibilityArea, Village.name, Branch.name)
-            .join(Village, Village.id == ResponsibilityArea.village_id)
-            .join(Branch, Branch.id == ResponsibilityArea.branch_id)
-            .where(ResponsibilityArea.status == status)
-            .order_by(ResponsibilityArea.branch_id, ResponsibilityArea.village_id, ResponsibilityArea.id)
-        )
+        statement = _area_query().where(ResponsibilityArea.status == status)
         if not actor.roles & authz.TOWN_WIDE_READERS:
             statement = statement.where(ResponsibilityArea.branch_id == actor.branch_id)
-        areas = session.execute(statement).all()
-        members = _members_of(session, [area.id for area, _v, _b in areas])
-        return [
-            {
-                "id": area.id,
-                "name": area.name,
-                "village": village,
-                "branch": branch,
-                "status": area.status,
-                "description": area.description,
-                "activated_at": area.activated_at,
-                "members": members.get(area.id, []),
-            }
-            for area, village, branch in areas
-        ]
+        rows = session.execute(statement).all()
+        members = _members_of(session, [area.id for area, _v, _b in rows])
+        return [_area_view(area, village, branch, members.get(area.id, [])) for area, village, branch in rows]
 
 
-def _members_of(session: Any, area_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+def area_detail(kernel: Kernel, actor: Actor, area_id: int) -> dict[str, Any]:
+    """One area with its members, its work records (R9) and the branch's comments; `may_record`
+    and `may_comment` say whether the actor may add a record to it or comment on its records."""
+    with kernel.db.unit_of_work(write=False) as uow:
+        session = uow.session
+        area, village, branch = _readable_area(session, actor, area_id)
+        view = _area_view(area, village, branch, _members_of(session, [area.id]).get(area.id, []))
+        view["records"] = _records_of(session, area_id)
+        view["may_record"] = _held_area_id(session, actor) == area_id
+        view["may_comment"] = actor.has(ROLE_BRANCH) and actor.branch_id == area.branch_id
+        return view
+
+
+def recording_area(kernel: Kernel, actor: Actor, area_id: int) -> dict[str, Any]:
+    """The area a member is about to record work in; refused unless they hold a place in it."""
+    with kernel.db.unit_of_work(write=False) as uow:
+        session = uow.session
+        area, village, branch = _readable_area(session, actor, area_id)
+        _check_holds(session, actor, area_id)
+        return _area_view(area, village, branch, _members_of(session, [area.id]).get(area.id, []))
+
+
+def _area_query() -> Any:
+    return (
+        select(ResponsibilityArea, Village.name, Branch.name)
+        .join(Village, Village.id == ResponsibilityArea.village_id)
+        .join(Branch, Branch.id == ResponsibilityArea.branch_id)
+        .order_by(ResponsibilityArea.branch_id, ResponsibilityArea.village_id, ResponsibilityArea.id)
+    )
+
+
+def _readable_area(session: Session, actor: Actor, area_id: int) -> Any:
+    row = session.execute(_area_query().where(ResponsibilityArea.id == area_id)).first()
+    if row is None:
+        raise NotFound(f"no responsibility area {area_id}", area_id=area_id)
+    if not actor.roles & authz.TOWN_WIDE_READERS and row[0].branch_id != actor.branch_id:
+        raise NotAllowed(f"responsibility area {area_id} belongs to another branch", area_id=area_id)
+    return row
+
+
+def _area_view(
+    area: ResponsibilityArea, village: str, branch: str, members: list[dict[str, Any]]
+) -> dict[str, Any]:
+    return {
+        "id": area.id,
+        "name": area.name,
+        "village": village,
+        "branch": branch,
+        "branch_id": area.branch_id,
+        "status": area.status,
+        "description": area.description,
+        "activated_at": area.activated_at,
+        "division_instance_id": area.division_instance_id,
+        "members": members,
+    }
+
+
+def _members_of(session: Session, area_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
     result: dict[int, list[dict[str, Any]]] = {}
     if not area_ids:
         return result
@@ -76,28 +120,46 @@ def _members_of(session: Any, area_ids: list[int]) -> dict[int, list[dict[str, A
     return result
 
 
-def record_work(kernel: Kernel, actor: Actor, data: dict[str, Any]) -> int:
-    """A member records service or a political duty in their area (R9)."""
+def _held_area_id(session: Session, actor: Actor) -> int | None:
+    """The active area the actor's member holds a place in (a member takes one area, R8)."""
+    if actor.member_id is None:
+        return None
+    return session.execute(
+        select(AreaMember.area_id)
+        .join(ResponsibilityArea, ResponsibilityArea.id == AreaMember.area_id)
+        .where(
+            AreaMember.member_id == actor.member_id,
+            AreaMember.left_at.is_(None),
+            ResponsibilityArea.status == "active",
+        )
+    ).scalar_one_or_none()
+
+
+def _check_holds(session: Session, actor: Actor, area_id: int | None) -> int:
+    held = _held_area_id(session, actor)
+    if held is None:
+        raise NotAllowed(f"{actor.username} holds no active responsibility area")
+    if area_id is not None and held != area_id:
+        raise NotAllowed(f"{actor.username} holds no place in responsibility area {area_id}", area_id=area_id)
+    return held
+
+
+def record_work(kernel: Kernel, actor: Actor, data: dict[str, Any], area_id: int | None = None) -> int:
+    """A member records service or a political duty in their area (R9).
+
+    Who may record is checked before the form, so that someone outside the area learns nothing
+    from the validator; `area_id`, when given, is the area the page was about, which must be theirs.
+    """
     form = work_record_form()
-    try:
-        cleaned = form.validate(data)
-    except FormValidationError as exc:
-        raise FormInvalid(form.name, exc.errors, exc.errors_zh) from exc
     with kernel.db.unit_of_work() as uow:
         session = uow.session
-        area_id = session.execute(
-            select(AreaMember.area_id)
-            .join(ResponsibilityArea, ResponsibilityArea.id == AreaMember.area_id)
-            .where(
-                AreaMember.member_id == actor.member_id,
-                AreaMember.left_at.is_(None),
-                ResponsibilityArea.status == "active",
-            )
-        ).scalar_one_or_none()
-        if actor.member_id is None or area_id is None:
-            raise NotAllowed(f"{actor.username} holds no active responsibility area")
+        held = _check_holds(session, actor, area_id)
+        try:
+            cleaned = form.validate(data)
+        except FormValidationError as exc:
+            raise FormInvalid(form.name, exc.errors, exc.errors_zh) from exc
         record = AreaWorkRecord(
-            area_id=area_id,
+            area_id=held,
             member_id=actor.member_id,
             kind=cleaned["kind"],
             domain=cleaned.get("domain") or cleaned.get("political_activity", ""),
@@ -136,28 +198,31 @@ def comment_work(kernel: Kernel, actor: Actor, record_id: int, comment: str) -> 
 
 def work_records(kernel: Kernel, actor: Actor, area_id: int) -> list[dict[str, Any]]:
     with kernel.db.unit_of_work(write=False) as uow:
-        area = uow.session.get(ResponsibilityArea, area_id)
-        if area is None:
-            raise NotFound(f"no responsibility area {area_id}", area_id=area_id)
-        if not actor.roles & authz.TOWN_WIDE_READERS and area.branch_id != actor.branch_id:
-            raise NotAllowed(f"responsibility area {area_id} belongs to another branch")
-        rows = uow.session.execute(
-            select(AreaWorkRecord, Member.name)
-            .join(Member, Member.id == AreaWorkRecord.member_id)
-            .where(AreaWorkRecord.area_id == area_id)
-            .order_by(AreaWorkRecord.happened_on.desc())
-        ).all()
-        return [
-            {
-                "id": r.id,
-                "member": name,
-                "kind": r.kind,
-                "domain": r.domain,
-                "happened_on": r.happened_on,
-                "what": r.what,
-                "for_whom": r.for_whom,
-                "outcome": r.outcome,
-                "comment": r.comment,
-            }
-            for r, name in rows
-        ]
+        _readable_area(uow.session, actor, area_id)
+        return _records_of(uow.session, area_id)
+
+
+def _records_of(session: Session, area_id: int) -> list[dict[str, Any]]:
+    rows = session.execute(
+        select(AreaWorkRecord, Member.name)
+        .join(Member, Member.id == AreaWorkRecord.member_id)
+        .where(AreaWorkRecord.area_id == area_id)
+        .order_by(AreaWorkRecord.happened_on.desc(), AreaWorkRecord.id.desc())
+    ).all()
+    return [
+        {
+            "id": r.id,
+            "member": name,
+            "member_id": r.member_id,
+            "kind": r.kind,
+            "domain": r.domain,
+            "happened_on": r.happened_on,
+            "what": r.what,
+            "for_whom": r.for_whom,
+            "outcome": r.outcome,
+            "recorded_at": r.recorded_at,
+            "comment": r.comment,
+            "commented_at": r.commented_at,
+        }
+        for r, name in rows
+    ]

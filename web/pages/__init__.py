@@ -5,12 +5,14 @@ from __future__ import annotations
 from flask import Flask
 
 from . import (
+    area_pages,
     attachment_pages,
     auth_pages,
     home,
     inbox_pages,
     instance_pages,
     layout,
+    ledger_pages,
     notification_pages,
     post_pages,
     public_pages,
@@ -32,6 +34,8 @@ def register_pages(app: Flask) -> None:
         instance_pages,
         start_pages,
         post_pages,
+        area_pages,
+        ledger_pages,
         notification_pages,
         public_pages,
         attachment_pages,

@@ -34,6 +34,9 @@ def status(code: Any) -> str:
             "completed": _("已办结"),
             "active": _("有效"),
             "revoked": _("已撤销"),
+            "draft": _("草案"),
+            "retired": _("已停用"),
+            "discarded": _("已作废"),
             "ended": _("已结束"),
             "pending": _("待核查"),
             "upheld": _("异议成立"),
@@ -109,6 +112,14 @@ def notification_kind(code: Any) -> str:
         },
         code,
     )
+
+
+def process_name(name: str) -> str:
+    """A diagram's name in the page's language: the diagrams name processes "中文 English"."""
+    chinese, _sep, english = name.partition(" ")
+    if not english or not english[:1].isascii():
+        return name
+    return english if lang() == "en" else chinese
 
 
 def pair(label: str, value: str) -> str:

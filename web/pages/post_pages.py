@@ -1,18 +1,22 @@
-"""示范岗台账: the register of model posts (R4), filtered by branch, village and status."""
+"""示范岗台账: the register of model posts (R4), filtered by branch, village and status; a branch
+starts the periodic assessment (R5) of all its active posts from here."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
-from xianfeng.engine.services import registers
+from xianfeng.engine.services import registers, starting
 
 from ..auth import login_required
 from ..context import kernel, require_actor
+from . import bulk_start
 
 blueprint = Blueprint("posts", __name__, url_prefix="/posts")
 STATUSES = ("active", "revoked")
+ASSESSMENT = "periodic_assessment"
 
 
 def _int_arg(name: str) -> int | None:
@@ -48,3 +52,11 @@ def index() -> Any:
 @login_required
 def show(post_id: int) -> Any:
     return render_template("post.html", post=registers.post(kernel(), require_actor(), post_id))
+
+
+@blueprint.post("/start-assessments")
+@login_required
+def start_assessments() -> Any:
+    report = starting.start_for_all(kernel(), require_actor(), ASSESSMENT)
+    bulk_start.flash_report(report, _("已为 %(count)s 个示范岗发起考核", count=len(report.started)))
+    return redirect(url_for("posts.index"))

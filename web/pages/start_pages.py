@@ -21,6 +21,15 @@ blueprint = Blueprint("start", __name__, url_prefix="/processes/<process_key>")
 def _render(
     start: reads.StartForm, values: dict[str, Any] | None = None, error: FormInvalid | None = None
 ) -> tuple[str, int]:
+    if start.form is None:  # nothing to fill in: the page only confirms the start
+        return render_template(
+            "start.html",
+            start=start,
+            form_title=labels.process_name(start.name),
+            form_description="",
+            fields=[],
+            general_errors=[],
+        ), 200
     by_field, general = formview.messages_of(start.form, error) if error else ({}, [])
     page = render_template(
         "start.html",
@@ -45,7 +54,7 @@ def start_form(process_key: str) -> Any:
 @login_required
 def start(process_key: str) -> Any:
     form = reads.start_form(require_actor(), process_key)
-    data = formview.parse(form.form, request.form)
+    data = formview.parse(form.form, request.form) if form.form is not None else None
     try:
         outcome = tasks.start(kernel(), require_actor(), process_key, data)
     except FormInvalid as error:

@@ -1,0 +1,140 @@
+"""党员责任区: the areas of the actor's scope (R8), one area with its work records (R9), a member
+recording their work, the branch commenting on it, and the branch starting the review of all its
+areas (R10).
+
+Who may read an area, record in it or comment is the service's decision; the page only offers
+the forms the service says the actor may use.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from xianfeng.engine.clock import CHINA_TZ
+from xianfeng.engine.errors import FormInvalid, RuleViolation
+from xianfeng.engine.services import areas, starting
+
+from ..auth import login_required
+from ..context import kernel, require_actor
+from . import bulk_start, formview, labels
+
+blueprint = Blueprint("areas", __name__, url_prefix="/areas")
+STATUSES = ("active", "draft", "retired", "discarded")
+REVIEW = "responsibility_area_review"
+# Attachments are stored per task (`attachments.upload_for_task`); a work record is no task, so
+# the record page leaves file fields out rather than offer a chooser whose files would be lost.
+UNSTORED_WIDGETS = frozenset({"file"})
+
+
+def _record_rows(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each record with its kind and its domain (or political duty) as the form's labels say."""
+    properties = areas.work_record_form().schema["properties"]
+    rows = []
+    for record in records:
+        field = "domain" if record["kind"] == "service" else "political_activity"
+        rows.append(
+            {
+                **record,
+                "kind_text": labels.option_text(properties["kind"], record["kind"]),
+                "domain_text": labels.option_text(properties[field], record["domain"]),
+            }
+        )
+    return rows
+
+
+def team(members: list[dict[str, Any]]) -> str:
+    """The area's members in one line, the lead marked: 李志强、王芳（牵头）."""
+    return labels.joined(
+        [m["name"] + (labels.paren(_("牵头")) if m["lead"] else "") for m in members], enumeration=True
+    )
+
+
+@blueprint.get("")
+@login_required
+def index() -> Any:
+    status = request.args.get("status") if request.args.get("status") in STATUSES else "active"
+    found = areas.list_areas(kernel(), require_actor(), status)
+    rows = [{**row, "team": team(row["members"])} for row in found]
+    return render_template("areas.html", rows=rows, statuses=STATUSES, chosen=status)
+
+
+def _render_area(
+    area_id: int, comment_errors: dict[int, str] | None = None, comments: dict[int, str] | None = None
+) -> tuple[str, int]:
+    area = areas.area_detail(kernel(), require_actor(), area_id)
+    page = render_template(
+        "area.html",
+        area=area,
+        records=_record_rows(area["records"]),
+        comment_errors=comment_errors or {},
+        comments=comments or {},
+    )
+    return page, 422 if comment_errors else 200
+
+
+@blueprint.get("/<int:area_id>")
+@login_required
+def show(area_id: int) -> Any:
+    return _render_area(area_id)
+
+
+def _render_record_form(
+    area: dict[str, Any], values: dict[str, Any], error: FormInvalid | None = None
+) -> tuple[str, int]:
+    form = areas.work_record_form()
+    by_field, general = formview.messages_of(form, error) if error else ({}, [])
+    page = render_template(
+        "area_record.html",
+        area=area,
+        form_title=form.title.get(labels.lang(), form.name),
+        form_description=form.description.get(labels.lang(), ""),
+        fields=[f for f in formview.fields_of(form, values, by_field) if f.widget not in UNSTORED_WIDGETS],
+        general_errors=general,
+    )
+    return page, 422 if error else 200
+
+
+@blueprint.get("/<int:area_id>/records/new")
+@login_required
+def new_record(area_id: int) -> Any:
+    area = areas.recording_area(kernel(), require_actor(), area_id)
+    today = kernel().clock.now().astimezone(CHINA_TZ).date().isoformat()
+    return _render_record_form(area, {"happened_on": today})
+
+
+@blueprint.post("/<int:area_id>/records/new")
+@login_required
+def add_record(area_id: int) -> Any:
+    data = formview.parse(areas.work_record_form(), request.form)
+    try:
+        areas.record_work(kernel(), require_actor(), data, area_id)
+    except FormInvalid as error:
+        return _render_record_form(areas.recording_area(kernel(), require_actor(), area_id), data, error)
+    flash(_("已记录工作"), "success")
+    return redirect(url_for("areas.show", area_id=area_id))
+
+
+@blueprint.post("/<int:area_id>/records/<int:record_id>/comment")
+@login_required
+def comment(area_id: int, record_id: int) -> Any:
+    text = request.form.get("comment", "")
+    try:
+        areas.comment_work(kernel(), require_actor(), record_id, text)
+    except RuleViolation as refused:
+        if refused.params.get("field") != "comment":
+            raise
+        message = _("请填写点评意见（至少 2 个字）")
+        return _render_area(area_id, {record_id: message}, {record_id: text})
+    flash(_("已点评"), "success")
+    return redirect(url_for("areas.show", area_id=area_id, _anchor=f"record-{record_id}"))
+
+
+@blueprint.post("/start-reviews")
+@login_required
+def start_reviews() -> Any:
+    report = starting.start_for_all(kernel(), require_actor(), REVIEW)
+    bulk_start.flash_report(report, _("已为 %(count)s 个责任区发起考评", count=len(report.started)))
+    return redirect(url_for("areas.index"))
