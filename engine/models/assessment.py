@@ -176,6 +176,8 @@ class AreaWorkRecord(Base):
     what: Mapped[str] = mapped_column(Text)
     for_whom: Mapped[str] = mapped_column(String(255), default="")
     outcome: Mapped[str] = mapped_column(Text, default="")
+    # sha256 of each attached file (photos on site, sign-in sheets), as a JSON list
+    attachments: Mapped[str] = mapped_column(Text, default="[]", server_default="[]")
     recorded_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     comment: Mapped[str] = mapped_column(Text, default="")
     commented_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))

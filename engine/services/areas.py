@@ -8,19 +8,21 @@ holding a place in an active area records work, and only in that area.
 from __future__ import annotations
 
 import datetime as dt
+import json
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from xianfeng.forms import FormDefinition, FormValidationError, builtin_form_files, load_form
+from xianfeng.forms import FormDefinition, builtin_form_files, load_form
 
 from ..actor import Actor
-from ..errors import FormInvalid, NotAllowed, NotFound, RuleViolation
+from ..errors import NotAllowed, NotFound, RuleViolation
 from ..kernel import Kernel
 from ..models import AreaMember, AreaWorkRecord, Branch, Member, ResponsibilityArea, Village
 from ..models.org import ROLE_BRANCH
-from . import authz
+from . import attachments, authz, forms
 
 WORK_RECORD_FORM = "area_work_record.json"
 
@@ -154,10 +156,9 @@ def record_work(kernel: Kernel, actor: Actor, data: dict[str, Any], area_id: int
     with kernel.db.unit_of_work() as uow:
         session = uow.session
         held = _check_holds(session, actor, area_id)
-        try:
-            cleaned = form.validate(data)
-        except FormValidationError as exc:
-            raise FormInvalid(form.name, exc.errors, exc.errors_zh) from exc
+        area = session.get(ResponsibilityArea, held)
+        assert area is not None
+        cleaned = forms.validate(session, form, data, area.branch_id)  # attached files must exist
         record = AreaWorkRecord(
             area_id=held,
             member_id=actor.member_id,
@@ -167,6 +168,7 @@ def record_work(kernel: Kernel, actor: Actor, data: dict[str, Any], area_id: int
             what=cleaned["what"],
             for_whom=cleaned.get("for_whom", ""),
             outcome=cleaned.get("outcome", ""),
+            attachments=json.dumps(cleaned.get("attachments", [])),
             recorded_at=kernel.clock.now(),
         )
         session.add(record)
@@ -196,6 +198,44 @@ def comment_work(kernel: Kernel, actor: Actor, record_id: int, comment: str) -> 
         uow.commit()
 
 
+def upload_for_work_record(
+    kernel: Kernel, actor: Actor, area_id: int, uploads: Mapping[str, Sequence[attachments.Upload]]
+) -> dict[str, list[attachments.AttachmentInfo]]:
+    """Files for a work record the actor is about to make in their area (stored before the record,
+    like a task's: a record refused for another field keeps them)."""
+    uploads = {field: list(files) for field, files in uploads.items() if files}
+    if not uploads:
+        return {}
+
+    def upload() -> dict[str, list[attachments.AttachmentInfo]]:
+        with kernel.db.unit_of_work() as uow:
+            _check_holds(uow.session, actor, area_id)
+            stored = attachments.store(kernel, uow.session, actor, work_record_form(), uploads)
+            uow.commit()
+        return stored
+
+    return attachments.retry_once(upload)
+
+
+def work_record_file(
+    kernel: Kernel, actor: Actor, area_id: int, sha256: str
+) -> tuple[attachments.AttachmentInfo, bytes]:
+    """A file a work record of the area cites, for those who may read the area (or its uploader)."""
+    with kernel.db.unit_of_work(write=False) as uow:
+        session = uow.session
+        _readable_area(session, actor, area_id)
+
+        def cited() -> bool:
+            found = session.execute(
+                select(AreaWorkRecord.id)
+                .where(AreaWorkRecord.area_id == area_id, AreaWorkRecord.attachments.contains(f'"{sha256}"'))
+                .limit(1)
+            ).first()
+            return found is not None
+
+        return attachments.read(session, actor, sha256, cited)
+
+
 def work_records(kernel: Kernel, actor: Actor, area_id: int) -> list[dict[str, Any]]:
     with kernel.db.unit_of_work(write=False) as uow:
         _readable_area(uow.session, actor, area_id)
@@ -221,6 +261,7 @@ def _records_of(session: Session, area_id: int) -> list[dict[str, Any]]:
             "for_whom": r.for_whom,
             "outcome": r.outcome,
             "recorded_at": r.recorded_at,
+            "attachments": json.loads(r.attachments or "[]"),
             "comment": r.comment,
             "commented_at": r.commented_at,
         }

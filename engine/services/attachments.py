@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -28,6 +28,7 @@ from ..kernel import Kernel
 from ..models import Attachment, Event, HumanTask, ProcessInstance
 from . import authz
 
+T = TypeVar("T")
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f/\\]+")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
@@ -157,11 +158,7 @@ def upload_for_task(
     uploads = {field: list(files) for field, files in uploads.items() if files}
     if not uploads:
         return {}
-    try:
-        return _upload(kernel, actor, task_id, uploads)
-    except IntegrityError:
-        # The same new file uploaded at the same moment by someone else: it is stored now.
-        return _upload(kernel, actor, task_id, uploads)
+    return retry_once(lambda: _upload(kernel, actor, task_id, uploads))
 
 
 def _upload(
@@ -171,17 +168,37 @@ def _upload(
         session = uow.session
         task, instance = _task(session, task_id)
         authz.check_may_act(actor, task, instance)
-        if actor.user_id is None:
-            raise NotAllowed("files are uploaded by signed-in users only")
         form = kernel.catalog.get(session, instance.process_version_id).form(task.form)
-        _check_uploads(form, uploads, kernel.settings.max_attachment_bytes)
-        now = kernel.clock.now()
-        stored = {
-            field: [_info(_stored(session, actor, upload, now)) for upload in files]
-            for field, files in uploads.items()
-        }
+        stored = store(kernel, session, actor, form, uploads)
         uow.commit()
     return stored
+
+
+def store(
+    kernel: Kernel,
+    session: Session,
+    actor: Actor,
+    form: FormDefinition,
+    uploads: Mapping[str, Sequence[Upload]],
+) -> dict[str, list[AttachmentInfo]]:
+    """Check every upload for the form's file fields, then store them in the caller's transaction
+    (whoever calls has decided that the actor may fill in this form)."""
+    if actor.user_id is None:
+        raise NotAllowed("files are uploaded by signed-in users only")
+    _check_uploads(form, uploads, kernel.settings.max_attachment_bytes)
+    now = kernel.clock.now()
+    return {
+        field: [_info(_stored(session, actor, upload, now)) for upload in files]
+        for field, files in uploads.items()
+    }
+
+
+def retry_once(upload: Callable[[], T]) -> T:
+    """Run an upload; once more if the same new file was stored at the same moment by someone else."""
+    try:
+        return upload()
+    except IntegrityError:
+        return upload()
 
 
 def _task(session: Session, task_id: str) -> tuple[HumanTask, ProcessInstance]:
@@ -213,14 +230,22 @@ def fetch(kernel: Kernel, actor: Actor, instance_id: int, sha256: str) -> tuple[
     """A file and its bytes, for one who may read the instance whose history cites it, or its uploader."""
     with kernel.db.unit_of_work(write=False) as uow:
         session = uow.session
-        row = session.get(Attachment, sha256) if _SHA256.fullmatch(sha256) else None
         instance = session.get(ProcessInstance, instance_id)
-        if row is None or instance is None:
-            raise NotFound(f"no attachment {sha256} in instance {instance_id}", sha256=sha256)
+        if instance is None:
+            raise NotFound(f"no instance {instance_id}", instance_id=instance_id)
         authz.check_may_read(actor, instance)
-        if row.uploaded_by != actor.user_id and not _cited(session, instance_id, sha256):
-            raise NotFound(f"no attachment {sha256} in instance {instance_id}", sha256=sha256)
-        return _info(row), bytes(row.content)
+        return read(session, actor, sha256, lambda: _cited(session, instance_id, sha256))
+
+
+def read(
+    session: Session, actor: Actor, sha256: str, cited: Callable[[], bool]
+) -> tuple[AttachmentInfo, bytes]:
+    """The file, once the caller has allowed the actor to read what cites it: `cited()` says whether
+    it does; a file not cited there is its uploader's alone (until cited), and unknown to others."""
+    row = session.get(Attachment, sha256) if _SHA256.fullmatch(sha256) else None
+    if row is None or (row.uploaded_by != actor.user_id and not cited()):
+        raise NotFound(f"no attachment {sha256} here", sha256=sha256)
+    return _info(row), bytes(row.content)
 
 
 def _cited(session: Session, instance_id: int, sha256: str) -> bool:
@@ -249,5 +274,8 @@ __all__ = [
     "describe",
     "existing",
     "fetch",
+    "read",
+    "retry_once",
+    "store",
     "upload_for_task",
 ]

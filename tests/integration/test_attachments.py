@@ -7,10 +7,11 @@ import hashlib
 
 import pytest
 from support import SCORES_RECTIFY, AssessmentWalk, actor, establish_post, table_contents
+from walks_support import divide
 
 from xianfeng.engine.errors import FormInvalid, NotAllowed, NotFound
 from xianfeng.engine.kernel import Kernel
-from xianfeng.engine.services import attachments, instances
+from xianfeng.engine.services import areas, attachments, instances
 from xianfeng.engine.services.attachments import Upload
 
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(range(200))
@@ -149,3 +150,30 @@ def test_a_report_citing_a_file_never_uploaded_is_refused(report: tuple[Assessme
 )
 def test_a_file_keeps_only_its_own_name(sent: str, kept: str) -> None:
     assert attachments.clean_name(sent) == kept
+
+
+def test_a_work_record_keeps_its_files_for_the_areas_readers(backend: Kernel) -> None:
+    _first, second = divide(backend)
+    member = actor(backend, "member4")
+    with pytest.raises(NotAllowed):  # member3 holds a place in the other area
+        areas.upload_for_work_record(
+            backend, actor(backend, "member3"), second, {"attachments": [Upload("a.jpg", JPEG)]}
+        )
+    stored = areas.upload_for_work_record(
+        backend, member, second, {"attachments": [Upload("入户.jpg", JPEG)]}
+    )
+    sha = stored["attachments"][0].sha256
+    record = {
+        "kind": "service",
+        "domain": "elderly_care",
+        "happened_on": "2026-11-20",
+        "what": "看望独居老人",
+    }
+    with pytest.raises(FormInvalid):  # a hash no one uploaded
+        areas.record_work(backend, member, {**record, "attachments": ["b" * 64]}, second)
+    areas.record_work(backend, member, {**record, "attachments": [sha]}, second)
+    assert areas.work_record_file(backend, actor(backend, "committee"), second, sha)[1] == JPEG
+    with pytest.raises(NotAllowed):
+        areas.work_record_file(backend, actor(backend, "secretary2"), second, sha)
+    with pytest.raises(NotFound):  # cited by a record of the other area only
+        areas.work_record_file(backend, actor(backend, "secretary1"), _first, sha)

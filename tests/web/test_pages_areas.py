@@ -3,10 +3,13 @@ work, the branch's comments, and the division's forms (R8) on the start and task
 
 from __future__ import annotations
 
+import hashlib
+import io
 import re
 from collections.abc import Callable
 from typing import Any
 
+from conftest import csrf_of
 from flask.testing import FlaskClient
 from support import actor, member_id_of
 from test_pages_support import nothing_stored, post, text
@@ -84,7 +87,7 @@ def test_a_member_records_work_in_their_area(kernel: Kernel, login: Login) -> No
     assert 'type="radio" name="kind" value="service"' in form and "服务群众" in form
     assert '<select id="f-domain" name="domain"' in form and "信访矛盾" in form
     assert 'name="happened_on" type="date" value="2026-11-25"' in form  # today, by the kernel's clock
-    assert 'type="file"' not in form  # a work record cannot keep files yet: no chooser that loses them
+    assert 'enctype="multipart/form-data"' in form and 'name="attachments" type="file"' in form
     partial = {"kind": "service", "what": "走访", "for_whom": "老党员"}
     response = post(client, f"/areas/{second}/records/new", partial)
     body = text(response)
@@ -167,3 +170,42 @@ def test_the_branch_starts_a_division_and_its_area_form_offers_villages_and_memb
     assert post(client, f"/tasks/{task.id}", data).status_code == 302
     again = _drafting(kernel)
     assert len(again) == 1 and again[0].id != task.id  # the next area of the division
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(200)
+
+
+def _post_files(client: FlaskClient, path: str, data: dict[str, Any]) -> Any:
+    return client.post(
+        path, data={**data, "csrf_token": csrf_of(client, path)}, content_type="multipart/form-data"
+    )
+
+
+def test_a_record_keeps_its_photos_which_the_areas_readers_open(kernel: Kernel, login: Login) -> None:
+    _first, second = divide(kernel)
+    client = login("member4")
+    path = f"/areas/{second}/records/new"
+    refused = _post_files(client, path, {**SERVICE, "what": "", "attachments": (io.BytesIO(PNG), "入户.png")})
+    sha = hashlib.sha256(PNG).hexdigest()
+    assert refused.status_code == 422 and f'name="attachments" value="{sha}" checked' in text(refused)
+    assert _post_files(client, path, {**SERVICE, "attachments": sha}).status_code == 302
+    (row,) = areas.work_records(kernel, actor(kernel, "secretary1"), second)
+    assert row["attachments"] == [sha]
+    link = f"/areas/{second}/attachments/{sha}"
+    page = text(login("secretary1").get(f"/areas/{second}"))
+    assert f'href="{link}"' in page and "入户.png" in page
+    opened = login("committee").get(link)
+    assert opened.status_code == 200 and opened.data == PNG and opened.headers["Content-Type"] == "image/png"
+    assert login("secretary2").get(link).status_code == 403
+    assert login("secretary1").get(f"/areas/{_first}/attachments/{sha}").status_code == 404  # not cited there
+
+
+def test_a_record_refuses_a_file_of_the_wrong_kind_and_stores_nothing(kernel: Kernel, login: Login) -> None:
+    _first, second = divide(kernel)
+    client = login("member4")
+    with nothing_stored(kernel):
+        refused = _post_files(
+            client, f"/areas/{second}/records/new", {**SERVICE, "attachments": (io.BytesIO(b"MZ"), "x.exe")}
+        )
+    assert refused.status_code == 422 and "x.exe：只能上传" in text(refused)
+    assert "为困难户代办低保续期手续" in text(refused)  # what was typed survives

@@ -8,6 +8,7 @@ the forms the service says the actor may use.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -15,23 +16,28 @@ from flask_babel import gettext as _
 
 from xianfeng.engine.clock import CHINA_TZ
 from xianfeng.engine.errors import FormInvalid, RuleViolation
-from xianfeng.engine.services import areas, starting
+from xianfeng.engine.services import areas, attachments, starting
 
 from ..auth import login_required
 from ..context import kernel, require_actor
 from . import bulk_start, formview, labels
+from .attachment_pages import chosen_files, file_response
 
 blueprint = Blueprint("areas", __name__, url_prefix="/areas")
 STATUSES = ("active", "draft", "retired", "discarded")
 REVIEW = "responsibility_area_review"
-# Attachments are stored per task (`attachments.upload_for_task`); a work record is no task, so
-# the record page leaves file fields out rather than offer a chooser whose files would be lost.
-UNSTORED_WIDGETS = frozenset({"file"})
 
 
-def _record_rows(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Each record with its kind and its domain (or political duty) as the form's labels say."""
+def file_link(area_id: int) -> Callable[[str], str]:
+    return lambda sha: url_for("areas.attachment", area_id=area_id, sha256=sha)
+
+
+def _record_rows(area_id: int, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each record with its kind and its domain (or political duty) as the form's labels say, and
+    its attached files with their addresses."""
     properties = areas.work_record_form().schema["properties"]
+    files = attachments.describe(kernel(), [sha for record in records for sha in record["attachments"]])
+    link = file_link(area_id)
     rows = []
     for record in records:
         field = "domain" if record["kind"] == "service" else "political_activity"
@@ -40,6 +46,7 @@ def _record_rows(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 **record,
                 "kind_text": labels.option_text(properties["kind"], record["kind"]),
                 "domain_text": labels.option_text(properties[field], record["domain"]),
+                "files": [(files[sha], link(sha)) for sha in record["attachments"] if sha in files],
             }
         )
     return rows
@@ -68,7 +75,7 @@ def _render_area(
     page = render_template(
         "area.html",
         area=area,
-        records=_record_rows(area["records"]),
+        records=_record_rows(area_id, area["records"]),
         comment_errors=comment_errors or {},
         comments=comments or {},
     )
@@ -86,12 +93,13 @@ def _render_record_form(
 ) -> tuple[str, int]:
     form = areas.work_record_form()
     by_field, general = formview.messages_of(form, error) if error else ({}, [])
+    files = attachments.describe(kernel(), formview.file_hashes(form, values))
     page = render_template(
         "area_record.html",
         area=area,
         form_title=form.title.get(labels.lang(), form.name),
         form_description=form.description.get(labels.lang(), ""),
-        fields=[f for f in formview.fields_of(form, values, by_field) if f.widget not in UNSTORED_WIDGETS],
+        fields=formview.fields_of(form, values, by_field, None, files, file_link(area["id"])),
         general_errors=general,
     )
     return page, 422 if error else 200
@@ -108,13 +116,28 @@ def new_record(area_id: int) -> Any:
 @blueprint.post("/<int:area_id>/records/new")
 @login_required
 def add_record(area_id: int) -> Any:
-    data = formview.parse(areas.work_record_form(), request.form)
+    form = areas.work_record_form()
+    try:
+        stored = areas.upload_for_work_record(kernel(), require_actor(), area_id, chosen_files())
+    except FormInvalid as error:
+        data = formview.parse(form, request.form)
+        return _render_record_form(areas.recording_area(kernel(), require_actor(), area_id), data, error)
+    data = formview.parse(
+        form, request.form, {name: [i.sha256 for i in infos] for name, infos in stored.items()}
+    )
     try:
         areas.record_work(kernel(), require_actor(), data, area_id)
     except FormInvalid as error:
         return _render_record_form(areas.recording_area(kernel(), require_actor(), area_id), data, error)
     flash(_("已记录工作"), "success")
     return redirect(url_for("areas.show", area_id=area_id))
+
+
+@blueprint.get("/<int:area_id>/attachments/<sha256>")
+@login_required
+def attachment(area_id: int, sha256: str) -> Any:
+    info, content = areas.work_record_file(kernel(), require_actor(), area_id, sha256)
+    return file_response(info, content)
 
 
 @blueprint.post("/<int:area_id>/records/<int:record_id>/comment")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from flask import Blueprint, Response
+from flask import Blueprint, Response, request
 
 from xianfeng.engine.services import attachments
 
@@ -18,6 +18,16 @@ from ..auth import login_required
 from ..context import kernel, require_actor
 
 blueprint = Blueprint("attachments", __name__)
+
+
+def chosen_files() -> dict[str, list[attachments.Upload]]:
+    """The files a form's file choosers sent, by field; a chooser left empty sends nothing."""
+    return {
+        name: [
+            attachments.Upload(f.filename or "", f.read()) for f in request.files.getlist(name) if f.filename
+        ]
+        for name in request.files
+    }
 
 
 def file_response(info: attachments.AttachmentInfo, content: bytes) -> Response:

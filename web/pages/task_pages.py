@@ -15,13 +15,13 @@ from flask_babel import gettext as _
 
 from xianfeng.engine.errors import FormInvalid, NotAllowed
 from xianfeng.engine.services import attachments, instances, options, tasks, taskview
-from xianfeng.engine.services.attachments import Upload
 from xianfeng.engine.services.taskview import TaskView
 from xianfeng.forms import FormDefinition
 
 from ..auth import login_required
 from ..context import kernel, require_actor
 from . import formview, labels, presenters
+from .attachment_pages import chosen_files
 
 blueprint = Blueprint("tasks", __name__)
 T = TypeVar("T")
@@ -95,11 +95,7 @@ def render_task(
 def _store_uploads(view: TaskView) -> dict[str, list[str]]:
     """Files chosen in the form's file fields, stored before the completion (their own unit of
     work), so that a form refused for another field keeps them; by field, their hashes."""
-    chosen = {
-        name: [Upload(f.filename or "", f.read()) for f in request.files.getlist(name) if f.filename]
-        for name in request.files
-    }
-    stored = attachments.upload_for_task(kernel(), require_actor(), view.id, chosen)
+    stored = attachments.upload_for_task(kernel(), require_actor(), view.id, chosen_files())
     return {name: [info.sha256 for info in infos] for name, infos in stored.items()}
 
 
