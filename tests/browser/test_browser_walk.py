@@ -107,6 +107,13 @@ def evaluate_as_member(walk: Walk, evaluator: Person, candidate: Person, title: 
     expect(diagram.locator('.djs-element.current[data-element-id="Call_evaluation"]')).to_be_attached()
     expect(diagram.locator('.djs-element.done[data-element-id="Start_nomination"]')).to_be_attached()
     expect(diagram.locator(".djs-element.current .djs-visual text").first).to_have_text(HAN)
+    if walk.device.width < 600:  # a phone: readable size in a sideways-scrolling box, at the current step
+        current = '.djs-element.current[data-element-id="Task_member_evaluation"]'
+        step = diagram.locator(current).bounding_box()
+        box = diagram.locator(".diagram-scroll.phone").first.bounding_box()
+        assert step is not None and box is not None and step["width"] >= 60, step
+        assert box["x"] <= step["x"] and step["x"] + step["width"] <= box["x"] + box["width"], (step, box)
+        assert box["y"] <= step["y"] and step["y"] + step["height"] <= box["y"] + box["height"], (step, box)
     # Chinese text from the templates, the form file and the case's data.
     expect(page.locator("#diagram h2")).to_have_text("流程图")
     expect(page.locator("#data dl")).to_contain_text(f"候选人{candidate.name}（治安村党支部")

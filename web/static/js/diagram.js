@@ -42,17 +42,55 @@
     }).map(function (element) { return element.id; });
   }
 
+  /* On a phone a whole diagram fitted into the screen is too small to read. There it is drawn at a
+     readable scale into a box that scrolls with the finger, scrolled to the current step. */
+  var PHONE_WIDTH = 600;
+  var PHONE_SCALE = 0.7;
+  var MARGIN = 20;
+
+  function readableOnPhone(viewer, scroller, box, currentIds) {
+    var canvas = viewer.get("canvas");
+    var inner = canvas.viewbox().inner;
+    box.style.width = Math.ceil(inner.width * PHONE_SCALE + 2 * MARGIN) + "px";
+    box.style.height = Math.ceil(inner.height * PHONE_SCALE + 2 * MARGIN) + "px";
+    canvas.resized();
+    canvas.viewbox({
+      x: inner.x - MARGIN / PHONE_SCALE,
+      y: inner.y - MARGIN / PHONE_SCALE,
+      width: box.clientWidth / PHONE_SCALE,
+      height: box.clientHeight / PHONE_SCALE
+    });
+    var registry = viewer.get("elementRegistry");
+    var first = currentIds.map(function (id) { return registry.get(id); }).filter(Boolean)[0];
+    if (first) {
+      var across = (first.x + first.width / 2 - inner.x) * PHONE_SCALE + MARGIN;
+      var down = (first.y + first.height / 2 - inner.y) * PHONE_SCALE + MARGIN;
+      scroller.scrollLeft = Math.max(0, across - scroller.clientWidth / 2);
+      scroller.scrollTop = Math.max(0, down - scroller.clientHeight / 2);
+    }
+  }
+
   function show(container, diagram, data) {
+    var scroller = document.createElement("div");
+    scroller.className = "diagram-scroll";
     var box = document.createElement("div");
     box.className = "diagram";
     box.setAttribute("aria-label", diagram.name);
-    container.appendChild(box);
+    scroller.appendChild(box);
+    container.appendChild(scroller);
+    var phone = container.clientWidth < PHONE_WIDTH;
     var viewer = new window.BpmnJS({ container: box });
     return viewer.importXML(diagram.xml).then(function () {
-      viewer.get("canvas").zoom("fit-viewport");
       var current = data.current || [];
+      var waiting = current.concat(runningCalls(viewer, data));
+      if (phone) {
+        scroller.classList.add("phone");
+        readableOnPhone(viewer, scroller, box, waiting);
+      } else {
+        viewer.get("canvas").zoom("fit-viewport");
+      }
       mark(viewer, (data.completed || []).filter(function (id) { return current.indexOf(id) < 0; }), "done");
-      mark(viewer, current.concat(runningCalls(viewer, data)), "current");
+      mark(viewer, waiting, "current");
     });
   }
 
