@@ -13,6 +13,7 @@ from ..kernel import Kernel
 from ..models import Event, HumanTask, ProcessInstance, ProcessVersion, PublicLink, TimerRow
 from ..process.inspection import inspect
 from . import authz, surveys
+from .taskview import display_names
 
 
 def _instance(session: Any, actor: Actor, instance_id: int) -> ProcessInstance:
@@ -85,7 +86,8 @@ def history(kernel: Kernel, actor: Actor, instance_id: int) -> list[dict[str, An
             .scalars()
             .all()
         )
-        return [_event_view(event) for event in events]
+        names = display_names(session, list({e.actor_user_id for e in events}))
+        return [{**_event_view(event), "actor_name": names.get(event.actor_user_id, "")} for event in events]
 
 
 def _event_view(event: Event) -> dict[str, Any]:

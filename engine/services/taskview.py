@@ -41,6 +41,8 @@ class TaskView:
     assignee: str = ""
     owner: str = ""
     delegation_state: str = ""
+    assignee_name: str = ""  # the people's names, for pages; `assignee`/`owner` are account names
+    owner_name: str = ""
     signers: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -62,6 +64,7 @@ def task_view(kernel: Kernel, actor: Actor, task_id: str) -> TaskView:
         version = kernel.catalog.get(session, instance.process_version_id)
         details = task_details(version, instance.state_json, task.id)
         names = _usernames(session, [task.assignee_user_id, task.owner_user_id])
+        shown = display_names(session, [task.assignee_user_id, task.owner_user_id])
         return TaskView(
             id=task.id,
             instance_id=instance.id,
@@ -82,6 +85,8 @@ def task_view(kernel: Kernel, actor: Actor, task_id: str) -> TaskView:
             owner=names.get(task.owner_user_id, ""),
             delegation_state=task.delegation_state,
             signers=signers,
+            assignee_name=shown.get(task.assignee_user_id, ""),
+            owner_name=shown.get(task.owner_user_id, ""),
         )
 
 
@@ -137,6 +142,15 @@ def _usernames(session: Session, ids: list[int | None]) -> dict[int | None, str]
     return {
         uid: name for uid, name in session.execute(select(User.id, User.username).where(User.id.in_(wanted)))
     }
+
+
+def display_names(session: Session, ids: list[int | None]) -> dict[int | None, str]:
+    """People's names by account id (the name the organisation knows them by)."""
+    wanted = [i for i in ids if i is not None]
+    if not wanted:
+        return {}
+    rows = session.execute(select(User.id, User.display_name).where(User.id.in_(wanted))).all()
+    return {user_id: name for user_id, name in rows}
 
 
 def _verbs(

@@ -124,7 +124,7 @@ def _who(event: dict[str, Any]) -> tuple[str, str]:
         return _("系统"), ""
     if event.get("actor") == "public":
         return labels.role("public"), ""
-    return str(event["actor"]), labels.role(event.get("role"))
+    return str(event.get("actor_name") or event["actor"]), labels.role(event.get("role"))
 
 
 def history_rows(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
