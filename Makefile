@@ -52,6 +52,7 @@ browser-deps:
 
 bench: $(STAMP)
 	$(BIN)/python bench/step_bench.py
+	$(BIN)/python bench/http_bench.py
 
 clean-venv:
 	rm -rf $(VENV)
