@@ -343,3 +343,17 @@ class AssessmentWalk(CreationWalk):
         self.report_and_opinions()
         self.answer_survey([SATISFIED] * satisfied + [{"overall": "dissatisfied"}] * dissatisfied)
         self.close_survey()
+
+
+def at_rectification_report(kernel: Kernel) -> tuple[AssessmentWalk, str]:
+    """An assessment graded "rectify", its plan made: the member's rectification report waits (the
+    task with file fields). The walk and that task's id."""
+    walk = AssessmentWalk(kernel, post_id=establish_post(kernel))
+    walk.through_survey(satisfied=8, dissatisfied=4)
+    walk.score(SCORES_RECTIFY)
+    walk.complete(
+        walk.secretary,
+        {"problems": "服务台账记录不全，入户走访偏少。", "rectify_days": 10},
+        "Task_rectification_plan",
+    )
+    return walk, walk.task_of(walk.member, "Task_rectification_report").id

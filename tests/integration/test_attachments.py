@@ -6,7 +6,7 @@ import dataclasses
 import hashlib
 
 import pytest
-from support import SCORES_RECTIFY, AssessmentWalk, actor, establish_post, table_contents
+from support import AssessmentWalk, actor, at_rectification_report, table_contents
 from walks_support import divide
 
 from xianfeng.engine.errors import FormInvalid, NotAllowed, NotFound
@@ -20,16 +20,7 @@ PDF = "%PDF-1.7\n% 整改佐证\n".encode() + b"0" * 100
 
 @pytest.fixture
 def report(backend: Kernel) -> tuple[AssessmentWalk, str]:
-    """An assessment at the member's rectification report, and that task's id."""
-    walk = AssessmentWalk(backend, post_id=establish_post(backend))
-    walk.through_survey(satisfied=8, dissatisfied=4)
-    walk.score(SCORES_RECTIFY)
-    walk.complete(
-        walk.secretary,
-        {"problems": "服务台账记录不全，入户走访偏少。", "rectify_days": 10},
-        "Task_rectification_plan",
-    )
-    return walk, walk.task_of(walk.member, "Task_rectification_report").id
+    return at_rectification_report(backend)
 
 
 def _upload(walk: AssessmentWalk, task_id: str, *files: Upload, who: str = "member1") -> list[str]:

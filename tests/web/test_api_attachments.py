@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import pytest
 from flask.testing import FlaskClient
-from support import SCORES_RECTIFY, AssessmentWalk, establish_post
+from support import AssessmentWalk, at_rectification_report
 from test_api_support import etag_of_task, nothing_stored
 
 from xianfeng.engine.kernel import Kernel
@@ -20,15 +20,7 @@ SHA = hashlib.sha256(PDF).hexdigest()
 
 @pytest.fixture
 def report(kernel: Kernel) -> tuple[AssessmentWalk, str]:
-    walk = AssessmentWalk(kernel, post_id=establish_post(kernel))
-    walk.through_survey(satisfied=8, dissatisfied=4)
-    walk.score(SCORES_RECTIFY)
-    walk.complete(
-        walk.secretary,
-        {"problems": "服务台账记录不全，入户走访偏少。", "rectify_days": 10},
-        "Task_rectification_plan",
-    )
-    return walk, walk.task_of(walk.member, "Task_rectification_report").id
+    return at_rectification_report(kernel)
 
 
 def _upload(client: FlaskClient, headers: dict[str, str], task_id: str, **parts: object) -> object:

@@ -11,7 +11,7 @@ import pytest
 from conftest import csrf_of
 from flask import Flask
 from flask.testing import FlaskClient
-from support import SCORES_RECTIFY, AssessmentWalk, establish_post
+from support import AssessmentWalk, at_rectification_report
 from test_pages_support import nothing_stored, text
 from werkzeug.test import TestResponse
 
@@ -25,15 +25,7 @@ ACTIONS = "补齐服务台账，每周入户走访两次。"
 
 @pytest.fixture
 def report(kernel: Kernel) -> tuple[AssessmentWalk, str]:
-    walk = AssessmentWalk(kernel, post_id=establish_post(kernel))
-    walk.through_survey(satisfied=8, dissatisfied=4)
-    walk.score(SCORES_RECTIFY)
-    walk.complete(
-        walk.secretary,
-        {"problems": "服务台账记录不全，入户走访偏少。", "rectify_days": 10},
-        "Task_rectification_plan",
-    )
-    return walk, walk.task_of(walk.member, "Task_rectification_report").id
+    return at_rectification_report(kernel)
 
 
 def _submit(client: FlaskClient, walk: AssessmentWalk, task_id: str, fields: dict[str, Any]) -> TestResponse:
