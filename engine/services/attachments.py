@@ -116,6 +116,11 @@ def _check_uploads(
     chinese: dict[str, str] = {}
     for field, files in uploads.items():
         problems = [p for p in (_problem(u, fields[field], limit) for u in files) if p is not None]
+        most = fields[field].get("maxItems", 1) if fields[field].get("type") == "array" else 1
+        if len(files) > most:
+            problems.append(
+                (f"at most {most} files, not {len(files)}", f"最多 {most} 个文件，收到 {len(files)} 个")
+            )
         if problems:
             label = (form.label(field, "en"), form.label(field, "zh_CN"))
             english[field] = f"{label[1]} ({label[0]}): " + "; ".join(p[0] for p in problems)

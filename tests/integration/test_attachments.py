@@ -87,6 +87,16 @@ def test_a_refused_file_is_named_in_chinese_and_nothing_is_stored(
     assert table_contents(walk.kernel) == before  # the good file of the same upload is not kept either
 
 
+def test_no_more_files_than_the_field_takes_are_stored(report: tuple[AssessmentWalk, str]) -> None:
+    walk, task_id = report
+    before = table_contents(walk.kernel)
+    photos = [Upload(f"{i}.jpg", JPEG + bytes([i])) for i in range(6)]
+    with pytest.raises(FormInvalid) as caught:
+        _upload(walk, task_id, *photos)
+    assert caught.value.errors_zh == {"evidence_files": "佐证材料附件：最多 5 个文件，收到 6 个"}
+    assert table_contents(walk.kernel) == before
+
+
 def test_the_size_limit_comes_from_the_settings(report: tuple[AssessmentWalk, str]) -> None:
     walk, task_id = report
     small = dataclasses.replace(
