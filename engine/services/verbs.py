@@ -86,6 +86,33 @@ def _record(
     return record_verb(session, kernel, instance, meta)
 
 
+def _recorded(
+    session: Session,
+    kernel: Kernel,
+    actor: Actor,
+    task: HumanTask,
+    instance: ProcessInstance,
+    kind: str,
+    payload: dict[str, Any],
+    tell: tuple[list[int], str, str],
+) -> VerbResult:
+    """Record the verb in the chained log and tell those it concerns (`tell`: user ids, notice kind,
+    body), in the caller's transaction."""
+    seq = _record(session, kernel, actor, task, instance, kind, payload)
+    people, notice, body = tell
+    sent = notifications.notify(
+        session,
+        people,
+        notice,
+        task.name,
+        kernel.clock.now(),
+        body=body,
+        instance_id=instance.id,
+        task_id=task.id,
+    )
+    return VerbResult(instance.id, task.id, kind, seq, sent)
+
+
 def transfer(kernel: Kernel, actor: Actor, task_id: str, to_username: str, reason: str) -> VerbResult:
     """转办: hand the task to another person who holds its role within its scope."""
     with kernel.db.unit_of_work() as uow:
@@ -103,7 +130,7 @@ def transfer(kernel: Kernel, actor: Actor, task_id: str, to_username: str, reaso
         if target.id == actor.user_id:
             raise RuleViolation("a task cannot be transferred to oneself")
         task.assignee_user_id = target.id
-        seq = _record(
+        result = _recorded(
             session,
             kernel,
             actor,
@@ -111,19 +138,10 @@ def transfer(kernel: Kernel, actor: Actor, task_id: str, to_username: str, reaso
             instance,
             "transfer",
             {"to": target.username, "reason": _reason(reason, "a transfer")},
-        )
-        sent = notifications.notify(
-            session,
-            [target.id],
-            "transferred",
-            task.name,
-            kernel.clock.now(),
-            body=f"{actor.display_name or actor.username} 转办：{reason}",
-            instance_id=instance.id,
-            task_id=task.id,
+            ([target.id], "transferred", f"{actor.display_name or actor.username} 转办：{reason}"),
         )
         uow.commit()
-    return VerbResult(instance.id, task_id, "transfer", seq, sent)
+    return result
 
 
 def delegate(kernel: Kernel, actor: Actor, task_id: str, to_username: str, reason: str) -> VerbResult:
@@ -139,7 +157,7 @@ def delegate(kernel: Kernel, actor: Actor, task_id: str, to_username: str, reaso
                 f"{to_username} is not someone this task can be delegated to", username=to_username
             )
         task.owner_user_id, task.assignee_user_id, task.delegation_state = actor.user_id, target.id, "pending"
-        seq = _record(
+        result = _recorded(
             session,
             kernel,
             actor,
@@ -147,19 +165,10 @@ def delegate(kernel: Kernel, actor: Actor, task_id: str, to_username: str, reaso
             instance,
             "delegate",
             {"to": target.username, "reason": _reason(reason, "a delegation")},
-        )
-        sent = notifications.notify(
-            session,
-            [target.id],
-            "delegated",
-            task.name,
-            kernel.clock.now(),
-            body=f"{actor.display_name or actor.username} 委派：{reason}",
-            instance_id=instance.id,
-            task_id=task.id,
+            ([target.id], "delegated", f"{actor.display_name or actor.username} 委派：{reason}"),
         )
         uow.commit()
-    return VerbResult(instance.id, task_id, "delegate", seq, sent)
+    return result
 
 
 def resolve_delegation(kernel: Kernel, actor: Actor, task_id: str, opinion: str) -> VerbResult:
@@ -171,7 +180,7 @@ def resolve_delegation(kernel: Kernel, actor: Actor, task_id: str, opinion: str)
             raise NotAllowed(f"task {task.name} is not delegated to {actor.username}")
         owner = task.owner_user_id
         task.assignee_user_id, task.delegation_state = owner, "resolved"
-        seq = _record(
+        result = _recorded(
             session,
             kernel,
             actor,
@@ -179,19 +188,10 @@ def resolve_delegation(kernel: Kernel, actor: Actor, task_id: str, opinion: str)
             instance,
             "resolve",
             {"opinion": _reason(opinion, "giving a delegated task back")},
-        )
-        sent = notifications.notify(
-            session,
-            [owner] if owner else [],
-            "resolved",
-            task.name,
-            kernel.clock.now(),
-            body=f"{actor.display_name or actor.username}：{opinion}",
-            instance_id=instance.id,
-            task_id=task.id,
+            ([owner] if owner else [], "resolved", f"{actor.display_name or actor.username}：{opinion}"),
         )
         uow.commit()
-    return VerbResult(instance.id, task_id, "resolve", seq, sent)
+    return result
 
 
 def add_signers(kernel: Kernel, actor: Actor, task_id: str, usernames: list[str], reason: str) -> VerbResult:
@@ -224,7 +224,7 @@ def add_signers(kernel: Kernel, actor: Actor, task_id: str, usernames: list[str]
                     requested_at=now,
                 )
             )
-        seq = _record(
+        result = _recorded(
             session,
             kernel,
             actor,
@@ -232,19 +232,10 @@ def add_signers(kernel: Kernel, actor: Actor, task_id: str, usernames: list[str]
             instance,
             "add_signer",
             {"users": [t.username for t in targets], "reason": text},
-        )
-        sent = notifications.notify(
-            session,
-            [t.id for t in targets],
-            "signer",
-            task.name,
-            now,
-            body=f"{actor.display_name or actor.username} 加签：{text}",
-            instance_id=instance.id,
-            task_id=task.id,
+            ([t.id for t in targets], "signer", f"{actor.display_name or actor.username} 加签：{text}"),
         )
         uow.commit()
-    return VerbResult(instance.id, task_id, "add_signer", seq, sent)
+    return result
 
 
 def sign(kernel: Kernel, actor: Actor, task_id: str, opinion: str) -> VerbResult:
@@ -262,19 +253,18 @@ def sign(kernel: Kernel, actor: Actor, task_id: str, opinion: str) -> VerbResult
         if signer is None:
             raise NotAllowed(f"{actor.username} has no signature pending on {task.name}")
         signer.opinion, signer.signed_at = _reason(opinion, "a signature"), kernel.clock.now()
-        seq = _record(session, kernel, actor, task, instance, "sign", {"opinion": signer.opinion})
-        sent = notifications.notify(
+        result = _recorded(
             session,
-            [signer.requested_by],
-            "signed",
-            task.name,
-            kernel.clock.now(),
-            body=f"{actor.display_name or actor.username}：{signer.opinion}",
-            instance_id=instance.id,
-            task_id=task.id,
+            kernel,
+            actor,
+            task,
+            instance,
+            "sign",
+            {"opinion": signer.opinion},
+            ([signer.requested_by], "signed", f"{actor.display_name or actor.username}：{signer.opinion}"),
         )
         uow.commit()
-    return VerbResult(instance.id, task_id, "sign", seq, sent)
+    return result
 
 
 def pending_signers(session: Session, task_id: str) -> list[str]:
@@ -351,19 +341,18 @@ def urge(kernel: Kernel, actor: Actor, task_id: str, note: str = "") -> VerbResu
         if last is not None and now - last < URGE_INTERVAL:
             raise RuleViolation(f"{task.name} was urged at {last.isoformat()}; urge again after an hour")
         people = notifications.recipients_for_task(session, task.role, task.branch_id, task.assignee_user_id)
-        seq = _record(session, kernel, actor, task, instance, "urge", {"note": note[:500]})
-        sent = notifications.notify(
+        result = _recorded(
             session,
-            people,
+            kernel,
+            actor,
+            task,
+            instance,
             "urge",
-            task.name,
-            now,
-            body=note or f"{actor.display_name or actor.username} 催办",
-            instance_id=instance.id,
-            task_id=task.id,
+            {"note": note[:500]},
+            (people, "urge", note or f"{actor.display_name or actor.username} 催办"),
         )
         uow.commit()
-    return VerbResult(instance.id, task_id, "urge", seq, sent)
+    return result
 
 
 def _check_may_urge(actor: Actor, instance: ProcessInstance) -> None:
