@@ -63,8 +63,11 @@ def task_view(kernel: Kernel, actor: Actor, task_id: str) -> TaskView:
             raise NotAllowed(f"{actor.username} cannot open task {task.name}", task_id=task.id)
         version = kernel.catalog.get(session, instance.process_version_id)
         details = task_details(version, instance.state_json, task.id)
-        names = _usernames(session, [task.assignee_user_id, task.owner_user_id])
-        shown = display_names(session, [task.assignee_user_id, task.owner_user_id])
+        people = _accounts(session, [task.assignee_user_id, task.owner_user_id])
+        assignee, owner = (
+            people.get(task.assignee_user_id, ("", "")),
+            people.get(task.owner_user_id, ("", "")),
+        )
         return TaskView(
             id=task.id,
             instance_id=instance.id,
@@ -81,12 +84,12 @@ def task_view(kernel: Kernel, actor: Actor, task_id: str) -> TaskView:
             state_version=instance.state_version,
             verbs=_verbs(actor, task, instance, signers, pending_signer, is_delegate),
             return_targets=details.return_targets,
-            assignee=names.get(task.assignee_user_id, ""),
-            owner=names.get(task.owner_user_id, ""),
+            assignee=assignee[0],
+            owner=owner[0],
             delegation_state=task.delegation_state,
             signers=signers,
-            assignee_name=shown.get(task.assignee_user_id, ""),
-            owner_name=shown.get(task.owner_user_id, ""),
+            assignee_name=assignee[1],
+            owner_name=owner[1],
         )
 
 
@@ -135,22 +138,18 @@ def _signers(session: Session, task_id: str) -> list[dict[str, Any]]:
     ]
 
 
-def _usernames(session: Session, ids: list[int | None]) -> dict[int | None, str]:
+def _accounts(session: Session, ids: list[int | None]) -> dict[int | None, tuple[str, str]]:
+    """(account name, person's name) by account id, in one query."""
     wanted = [i for i in ids if i is not None]
     if not wanted:
         return {}
-    return {
-        uid: name for uid, name in session.execute(select(User.id, User.username).where(User.id.in_(wanted)))
-    }
+    rows = session.execute(select(User.id, User.username, User.display_name).where(User.id.in_(wanted))).all()
+    return {user_id: (username, shown) for user_id, username, shown in rows}
 
 
 def display_names(session: Session, ids: list[int | None]) -> dict[int | None, str]:
     """People's names by account id (the name the organisation knows them by)."""
-    wanted = [i for i in ids if i is not None]
-    if not wanted:
-        return {}
-    rows = session.execute(select(User.id, User.display_name).where(User.id.in_(wanted))).all()
-    return {user_id: name for user_id, name in rows}
+    return {user_id: shown for user_id, (_username, shown) in _accounts(session, ids).items()}
 
 
 def _verbs(

@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from flask.testing import FlaskClient
 from test_pages_support import APPROVE, hidden, nothing_stored, post, text, walk_to
+from walks_support import name_of
 
 from xianfeng.engine.kernel import Kernel
 
@@ -133,3 +134,10 @@ def test_an_unknown_task_is_404_and_signed_out_users_go_to_sign_in(client: Flask
     assert login("committee").get("/tasks/no-such-task").status_code == 404
     response = client.get("/tasks/no-such-task")
     assert response.status_code == 302 and response.headers["Location"].startswith("/login?next=")
+
+
+def test_an_assigned_task_names_the_person_not_the_account(kernel: Kernel, login: Login) -> None:
+    walk = walk_to(kernel, "evaluation")
+    task = walk.task_of("member2", "Task_member_evaluation")
+    body = text(login("member2").get(f"/tasks/{task.id}"))
+    assert f"指定：{name_of(kernel, 'member2')}" in body and "指定：member2" not in body
