@@ -203,18 +203,12 @@ def upload_for_work_record(
 ) -> dict[str, list[attachments.AttachmentInfo]]:
     """Files for a work record the actor is about to make in their area (stored before the record,
     like a task's: a record refused for another field keeps them)."""
-    uploads = {field: list(files) for field, files in uploads.items() if files}
-    if not uploads:
-        return {}
 
-    def upload() -> dict[str, list[attachments.AttachmentInfo]]:
-        with kernel.db.unit_of_work() as uow:
-            _check_holds(uow.session, actor, area_id)
-            stored = attachments.store(kernel, uow.session, actor, work_record_form(), uploads)
-            uow.commit()
-        return stored
+    def record_form(session: Session) -> FormDefinition:
+        _check_holds(session, actor, area_id)
+        return work_record_form()
 
-    return attachments.retry_once(upload)
+    return attachments.upload(kernel, actor, uploads, record_form)
 
 
 def work_record_file(

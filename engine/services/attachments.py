@@ -13,14 +13,22 @@ import hashlib
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from xianfeng.forms import FormDefinition
-from xianfeng.forms.files import ATTACHMENT_SOURCE, KINDS, accepted, extension_of, is_file_field, kind_of
+from xianfeng.forms.files import (
+    ATTACHMENT_SOURCE,
+    KINDS,
+    SHA256_PATTERN,
+    accepted,
+    extension_of,
+    is_file_field,
+    kind_of,
+)
 
 from ..actor import Actor
 from ..errors import FormInvalid, NotAllowed, NotFound
@@ -28,9 +36,8 @@ from ..kernel import Kernel
 from ..models import Attachment, Event, HumanTask, ProcessInstance
 from . import authz
 
-T = TypeVar("T")
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f/\\]+")
-_SHA256 = re.compile(r"[0-9a-f]{64}")
+_SHA256 = re.compile(SHA256_PATTERN)
 
 
 @dataclass(frozen=True)
@@ -160,50 +167,47 @@ def upload_for_task(
     Every file is checked (kind from its first bytes, extension the field accepts, size limit)
     before any is stored: a refused upload (FormInvalid, per field, in both languages) stores none.
     """
+
+    def task_form(session: Session) -> FormDefinition:
+        task, instance = _task(session, task_id)
+        authz.check_may_act(actor, task, instance)
+        return kernel.catalog.get(session, instance.process_version_id).form(task.form)
+
+    return upload(kernel, actor, uploads, task_form)
+
+
+def upload(
+    kernel: Kernel,
+    actor: Actor,
+    uploads: Mapping[str, Sequence[Upload]],
+    form_for: Callable[[Session], FormDefinition],
+) -> dict[str, list[AttachmentInfo]]:
+    """Check and store uploads for a form's file fields in one unit of work; `form_for` decides,
+    in that transaction, that the actor may fill in the form, and returns it. Run once more if the
+    same new file was stored at the same moment by someone else."""
     uploads = {field: list(files) for field, files in uploads.items() if files}
     if not uploads:
         return {}
-    return retry_once(lambda: _upload(kernel, actor, task_id, uploads))
-
-
-def _upload(
-    kernel: Kernel, actor: Actor, task_id: str, uploads: Mapping[str, Sequence[Upload]]
-) -> dict[str, list[AttachmentInfo]]:
-    with kernel.db.unit_of_work() as uow:
-        session = uow.session
-        task, instance = _task(session, task_id)
-        authz.check_may_act(actor, task, instance)
-        form = kernel.catalog.get(session, instance.process_version_id).form(task.form)
-        stored = store(kernel, session, actor, form, uploads)
-        uow.commit()
-    return stored
-
-
-def store(
-    kernel: Kernel,
-    session: Session,
-    actor: Actor,
-    form: FormDefinition,
-    uploads: Mapping[str, Sequence[Upload]],
-) -> dict[str, list[AttachmentInfo]]:
-    """Check every upload for the form's file fields, then store them in the caller's transaction
-    (whoever calls has decided that the actor may fill in this form)."""
     if actor.user_id is None:
         raise NotAllowed("files are uploaded by signed-in users only")
-    _check_uploads(form, uploads, kernel.settings.max_attachment_bytes)
-    now = kernel.clock.now()
-    return {
-        field: [_info(_stored(session, actor, upload, now)) for upload in files]
-        for field, files in uploads.items()
-    }
 
+    def once() -> dict[str, list[AttachmentInfo]]:
+        with kernel.db.unit_of_work() as uow:
+            session = uow.session
+            form = form_for(session)
+            _check_uploads(form, uploads, kernel.settings.max_attachment_bytes)
+            now = kernel.clock.now()
+            stored = {
+                field: [_info(_stored(session, actor, file, now)) for file in files]
+                for field, files in uploads.items()
+            }
+            uow.commit()
+        return stored
 
-def retry_once(upload: Callable[[], T]) -> T:
-    """Run an upload; once more if the same new file was stored at the same moment by someone else."""
     try:
-        return upload()
+        return once()
     except IntegrityError:
-        return upload()
+        return once()
 
 
 def _task(session: Session, task_id: str) -> tuple[HumanTask, ProcessInstance]:
@@ -214,12 +218,17 @@ def _task(session: Session, task_id: str) -> tuple[HumanTask, ProcessInstance]:
     return task, instance
 
 
+def is_sha256(value: Any) -> bool:
+    """Whether a value has the form of a file's hash (whether such a file exists is another matter)."""
+    return isinstance(value, str) and _SHA256.fullmatch(value) is not None
+
+
 def describe(kernel: Kernel, hashes: Iterable[str]) -> dict[str, AttachmentInfo]:
     """Name, kind and size of the files a form's data cites, by sha256 (unknown ones are left out).
 
     Only metadata: the pages that call this have already been allowed to show the data citing them.
     """
-    wanted = sorted({h for h in hashes if isinstance(h, str) and _SHA256.fullmatch(h)})
+    wanted = sorted({h for h in hashes if is_sha256(h)})
     if not wanted:
         return {}
     with kernel.db.unit_of_work(write=False) as uow:
@@ -247,7 +256,7 @@ def read(
 ) -> tuple[AttachmentInfo, bytes]:
     """The file, once the caller has allowed the actor to read what cites it: `cited()` says whether
     it does; a file not cited there is its uploader's alone (until cited), and unknown to others."""
-    row = session.get(Attachment, sha256) if _SHA256.fullmatch(sha256) else None
+    row = session.get(Attachment, sha256) if is_sha256(sha256) else None
     if row is None or (row.uploaded_by != actor.user_id and not cited()):
         raise NotFound(f"no attachment {sha256} here", sha256=sha256)
     return _info(row), bytes(row.content)
@@ -265,7 +274,7 @@ def _cited(session: Session, instance_id: int, sha256: str) -> bool:
 
 def existing(session: Session, hashes: Iterable[Any]) -> set[str]:
     """Which of these hashes are stored files (the `attachments` source of form validation)."""
-    wanted = {h for h in hashes if isinstance(h, str) and _SHA256.fullmatch(h)}
+    wanted = {h for h in hashes if is_sha256(h)}
     if not wanted:
         return set()
     return set(session.execute(select(Attachment.sha256).where(Attachment.sha256.in_(wanted))).scalars())
@@ -279,8 +288,8 @@ __all__ = [
     "describe",
     "existing",
     "fetch",
+    "is_sha256",
     "read",
-    "retry_once",
-    "store",
+    "upload",
     "upload_for_task",
 ]

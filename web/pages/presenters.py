@@ -7,13 +7,12 @@ what happens next in a procedure.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from flask_babel import gettext as _
 
-from xianfeng.engine.services.attachments import AttachmentInfo
+from xianfeng.engine.services.attachments import AttachmentInfo, is_sha256
 
 from . import labels
 from .layout import deadline
@@ -144,13 +143,10 @@ def history_rows(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return rows
 
 
-_SHA256 = re.compile(r"[0-9a-f]{64}")
-
-
 def hashes_in(value: Any) -> Iterator[str]:
     """Every string in the data that looks like a file's sha256 (those that are files get shown)."""
     if isinstance(value, str):
-        if _SHA256.fullmatch(value):
+        if is_sha256(value):
             yield value
     elif isinstance(value, dict):
         for item in value.values():
