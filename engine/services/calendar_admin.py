@@ -11,12 +11,14 @@ recording can be part of a larger change and is rolled back with it.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 
 import chinese_calendar
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from xianfeng.engine.errors import RuleViolation
+from xianfeng.engine.kernel import Kernel
 from xianfeng.engine.models import CalendarDay
 from xianfeng.engine.process.calendar import DAY_KINDS, WorkingCalendar, package_has_data
 
@@ -128,3 +130,11 @@ def load_calendar(session: Session) -> WorkingCalendar:
     """A `WorkingCalendar` honouring every recorded row; the table holds a few dozen rows a year."""
     rows = session.execute(select(CalendarDay.day, CalendarDay.kind)).all()
     return WorkingCalendar({day: kind for day, kind in rows})
+
+
+def working_days_left(kernel: Kernel, ends: Iterable[tuple[int, dt.datetime]]) -> dict[int, int]:
+    """Working days from now until each end, by id, on the calendar the engine counts with."""
+    now = kernel.clock.now()
+    with kernel.db.unit_of_work(write=False) as uow:
+        calendar = load_calendar(uow.session)
+        return {key: calendar.working_days_between(now, end) for key, end in ends}

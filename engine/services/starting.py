@@ -17,6 +17,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from xianfeng.forms import FormDefinition
+
 from ..actor import Actor
 from ..clock import CHINA_TZ
 from ..errors import NotFound, RuleViolation, TaskNotReady
@@ -32,6 +34,29 @@ from .subjects import Subject, subjects_of
 
 SCHEDULER = Actor(user_id=None, username="scheduler", roles=frozenset())
 _BULK_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class StartForm:
+    process_key: str
+    name: str
+    form: FormDefinition | None  # None: the process starts without data (e.g. a division of areas)
+
+
+def start_form(kernel: Kernel, actor: Actor, process_key: str) -> StartForm:
+    """The current version's start form, refused (NotAllowed) to those who may not start it.
+
+    A process started per subject (`startFor`) has no start page of its own: the registers start it
+    for every subject at once (`start_for_all`)."""
+    with kernel.db.unit_of_work(write=False) as uow:
+        version = kernel.catalog.current(uow.session, process_key)
+        authz.check_may_start(actor, process_key, version.start_role)
+        name = version.name or process_key
+        if version.start_form:
+            return StartForm(process_key, name, version.form(version.start_form))
+        if version.start_for:
+            raise NotFound(f"process {process_key} is started per subject", process_key=process_key)
+        return StartForm(process_key, name, None)
 
 
 @dataclass(frozen=True)

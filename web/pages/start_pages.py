@@ -8,18 +8,19 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from xianfeng.engine.errors import FormInvalid
-from xianfeng.engine.services import tasks
+from xianfeng.engine.services import starting, tasks
+from xianfeng.engine.services.starting import StartForm
 
 from ..auth import login_required
 from ..context import kernel, require_actor
-from . import formview, labels, reads
+from . import formview, labels
 from .task_pages import choices_for
 
 blueprint = Blueprint("start", __name__, url_prefix="/processes/<process_key>")
 
 
 def _render(
-    start: reads.StartForm, values: dict[str, Any] | None = None, error: FormInvalid | None = None
+    start: StartForm, values: dict[str, Any] | None = None, error: FormInvalid | None = None
 ) -> tuple[str, int]:
     if start.form is None:  # nothing to fill in: the page only confirms the start
         return render_template(
@@ -47,13 +48,13 @@ def _render(
 @blueprint.get("/start")
 @login_required
 def start_form(process_key: str) -> Any:
-    return _render(reads.start_form(require_actor(), process_key))
+    return _render(starting.start_form(kernel(), require_actor(), process_key))
 
 
 @blueprint.post("/start")
 @login_required
 def start(process_key: str) -> Any:
-    form = reads.start_form(require_actor(), process_key)
+    form = starting.start_form(kernel(), require_actor(), process_key)
     data = formview.parse(form.form, request.form) if form.form is not None else None
     try:
         outcome = tasks.start(kernel(), require_actor(), process_key, data)
