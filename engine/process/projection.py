@@ -55,19 +55,15 @@ class WaitingTimer:
     due_at: dt.datetime
 
 
-def ready_tasks(workflow: BpmnWorkflow, engine: Any, skip: set[str] | None = None) -> list[ReadyTask]:
-    """Ready user tasks not in `skip`, with assignee and due time evaluated in the sandbox.
+def ready_tasks(ready: list[Any], engine: Any, skip: set[str] | None = None) -> list[ReadyTask]:
+    """The `ready` user tasks not in `skip`, with assignee and due time evaluated in the sandbox.
 
     `engine` is the step's script engine: its helpers are the step's recorded ones, so a due time
     counted in working days is replayed exactly like a script's. Tasks that were already ready
     before the step (`skip`) keep their inbox rows and are not evaluated again.
     """
     skip = skip or set()
-    return [
-        _ready(task, engine)
-        for task in workflow.get_tasks(state=TaskState.READY, manual=True)
-        if str(task.id) not in skip
-    ]
+    return [_ready(task, engine) for task in ready if str(task.id) not in skip]
 
 
 def _ready(task: Any, engine: Any) -> ReadyTask:

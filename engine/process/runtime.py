@@ -245,13 +245,14 @@ def _result(
         )
     completed = workflow.is_completed()
     end_event, outcome = end_of(workflow) if completed else ("", "")
+    ready = _ready_human_tasks(workflow)  # one walk of the tree serves the inbox and its ids
     return StepResult(
         snapshot=version.serializer.dumps(workflow),
         completed=completed,
         end_event=end_event,
         outcome=outcome,
-        ready=ready_tasks(workflow, engine, skip=ready_before),
-        ready_ids=ready_task_ids(workflow),
+        ready=ready_tasks(ready, engine, skip=ready_before),
+        ready_ids={str(t.id) for t in ready},
         timers=waiting_timers(workflow),
         task_count=task_count,
         max_depth=depth,
@@ -285,12 +286,13 @@ def measure(workflow: BpmnWorkflow) -> tuple[int, int]:
     return count, deepest
 
 
-def ready_task_ids(workflow: BpmnWorkflow) -> set[str]:
-    return {str(t.id) for t in workflow.get_tasks(state=TaskState.READY, manual=True)}
+def _ready_human_tasks(workflow: BpmnWorkflow) -> list[Any]:
+    """Ready user tasks in tree order (the order the inbox rows and their effects are made in)."""
+    return list(workflow.get_tasks(state=TaskState.READY, manual=True))
 
 
 def _ready_by_lane(workflow: BpmnWorkflow) -> dict[str, str]:
-    return {str(t.id): t.task_spec.lane or "" for t in workflow.get_tasks(state=TaskState.READY, manual=True)}
+    return {str(t.id): t.task_spec.lane or "" for t in _ready_human_tasks(workflow)}
 
 
 __all__ = [
@@ -298,6 +300,5 @@ __all__ = [
     "StepInput",
     "StepResult",
     "measure",
-    "ready_task_ids",
     "run_step",
 ]

@@ -20,11 +20,141 @@ from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
-from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
+from SpiffWorkflow.bpmn.serializer.default.workflow import (
+    BpmnSubWorkflowConverter,
+    BpmnWorkflowConverter,
+    TaskConverter,
+    WorkflowConverter,
+)
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
+from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
+from SpiffWorkflow.bpmn.util.subworkflow import BpmnSubWorkflow
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.task import Task
+from SpiffWorkflow.util.deep_merge import DeepMerge
+from SpiffWorkflow.util.task import TaskState
 
 SPEC_REF_KEY = "spec_ref"
+
+
+# Task ids recur in every snapshot of an instance (each task's own id, its parent's and its
+# children's): building a UUID from its text costs more than restoring the rest of the task, so
+# ids are interned. UUIDs are immutable, so sharing one object between workflows is safe. The
+# table is dropped when it grows past a bound rather than kept as an LRU: a miss only costs a parse.
+_UUIDS: dict[str, UUID] = {}
+_UUID_TEXT: dict[UUID, str] = {}
+_INTERNED_MAX = 200_000
+
+
+def uuid_of(text: str) -> UUID:
+    found = _UUIDS.get(text)
+    if found is None:
+        if len(_UUIDS) >= _INTERNED_MAX:
+            _UUIDS.clear()
+        found = _UUIDS[text] = UUID(text)
+    return found
+
+
+def text_of(value: UUID) -> str:
+    found = _UUID_TEXT.get(value)
+    if found is None:
+        if len(_UUID_TEXT) >= _INTERNED_MAX:
+            _UUID_TEXT.clear()
+        found = _UUID_TEXT[value] = str(value)
+    return found
+
+
+_PLAIN = (str, int, float, bool, type(None))
+
+
+def _restore(registry: Any, value: Any) -> Any:
+    """`registry.restore` for what `json.loads` gives: the same result, without its generic dispatch.
+
+    Plain dicts and lists are copied as the registry copies them (so no object is shared that the
+    stock loader would not share); anything typed goes to the registry itself.
+    """
+    kind = type(value)
+    if kind is dict:
+        if "typename" in value:
+            return registry.restore(value)
+        return {key: _restore(registry, item) for key, item in value.items()}
+    if kind is list:
+        return [_restore(registry, item) for item in value]
+    if kind in _PLAIN:
+        return value
+    return registry.restore(value)
+
+
+class _FastTaskConverter(TaskConverter):
+    """SpiffWorkflow's task converter with interned ids and a direct restore.
+
+    Dumps and loads give exactly what the stock converter gives (tests compare both, byte for
+    byte and object for object); snapshots are restored on every step, so their cost is the step's.
+    """
+
+    def to_dict(self, task: Task) -> dict[str, Any]:
+        parent = task.parent
+        if parent is None:
+            data, delta = task.data, {}
+        else:
+            data = {}
+            delta = {
+                "updates": DeepMerge.get_updated_keys(parent.data, task.data),
+                "deletions": DeepMerge.get_deleted_keys(parent.data, task.data),
+            }
+        return {
+            "id": text_of(task.id),
+            "parent": text_of(task._parent) if parent is not None else None,
+            "children": [text_of(child) for child in task._children],
+            "last_state_change": task.last_state_change,
+            "state": task.state,
+            "task_spec": task.task_spec.name,
+            "triggered": task.triggered,
+            "internal_data": self.registry.convert(task.internal_data),
+            "data": data,
+            "delta": delta,
+        }
+
+    def from_dict(self, dct: dict[str, Any], workflow: Any) -> Task:
+        registry = self.registry
+        task_spec = workflow.spec.task_specs.get(dct["task_spec"])
+        task = self.target_class(workflow, task_spec, state=dct["state"], id=uuid_of(dct["id"]))
+        parent_id = dct["parent"]
+        task._parent = uuid_of(parent_id) if parent_id is not None else None
+        task._children = [uuid_of(child) for child in dct["children"]]
+        task.last_state_change = dct["last_state_change"]
+        task.triggered = dct["triggered"]
+        task.internal_data = _restore(registry, dct["internal_data"])
+        if isinstance(task_spec, CatchingEvent) and task.has_state(TaskState.WAITING):
+            task.workflow.top_workflow.event_manager.add_task(task)
+        delta = dct.get("delta")
+        parent = task.parent
+        if delta and parent is not None:
+            data = DeepMerge.merge({}, parent.data)
+            data.update(_restore(registry, delta.get("updates", {})))
+            for key in delta.get("deletions", {}):
+                if key in data:
+                    del data[key]
+        else:
+            data = _restore(registry, dct["data"])
+        task.data = data
+        return task
+
+
+def _tasks_from_dict(converter: Any, tasks: dict[str, Any], workflow: Any) -> dict[UUID, Task]:
+    """`mapping_from_dict(tasks, UUID, workflow=…)` with interned ids; order kept (parents first)."""
+    restore = converter.registry.restore
+    return {uuid_of(key): restore(value, workflow=workflow) for key, value in tasks.items()}
+
+
+class _FastSubWorkflowConverter(BpmnSubWorkflowConverter):
+    def from_dict(self, dct: dict[str, Any], task: Task, top_workflow: BpmnWorkflow) -> BpmnSubWorkflow:
+        spec = top_workflow.subprocess_specs.get(task.task_spec.spec)
+        subprocess = self.target_class(spec, task.id, top_workflow, deserializing=True)
+        subprocess.tasks = _tasks_from_dict(self, dct["tasks"], subprocess)
+        subprocess.task_tree = subprocess.tasks.get(uuid_of(dct["root"]))
+        self.set_default_attributes(subprocess, dct)
+        return subprocess
 
 
 class _SpeclessWorkflowConverter(BpmnWorkflowConverter):
@@ -45,8 +175,8 @@ class _SpeclessWorkflowConverter(BpmnWorkflowConverter):
         if ref != self.top_spec.name:
             raise ValueError(f"snapshot is of process {ref!r}, not {self.top_spec.name!r}")
         workflow = self.target_class(self.top_spec, self.subprocess_specs, deserializing=True)
-        workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
-        workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
+        workflow.tasks = _tasks_from_dict(self, dct["tasks"], workflow)
+        workflow.task_tree = workflow.tasks.get(uuid_of(dct["root"]))
         self.set_default_attributes(workflow, dct)
         self.subprocesses_from_dict(dct["subprocesses"], workflow)
         workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
@@ -56,7 +186,16 @@ class _SpeclessWorkflowConverter(BpmnWorkflowConverter):
 class SnapshotSerializer:
     """Dumps and loads workflows of one pinned process version."""
 
-    def __init__(self, top_spec: BpmnProcessSpec, subprocess_specs: dict[str, BpmnProcessSpec]) -> None:
+    def __init__(
+        self,
+        top_spec: BpmnProcessSpec,
+        subprocess_specs: dict[str, BpmnProcessSpec],
+        *,
+        stock_tasks: bool = False,
+    ) -> None:
+        """`stock_tasks` restores tasks with SpiffWorkflow's own converters: what the fast ones are
+        tested against."""
+        self.top_spec, self.subprocess_specs = top_spec, subprocess_specs
         converter = type(
             "BoundSpeclessConverter",
             (_SpeclessWorkflowConverter,),
@@ -64,6 +203,9 @@ class SnapshotSerializer:
         )
         config = dict(SPIFF_CONFIG)
         config[BpmnWorkflow] = converter
+        if not stock_tasks:
+            config[BpmnSubWorkflow] = _FastSubWorkflowConverter
+            config[Task] = _FastTaskConverter
         self._inner = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(config))
 
     def dumps(self, workflow: BpmnWorkflow) -> str:

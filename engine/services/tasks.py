@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from xianfeng.forms import FormDefinition
@@ -62,7 +62,7 @@ def complete(
     """
     with kernel.db.unit_of_work() as uow:
         session = uow.session
-        task, instance = locked_task(session, task_id)
+        task, instance, unsigned = _locked(session, task_id)
         _check_not_delegated(task)
         authz.check_may_act(actor, task, instance)
         if expected_version is not None and instance.state_version != expected_version:
@@ -71,7 +71,7 @@ def complete(
                 f"{expected_version}: reload and try again",
                 instance_id=instance.id,
             )
-        outcome = _complete_locked(session, kernel, actor, task, instance, data, batch=batch)
+        outcome = _complete_locked(session, kernel, actor, task, instance, data, unsigned, batch=batch)
         uow.commit()
     return outcome
 
@@ -88,10 +88,10 @@ def complete_by_token(kernel: Kernel, token: str, data: dict[str, Any]) -> StepO
         now = kernel.clock.now()
         check_link(link, now)
         assert link is not None
-        task, instance = locked_task(session, link.task_id)
+        task, instance, unsigned = _locked(session, link.task_id)
         actor = Actor.public()
         authz.check_may_act(actor, task, instance)
-        outcome = _complete_locked(session, kernel, actor, task, instance, data)
+        outcome = _complete_locked(session, kernel, actor, task, instance, data, unsigned)
         link.used_at = now
         uow.commit()
     return outcome
@@ -115,9 +115,10 @@ def _complete_locked(
     task: HumanTask,
     instance: ProcessInstance,
     data: dict[str, Any],
+    unsigned: bool,
     batch: bool = False,
 ) -> StepOutcome:
-    _check_nothing_pending(session, task)
+    _check_nothing_pending(session, task, unsigned)
     version = kernel.catalog.get(session, instance.process_version_id)
     form = version.form(task.form)
     if batch:
@@ -180,9 +181,14 @@ def _check_not_delegated(task: HumanTask) -> None:
         )
 
 
-def _check_nothing_pending(session: Session, task: HumanTask) -> None:
-    """A delegated task goes back to its owner first; co-signers (加签) sign before completion."""
+def _check_nothing_pending(session: Session, task: HumanTask, unsigned: bool) -> None:
+    """A delegated task goes back to its owner first; co-signers (加签) sign before completion.
+
+    `unsigned` came with the locked task row: the names are only read when someone has not signed.
+    """
     _check_not_delegated(task)
+    if not unsigned:
+        return
     waiting = (
         session.execute(
             select(User.username)
@@ -202,15 +208,30 @@ def _check_nothing_pending(session: Session, task: HumanTask) -> None:
 
 
 def locked_task(session: Session, task_id: str) -> tuple[HumanTask, ProcessInstance]:
+    task, instance, _unsigned = _locked(session, task_id)
+    return task, instance
+
+
+# Whether a co-signer (加签) has yet to sign, read with the locked row: completing is the hot path,
+# and a second query for the rare case would cost every completion a round trip.
+_UNSIGNED = (
+    exists()
+    .where(TaskSigner.task_id == HumanTask.id, TaskSigner.signed_at.is_(None))
+    .correlate(HumanTask)
+    .label("unsigned")
+)
+
+
+def _locked(session: Session, task_id: str) -> tuple[HumanTask, ProcessInstance, bool]:
     row = session.execute(
-        select(HumanTask, ProcessInstance)
+        select(HumanTask, ProcessInstance, _UNSIGNED)
         .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
         .where(HumanTask.id == task_id)
         .with_for_update(of=ProcessInstance)
     ).first()
     if row is None:
         raise why_not_ready(session, task_id)
-    return row[0], row[1]
+    return row[0], row[1], bool(row[2])
 
 
 def why_not_ready(session: Session, task_id: str) -> StaleSubmission | NotFound:

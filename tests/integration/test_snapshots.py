@@ -1,0 +1,100 @@
+"""Snapshots are restored on every step, so the serializer restores tasks through its own fast
+converters. They must give exactly what SpiffWorkflow's converters give: the same bytes when
+dumped, and the same objects when loaded, down to key order and to which nested values two tasks
+share (SpiffWorkflow shares nested data between tasks, and a later script may rely on it)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from support import at_rectification_report
+
+from xianfeng.engine.kernel import Kernel
+from xianfeng.engine.process.serialization import SnapshotSerializer
+
+
+@pytest.fixture
+def snapshots(kernel: Kernel, monkeypatch: pytest.MonkeyPatch) -> dict[str, SnapshotSerializer]:
+    """Every snapshot a step restored on the way to a rectification report: creation with its
+    evaluations, notice timer and approvals, then an assessment with survey, grading and plan."""
+    seen: dict[str, SnapshotSerializer] = {}
+    original = SnapshotSerializer.loads
+
+    def recording(self: SnapshotSerializer, snapshot: str) -> BpmnWorkflow:
+        seen.setdefault(snapshot, self)
+        return original(self, snapshot)
+
+    monkeypatch.setattr(SnapshotSerializer, "loads", recording)
+    at_rectification_report(kernel)
+    monkeypatch.undo()
+    return seen
+
+
+def _sharing(values: list[Any]) -> list[int]:
+    """Which nested containers are the same object, as first-seen numbers in walking order."""
+    numbers: dict[int, int] = {}
+    found: list[int] = []
+
+    def walk(value: Any) -> None:
+        if isinstance(value, dict | list):
+            found.append(numbers.setdefault(id(value), len(numbers)))
+            for item in value.values() if isinstance(value, dict) else value:
+                walk(item)
+
+    for value in values:
+        walk(value)
+    return found
+
+
+def _shape(workflow: BpmnWorkflow) -> dict[str, Any]:
+    trees = [workflow, *workflow.subprocesses.values()]
+    tasks = [task for tree in trees for task in tree.tasks.values()]
+    return {
+        "tasks": [
+            (
+                str(t.id),
+                str(t._parent),
+                [str(c) for c in t._children],
+                t.state,
+                t.task_spec.name,
+                t.triggered,
+                t.last_state_change,
+                json.dumps(t.data, ensure_ascii=False, default=repr),  # key order at every level
+                json.dumps(t.internal_data, ensure_ascii=False, default=repr),
+            )
+            for t in tasks
+        ],
+        "sharing": _sharing([value for t in tasks for value in (t.data, t.internal_data)]),
+        "roots": [str(tree.task_tree.id) for tree in trees],
+        "data": [json.dumps(tree.data, ensure_ascii=False, default=repr) for tree in trees],
+        "last": [str(tree.last_task.id) if tree.last_task else None for tree in trees],
+        "waiting": sorted(str(key) for key in workflow.event_manager.tasks),
+        "subprocesses": list(map(str, workflow.subprocesses)),
+    }
+
+
+def test_fast_task_converters_restore_what_spiffworkflow_restores(
+    snapshots: dict[str, SnapshotSerializer],
+) -> None:
+    assert len(snapshots) >= 15
+    assert any(json.loads(s)["subprocesses"] for s in snapshots), "no snapshot had a called process"
+    for snapshot, fast in snapshots.items():
+        stock = SnapshotSerializer(fast.top_spec, fast.subprocess_specs, stock_tasks=True)
+        ours, theirs = fast.loads(snapshot), stock.loads(snapshot)
+        assert _shape(ours) == _shape(theirs)
+        assert fast.dumps(ours) == stock.dumps(theirs) == snapshot
+
+
+def test_fast_converters_dump_what_spiffworkflow_dumps_after_a_step(
+    snapshots: dict[str, SnapshotSerializer],
+) -> None:
+    """Dumping a workflow that was changed in memory (not just loaded) gives the stock bytes too."""
+    for snapshot, fast in list(snapshots.items())[:10]:
+        stock = SnapshotSerializer(fast.top_spec, fast.subprocess_specs, stock_tasks=True)
+        workflow = fast.loads(snapshot)
+        for task in workflow.get_tasks():
+            task.data["touched"] = {"by": str(task.id)[:8], "nested": [1, {"two": 2}]}
+        assert fast.dumps(workflow) == stock.dumps(workflow)
