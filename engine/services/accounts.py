@@ -5,11 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, raiseload
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..actor import Actor
+from ..db import _WRITE_OPTION
 from ..errors import NotAuthenticated, NotFound, RuleViolation
 from ..kernel import Kernel
 from ..models import User, UserRole
@@ -41,32 +42,55 @@ def fingerprint(password_hash: str) -> str:
     return password_hash[-16:]
 
 
+_USERS = User.__table__
+_ROLES = UserRole.__table__
+
+# Built once at import, in Core: `signed_in` runs before every request, and building an ORM
+# statement, generating its cache key and loading a `User` entity in a Session cost several times
+# the query itself. One row per role (or one row with role NULL for an account without roles).
+_SIGNED_IN = (
+    select(
+        _USERS.c.username,
+        _USERS.c.display_name,
+        _USERS.c.password_hash,
+        _USERS.c.active,
+        _USERS.c.branch_id,
+        _USERS.c.village_id,
+        _USERS.c.member_id,
+        _ROLES.c.role,
+    )
+    .select_from(_USERS.outerjoin(_ROLES, _ROLES.c.user_id == _USERS.c.id))
+    .where(_USERS.c.id == bindparam("user_id"))
+)
+
+
 def signed_in(kernel: Kernel, user_id: int, token_fingerprint: str | None = None) -> Actor | None:
-    """The actor of an active account, in one query (it runs before every request); with a token's
-    fingerprint, None also when the password has changed since the token was issued."""
-    with kernel.db.unit_of_work(write=False) as uow:
-        rows = uow.session.execute(
-            select(User, UserRole.role)
-            .outerjoin(UserRole, UserRole.user_id == User.id)
-            .where(User.id == user_id)
-            .options(raiseload(User.roles))  # the roles come in the same rows
-        ).all()
-        if not rows:
-            return None
-        user = rows[0][0]
-        if not user.active or (
-            token_fingerprint is not None and fingerprint(user.password_hash) != token_fingerprint
-        ):
-            return None
-        return Actor(
-            user_id=user.id,
-            username=user.username,
-            roles=frozenset(role for _user, role in rows if role is not None),
-            branch_id=user.branch_id,
-            village_id=user.village_id,
-            member_id=user.member_id,
-            display_name=user.display_name,
-        )
+    """The actor of an active account, read afresh (it runs before every request, so a disabled
+    account, a new password or changed roles count from the very next request); with a token's
+    fingerprint, None also when the password has changed since the token was issued.
+
+    One Core query on a plain connection in a read transaction (`BEGIN`, never `BEGIN IMMEDIATE`:
+    it must not queue behind writers); it commits nothing, so it needs no unit of work.
+    """
+    with kernel.db.engine.connect() as connection:
+        connection.execution_options(**{_WRITE_OPTION: False})
+        rows = connection.execute(_SIGNED_IN, {"user_id": user_id}).all()
+    if not rows:
+        return None
+    user = rows[0]
+    if not user.active or (
+        token_fingerprint is not None and fingerprint(user.password_hash) != token_fingerprint
+    ):
+        return None
+    return Actor(
+        user_id=user_id,
+        username=user.username,
+        roles=frozenset(row.role for row in rows if row.role is not None),
+        branch_id=user.branch_id,
+        village_id=user.village_id,
+        member_id=user.member_id,
+        display_name=user.display_name,
+    )
 
 
 def token_fingerprint(kernel: Kernel, user_id: int) -> str:

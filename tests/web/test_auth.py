@@ -11,9 +11,10 @@ import sqlalchemy as sa
 from conftest import csrf_of
 from flask import Flask
 from flask.testing import FlaskClient
+from support import CreationWalk
 
 from xianfeng.engine.kernel import Kernel
-from xianfeng.engine.models import User
+from xianfeng.engine.models import User, UserRole
 from xianfeng.engine.services import accounts
 from xianfeng.web.config import SECRET_FILE
 
@@ -139,3 +140,55 @@ def test_a_disabled_account_loses_its_session(login: Callable[[str], FlaskClient
     _change_account(kernel, "member2", active=False)
     response = client.get("/inbox")
     assert response.status_code == 302 and response.headers["Location"].startswith("/login")
+
+
+def _set_roles(kernel: Kernel, username: str, roles: set[str]) -> None:
+    with kernel.db.unit_of_work() as uow:
+        user_id = uow.session.execute(sa.select(User.id).where(User.username == username)).scalar_one()
+        uow.session.execute(sa.delete(UserRole).where(UserRole.user_id == user_id))
+        uow.session.add_all(UserRole(user_id=user_id, role=role) for role in sorted(roles))
+        uow.commit()
+
+
+def test_changed_roles_and_branch_count_from_the_next_api_request(
+    client: FlaskClient, kernel: Kernel, walk: CreationWalk
+) -> None:
+    """The actor is read afresh for every request: nothing about an account is cached between two."""
+    issued = client.post("/api/v1/auth/token", json={"username": "secretary1", "password": "demo12345"})
+    secretary = {"Authorization": f"Bearer {issued.get_json()['token']}"}
+    start = "/api/v1/processes/model_post_creation/instances"
+    started = client.post(start, headers=secretary, json={"data": walk.nomination()})
+    assert started.status_code == 201
+    instance = started.headers["Location"]
+    assert client.get(instance, headers=secretary).status_code == 200
+
+    _set_roles(kernel, "secretary1", {"member"})
+    refused = client.post(start, headers=secretary, json={"data": walk.nomination()})
+    assert refused.status_code == 403 and "branch" in refused.get_json()["message"]
+    _set_roles(kernel, "secretary1", {"branch", "member"})
+    assert client.post(start, headers=secretary, json={"data": walk.nomination()}).status_code == 201
+
+    _change_account(kernel, "secretary1", branch_id=2)
+    assert client.get(instance, headers=secretary).status_code == 403
+    _change_account(kernel, "secretary1", branch_id=1)
+    assert client.get(instance, headers=secretary).status_code == 200
+
+
+def test_the_per_request_account_read_does_not_take_the_write_lock(kernel: Kernel) -> None:
+    """It runs before every request: on SQLite it must open a plain read transaction (BEGIN), never
+    BEGIN IMMEDIATE, which would queue every page and API call behind the writers."""
+    user_id = accounts.authenticate(kernel, "secretary1", "demo12345").user_id
+    assert user_id is not None
+    statements: list[str] = []
+
+    def seen(_conn: object, _cursor: object, statement: str, *_rest: object) -> None:
+        statements.append(statement.strip())
+
+    sa.event.listen(kernel.db.engine, "before_cursor_execute", seen)
+    try:
+        who = accounts.signed_in(kernel, user_id)
+    finally:
+        sa.event.remove(kernel.db.engine, "before_cursor_execute", seen)
+    assert who is not None and who.has("branch") and who.username == "secretary1"
+    if kernel.db.is_sqlite:
+        assert statements[0] == "BEGIN" and not any("IMMEDIATE" in s for s in statements)
