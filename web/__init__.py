@@ -10,7 +10,9 @@ import datetime as dt
 from pathlib import Path
 
 from flask import Flask
+from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFProtect
+from itsdangerous import URLSafeTimedSerializer
 
 from xianfeng.engine.kernel import Kernel, create_kernel
 
@@ -19,6 +21,27 @@ from .config import load_web_settings
 from .context import KERNEL_KEY
 
 csrf = CSRFProtect()
+
+
+class CookieSessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, with the signing serializer made once per set of keys.
+
+    Flask builds a new serializer when it opens every request's session, API calls included, even
+    without a cookie; the serializer holds only keys and settings, so one serves all threads. The
+    cookie's signature and age are still checked on every request, and a changed secret key (or
+    fallback list) makes a new serializer.
+    """
+
+    _cached: tuple[tuple[object, ...], URLSafeTimedSerializer | None] | None = None
+
+    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
+        keys = (app.secret_key, *(app.config.get("SECRET_KEY_FALLBACKS") or ()))
+        cached = self._cached
+        if cached is not None and cached[0] == keys:
+            return cached[1]
+        serializer = super().get_signing_serializer(app)
+        self._cached = (keys, serializer)  # one assignment: threads see the old pair or the new
+        return serializer
 
 
 def create_app(kernel: Kernel | None = None, testing: bool = False) -> Flask:
@@ -39,6 +62,7 @@ def create_app(kernel: Kernel | None = None, testing: bool = False) -> Flask:
         MAX_CONTENT_LENGTH=6 * kernel.settings.max_attachment_bytes + 1024 * 1024,
         JSON_AS_ASCII=False,
     )
+    app.session_interface = CookieSessions()
     app.extensions[KERNEL_KEY] = kernel
     app.extensions["xianfeng.web_settings"] = web
     csrf.init_app(app)

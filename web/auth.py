@@ -21,10 +21,23 @@ from .context import kernel
 
 TOKEN_MAX_AGE = 12 * 3600
 _SALT = "xianfeng-api-token"
+_SERIALIZER_KEY = "xianfeng.token_serializer"
 
 
 def _serializer(app: Flask) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(app.config["SECRET_KEY"], salt=_SALT)
+    """The app's token serializer, made once per secret key rather than on every request.
+
+    A serializer holds only its key and settings, so threads may share it; it is remade if the
+    secret key is changed after start-up, and the signature and age of each token are still
+    checked on every request by `loads`.
+    """
+    secret = app.config["SECRET_KEY"]
+    cached: tuple[str, URLSafeTimedSerializer] | None = app.extensions.get(_SERIALIZER_KEY)
+    if cached is not None and cached[0] == secret:
+        return cached[1]
+    serializer = URLSafeTimedSerializer(secret, salt=_SALT)
+    app.extensions[_SERIALIZER_KEY] = (secret, serializer)  # one assignment: no torn state
+    return serializer
 
 
 def issue_token(app: Flask, username: str, password: str) -> str:

@@ -192,3 +192,18 @@ def test_the_per_request_account_read_does_not_take_the_write_lock(kernel: Kerne
     assert who is not None and who.has("branch") and who.username == "secretary1"
     if kernel.db.is_sqlite:
         assert statements[0] == "BEGIN" and not any("IMMEDIATE" in s for s in statements)
+
+
+def test_a_new_secret_key_voids_tokens_and_sessions_at_once(
+    app: Flask, client: FlaskClient, login: Callable[[str], FlaskClient]
+) -> None:
+    """The token and cookie signers are made once per key, not per request: a key changed on a
+    running app must still count from the next request."""
+    issued = client.post("/api/v1/auth/token", json={"username": "secretary1", "password": "demo12345"})
+    bearer = {"Authorization": f"Bearer {issued.get_json()['token']}"}
+    page = login("member2")
+    assert client.get("/api/v1/tasks", headers=bearer).status_code == 200
+    assert page.get("/inbox").status_code == 200
+    app.config["SECRET_KEY"] = "another-secret-key-for-the-test"
+    assert client.get("/api/v1/tasks", headers=bearer).status_code == 401
+    assert page.get("/inbox").status_code == 302
