@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app
-from flask_smorest import Blueprint
 from marshmallow import RAISE, Schema, fields
 
 from .. import auth
+from .common import ApiBlueprint
 
-blueprint = Blueprint("auth_api", __name__, url_prefix="/api/v1/auth", description="Sign in")
+blueprint = ApiBlueprint("auth_api", __name__, url_prefix="/api/v1/auth", description="Sign in")
 
 
 class Credentials(Schema):

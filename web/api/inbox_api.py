@@ -9,12 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_smorest import Blueprint
-
 from xianfeng.engine.services import inbox, notifications
 
 from ..context import kernel, require_actor
-from .common import ListQuery, protected, query
+from .common import ApiBlueprint, ListQuery, protected, query
 from .read_schemas import (
     CopySchema,
     CountsSchema,
@@ -27,7 +25,7 @@ from .read_schemas import (
     UnreadSchema,
 )
 
-blueprint = Blueprint(
+blueprint = ApiBlueprint(
     "inbox_api", __name__, url_prefix="/api/v1", description="Inbox lists and notifications"
 )
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import url_for
-from flask_smorest import Blueprint
 
 from xianfeng.engine.services import attachments, instances, tasks, taskview
 from xianfeng.engine.services.results import StepOutcome
@@ -18,11 +17,11 @@ from xianfeng.engine.services.taskview import DiagramView
 
 from ..context import kernel, require_actor
 from ..pages.attachment_pages import file_response
-from .common import protected
+from .common import ApiBlueprint, protected
 from .read_schemas import DiagramSchema, EventSchema, InstanceSchema, LinkSchema, StartBody
 from .task_schemas import StepOutcomeSchema
 
-blueprint = Blueprint("instances_api", __name__, url_prefix="/api/v1", description="Process instances")
+blueprint = ApiBlueprint("instances_api", __name__, url_prefix="/api/v1", description="Process instances")
 
 LOCATION_HEADER = {"Location": {"description": "/api/v1/instances/{id}", "schema": {"type": "string"}}}
 

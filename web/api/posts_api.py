@@ -8,15 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_smorest import Blueprint
-
 from xianfeng.engine.services import registers
 
 from ..context import kernel, require_actor
-from .common import protected, query
+from .common import ApiBlueprint, protected, query
 from .read_schemas import PostDetailSchema, PostQuery, PostSchema
 
-blueprint = Blueprint("posts_api", __name__, url_prefix="/api/v1/posts", description="Model-post register")
+blueprint = ApiBlueprint("posts_api", __name__, url_prefix="/api/v1/posts", description="Model-post register")
 
 
 @blueprint.route("", methods=["GET"])

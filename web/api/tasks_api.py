@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import request
-from flask_smorest import Blueprint
 
 from xianfeng.engine.errors import RuleViolation
 from xianfeng.engine.services import attachments, inbox, tasks, taskview
@@ -19,7 +18,7 @@ from xianfeng.engine.services.tasks import BatchResult
 from xianfeng.engine.services.taskview import TaskView
 
 from ..context import kernel, require_actor
-from .common import etag_of, if_match, protected
+from .common import ApiBlueprint, etag_of, if_match, protected
 from .task_schemas import (
     BatchCompleteBody,
     BatchReportSchema,
@@ -30,7 +29,7 @@ from .task_schemas import (
     UploadedSchema,
 )
 
-blueprint = Blueprint(
+blueprint = ApiBlueprint(
     "tasks_api", __name__, url_prefix="/api/v1/tasks", description="The caller's tasks and completing them"
 )
 

@@ -10,14 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_smorest import Blueprint
-
 from xianfeng.engine.services import verbs
 from xianfeng.engine.services.results import StepOutcome
 from xianfeng.engine.services.verbs import VerbResult
 
 from ..context import kernel, require_actor
-from .common import if_match, protected
+from .common import ApiBlueprint, if_match, protected
 from .task_schemas import (
     CopyBody,
     OpinionBody,
@@ -29,7 +27,7 @@ from .task_schemas import (
     VerbResultSchema,
 )
 
-blueprint = Blueprint("verbs_api", __name__, url_prefix="/api/v1", description="Approver verbs")
+blueprint = ApiBlueprint("verbs_api", __name__, url_prefix="/api/v1", description="Approver verbs")
 
 
 @blueprint.route("/tasks/<task_id>/return", methods=["POST"])
