@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from ..actor import Actor
-from ..errors import StaleSubmission
+from ..errors import StaleSubmission, XianfengError
 from ..kernel import Kernel
 from ..models import HumanTask, PendingMessage, ProcessInstance, PublicLink, TimerRow, User
 from ..models.org import ROLE_PUBLIC
@@ -52,6 +52,13 @@ def step_input_for(instance: ProcessInstance, kind: str, at: dt.datetime, **kwar
     return StepInput(kind=kind, at=at, seed=f"{instance.id}:{instance.version + 1}", **kwargs)
 
 
+class NeedsWriteLock(XianfengError):
+    """A step computed ahead of the write lock reached a service task: it must be run again under
+    the lock, because service tasks read and write records inside the step."""
+
+    code = "needs_write_lock"
+
+
 def compute(
     session: Session,
     kernel: Kernel,
@@ -59,15 +66,29 @@ def compute(
     version: LoadedVersion,
     step: StepInput,
     effects: EffectPort | None = None,
+    *,
+    refused: list[str] | None = None,
 ) -> StepResult:
-    """Run the step in memory (nothing written yet)."""
+    """Run the step in memory (nothing written yet).
+
+    With a `refused` list the step is being computed ahead of the write lock, in a read
+    transaction: a service task then stops it (NeedsWriteLock) and its operation is added to the
+    list, so the caller knows to run the step again under the lock however the error surfaced.
+    """
     ctx = ServiceContext(session, instance.id, instance.branch_id, instance.village_id, step.at)
+
+    def services(op: str, params: dict[str, Any]) -> Any:
+        if refused is not None:
+            refused.append(op)
+            raise NeedsWriteLock(f"service task {op} runs under the write lock")
+        return run_operation(ctx, op, params)
+
     return run_step(
         version,
         instance.state_json or None,
         step,
         effects if effects is not None else LiveEffects(),
-        services=lambda op, params: run_operation(ctx, op, params),
+        services=services,
         helpers=StepHelpers(step.at, lambda: load_calendar(session)),
         time_limit=kernel.settings.script_time_limit,
     )

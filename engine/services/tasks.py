@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import bindparam, exists, select
 from sqlalchemy.orm import Session
 
 from xianfeng.forms import FormDefinition
@@ -26,6 +26,8 @@ from ..errors import (
 )
 from ..kernel import Kernel
 from ..models import Event, HumanTask, ProcessInstance, PublicLink, TaskSigner, User
+from ..process.catalog import LoadedVersion
+from ..process.runtime import StepInput, StepResult
 from . import authz, forms, surveys
 from .outcomes import outcome_of
 from .results import StepOutcome
@@ -59,21 +61,86 @@ def complete(
 
     `batch` marks one task of a 批量审批: its form must allow that (ui.batch), and the data may only
     hold the batch's fields and choices, so one opinion never decides what it was not meant for.
+
+    On SQLite the step is first computed ahead of the write lock (see `_complete_ahead`); when it
+    cannot be, or the instance moved meanwhile, it runs again the usual way, under the lock.
     """
+    if kernel.db.is_sqlite:
+        outcome = _complete_ahead(kernel, actor, task_id, data, expected_version, batch)
+        if outcome is not None:
+            return outcome
     with kernel.db.unit_of_work() as uow:
         session = uow.session
         task, instance, unsigned = _locked(session, task_id)
-        _check_not_delegated(task)
-        authz.check_may_act(actor, task, instance)
-        if expected_version is not None and instance.state_version != expected_version:
-            raise StaleSubmission(
-                f"instance {instance.id} is at version {instance.state_version}, the submission was made at "
-                f"{expected_version}: reload and try again",
-                instance_id=instance.id,
-            )
-        outcome = _complete_locked(session, kernel, actor, task, instance, data, unsigned, batch=batch)
+        _check_may_complete(actor, task, instance, expected_version)
+        prepared = _prepare(session, kernel, actor, task, instance, data, unsigned, batch)
+        outcome = _write(session, kernel, instance, prepared)
         uow.commit()
     return outcome
+
+
+# What the write transaction re-reads of an instance computed ahead: every change to an instance
+# moves `version` (steps and verbs alike), except a message filed for it (an objection), which
+# moves `pending_messages`.
+_UNMOVED = select(ProcessInstance.version, ProcessInstance.pending_messages, ProcessInstance.status).where(
+    ProcessInstance.id == bindparam("id")
+)
+
+
+def _complete_ahead(
+    kernel: Kernel,
+    actor: Actor,
+    task_id: str,
+    data: dict[str, Any],
+    expected_version: int | None,
+    batch: bool,
+) -> StepOutcome | None:
+    """Compute the step in a read transaction, then write it under SQLite's single write lock.
+
+    SQLite has one writer for the whole database, so a step computed under the lock (load,
+    SpiffWorkflow, dump) keeps every other instance waiting. Here the lock covers only the writes:
+    a read transaction sees a consistent snapshot, the step is computed from it, and the write
+    transaction first checks that the instance has not moved since. Returns None, having written
+    nothing, when the step must run under the lock instead: the instance moved, it has messages
+    waiting, or the step reached a service task (those read and write records inside the step).
+    Refusals (role, form, stale page) are raised from the snapshot exactly as under the lock.
+    """
+    refused: list[str] = []
+    with kernel.db.unit_of_work(write=False) as read:
+        session = read.session
+        task, instance, unsigned = _locked(session, task_id)
+        _check_may_complete(actor, task, instance, expected_version)
+        if instance.pending_messages:
+            return None
+        try:
+            prepared = _prepare(session, kernel, actor, task, instance, data, unsigned, batch, refused)
+        except XianfengError:
+            if refused:
+                return None
+            raise
+        if refused:
+            return None
+        seen = (instance.version, instance.pending_messages, instance.status)
+    with kernel.db.unit_of_work() as uow:
+        now = uow.session.connection().execute(_UNMOVED, {"id": instance.id}).one()
+        if tuple(now) != seen:
+            return None
+        outcome = _write(uow.session, kernel, instance, prepared)
+        uow.commit()
+    return outcome
+
+
+def _check_may_complete(
+    actor: Actor, task: HumanTask, instance: ProcessInstance, expected_version: int | None
+) -> None:
+    _check_not_delegated(task)
+    authz.check_may_act(actor, task, instance)
+    if expected_version is not None and instance.state_version != expected_version:
+        raise StaleSubmission(
+            f"instance {instance.id} is at version {instance.state_version}, the submission was made at "
+            f"{expected_version}: reload and try again",
+            instance_id=instance.id,
+        )
 
 
 def complete_by_token(kernel: Kernel, token: str, data: dict[str, Any]) -> StepOutcome | SurveyAnswer:
@@ -91,7 +158,8 @@ def complete_by_token(kernel: Kernel, token: str, data: dict[str, Any]) -> StepO
         task, instance, unsigned = _locked(session, link.task_id)
         actor = Actor.public()
         authz.check_may_act(actor, task, instance)
-        outcome = _complete_locked(session, kernel, actor, task, instance, data, unsigned)
+        prepared = _prepare(session, kernel, actor, task, instance, data, unsigned, batch=False)
+        outcome = _write(session, kernel, instance, prepared)
         link.used_at = now
         uow.commit()
     return outcome
@@ -108,7 +176,17 @@ def check_link(link: PublicLink | None, now: Any) -> None:
         raise TokenInvalid("this link has expired", reason="expired")
 
 
-def _complete_locked(
+@dataclass(frozen=True)
+class _Prepared:
+    """A completion computed but not yet written."""
+
+    version: LoadedVersion
+    step: StepInput
+    result: StepResult
+    meta: EventMeta
+
+
+def _prepare(
     session: Session,
     kernel: Kernel,
     actor: Actor,
@@ -116,24 +194,25 @@ def _complete_locked(
     instance: ProcessInstance,
     data: dict[str, Any],
     unsigned: bool,
-    batch: bool = False,
-) -> StepOutcome:
+    batch: bool,
+    refused: list[str] | None = None,
+) -> _Prepared:
+    """Check and validate the completion and compute its step; nothing is written."""
     _check_nothing_pending(session, task, unsigned)
     version = kernel.catalog.get(session, instance.process_version_id)
     form = version.form(task.form)
     if batch:
         _check_batchable(form, task, data)
     cleaned = forms.validate(session, form, data, instance.branch_id)
-    now = kernel.clock.now()
     step = step_input_for(
         instance,
         "complete",
-        now,
+        kernel.clock.now(),
         task_id=task.id,
         data=cleaned,
         timers_at=earliest_pending(session, instance),
     )
-    result = compute(session, kernel, instance, version, step)
+    result = compute(session, kernel, instance, version, step, refused=refused)
     meta = EventMeta(
         kind="complete",
         actor=actor,
@@ -142,8 +221,14 @@ def _complete_locked(
         spec_id=task.spec_id,
         payload={"task": task.name, "data": cleaned},
     )
-    seq = persist(session, kernel, instance, version, step, result, meta)
-    delivered = deliver_pending(session, kernel, instance, version, now)
+    return _Prepared(version, step, result, meta)
+
+
+def _write(session: Session, kernel: Kernel, instance: ProcessInstance, prepared: _Prepared) -> StepOutcome:
+    """Persist a prepared completion and deliver any messages it made the instance ready for."""
+    version, step, result = prepared.version, prepared.step, prepared.result
+    seq = persist(session, kernel, instance, version, step, result, prepared.meta)
+    delivered = deliver_pending(session, kernel, instance, version, step.at)
     return outcome_of(instance, result, seq, delivered)
 
 

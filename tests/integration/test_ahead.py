@@ -1,0 +1,157 @@
+"""Completions on SQLite are computed ahead of the write lock and written only if the instance has
+not moved meanwhile; otherwise, or when the step reaches a service task, they run again under the
+lock. Either way the result is the one a locked step would have given."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from support import GOOD, CreationWalk, actor
+
+from xianfeng.engine.errors import StaleSubmission
+from xianfeng.engine.kernel import Kernel
+from xianfeng.engine.models import PendingMessage, ProcessInstance
+from xianfeng.engine.services import audit, steps, tasks
+
+
+@pytest.fixture
+def started(kernel: Kernel) -> CreationWalk:
+    walk = CreationWalk(kernel)
+    walk.start()
+    return walk
+
+
+def _spy_compute(monkeypatch: pytest.MonkeyPatch) -> list[list[str] | None]:
+    """Record each compute's `refused` list: a list means computed ahead, None under the lock."""
+    calls: list[list[str] | None] = []
+    real = steps.compute
+
+    def spy(*args: Any, refused: list[str] | None = None, **kwargs: Any) -> Any:
+        calls.append(refused)
+        return real(*args, refused=refused, **kwargs)
+
+    monkeypatch.setattr(tasks, "compute", spy)
+    return calls
+
+
+def test_a_plain_completion_is_computed_once_ahead_of_the_lock(
+    started: CreationWalk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = _spy_compute(monkeypatch)
+    version = started.show()["version"]
+    started.complete("member2", dict(GOOD), "Task_member_evaluation")
+    assert calls == [[]]
+    assert started.show()["version"] == version + 1
+
+
+def test_a_step_that_reaches_a_service_task_runs_again_under_the_lock(
+    kernel: Kernel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    walk = CreationWalk(kernel)
+    walk.start()
+    walk.evaluate()
+    walk.pass_notice()
+    walk.consent()
+    walk.determine()
+    calls = _spy_compute(monkeypatch)
+    walk.decide("approve")  # the committee's approval establishes the post: a service task
+    assert calls == [["establish_post"], None]
+    assert walk.show()["status"] == "completed"
+    assert audit.verify(kernel).ok
+
+
+def test_a_step_computed_ahead_is_dropped_when_the_instance_moved_meanwhile(
+    started: CreationWalk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Between the read and the write another evaluator completes a sibling task: the step
+    computed from the old state must not be written over it; it is computed again."""
+    kernel = started.kernel
+    first = started.task_of("member2", "Task_member_evaluation")
+    other = started.task_of("member3", "Task_member_evaluation")
+    version = started.show()["version"]
+    real = tasks._prepare
+    interleaved: list[Any] = []
+
+    def prepare_then_interleave(*args: Any, **kwargs: Any) -> Any:
+        prepared = real(*args, **kwargs)
+        if not interleaved:
+            interleaved.append(None)  # the interleaved completion prepares too: only once
+            interleaved[0] = tasks.complete(kernel, actor(kernel, "member3"), other.id, dict(GOOD))
+        return prepared
+
+    monkeypatch.setattr(tasks, "_prepare", prepare_then_interleave)
+    outcome = tasks.complete(kernel, actor(kernel, "member2"), first.id, dict(GOOD))
+    assert interleaved and interleaved[0].version == version + 1
+    assert outcome.version == version + 2
+    left = [t for t in started.show()["ready_tasks"] if t["form"] == "evaluation.json" and t["role"] != "public"]
+    assert len(left) == 1  # member4's evaluation, and only it
+    assert audit.verify(kernel).ok
+
+
+def test_a_stale_page_is_refused_even_when_the_instance_moved_between_read_and_write(
+    started: CreationWalk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The page's version is checked again under the lock when the step is computed again."""
+    kernel = started.kernel
+    first = started.task_of("member2", "Task_member_evaluation")
+    other = started.task_of("member3", "Task_member_evaluation")
+    real = tasks._prepare
+    interleaved: list[Any] = []
+
+    def prepare_then_interleave(*args: Any, **kwargs: Any) -> Any:
+        prepared = real(*args, **kwargs)
+        if not interleaved:
+            interleaved.append(None)  # the interleaved completion prepares too: only once
+            interleaved[0] = tasks.complete(kernel, actor(kernel, "member3"), other.id, dict(GOOD))
+        return prepared
+
+    monkeypatch.setattr(tasks, "_prepare", prepare_then_interleave)
+    with pytest.raises(StaleSubmission, match="reload and try again"):
+        tasks.complete(
+            kernel, actor(kernel, "member2"), first.id, dict(GOOD), expected_version=first.instance_version
+        )
+    assert started.task_of("member2", "Task_member_evaluation").id == first.id  # still to do
+
+
+def test_a_message_filed_meanwhile_is_not_lost(
+    started: CreationWalk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A message for the instance (an objection) moves only its message count, not its version. A
+    step computed ahead without it must not write the old count back: it is computed again under
+    the lock, and the message stays waiting for the instance to listen for it."""
+    kernel = started.kernel
+    task = started.task_of("member2", "Task_member_evaluation")
+    calls = _spy_compute(monkeypatch)
+    real = tasks._prepare
+
+    def prepare_then_message(*args: Any, **kwargs: Any) -> Any:
+        prepared = real(*args, **kwargs)
+        if len(calls) == 1:
+            with kernel.db.unit_of_work() as uow:
+                instance = uow.session.get(ProcessInstance, started.instance_id)
+                assert instance is not None
+                uow.session.add(
+                    PendingMessage(
+                        instance_id=instance.id,
+                        name="objection_filed",
+                        created_at=kernel.clock.now(),
+                        payload={"text": "候选人服务态度有待改进。"},
+                    )
+                )
+                instance.pending_messages += 1
+                uow.commit()
+        return prepared
+
+    monkeypatch.setattr(tasks, "_prepare", prepare_then_message)
+    tasks.complete(kernel, actor(kernel, "member2"), task.id, dict(GOOD))
+    assert calls == [[], None]
+    with kernel.db.unit_of_work(write=False) as uow:
+        instance = uow.session.get(ProcessInstance, started.instance_id)
+        assert instance is not None and instance.pending_messages == 1
+        waiting = uow.session.execute(
+            sa.select(PendingMessage.name).where(PendingMessage.delivered_at.is_(None))
+        ).scalars()
+        assert list(waiting) == ["objection_filed"]
+    assert audit.verify(kernel).ok
