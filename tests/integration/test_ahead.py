@@ -85,7 +85,9 @@ def test_a_step_computed_ahead_is_dropped_when_the_instance_moved_meanwhile(
     outcome = tasks.complete(kernel, actor(kernel, "member2"), first.id, dict(GOOD))
     assert interleaved and interleaved[0].version == version + 1
     assert outcome.version == version + 2
-    left = [t for t in started.show()["ready_tasks"] if t["form"] == "evaluation.json" and t["role"] != "public"]
+    left = [
+        t for t in started.show()["ready_tasks"] if t["form"] == "evaluation.json" and t["role"] != "public"
+    ]
     assert len(left) == 1  # member4's evaluation, and only it
     assert audit.verify(kernel).ok
 
