@@ -143,9 +143,9 @@ def free_port() -> int:
 
 
 class Server:
-    """`xianfeng serve --workers N` in a child process on the prepared data folder."""
+    """`xianfeng serve --workers N --threads T` in a child process on the prepared data folder."""
 
-    def __init__(self, data_dir: Path, workers: int, log: Path) -> None:
+    def __init__(self, data_dir: Path, workers: int, threads: int, log: Path) -> None:
         self.port = free_port()
         self.workers = workers
         env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
@@ -155,7 +155,7 @@ class Server:
             XIANFENG_SECRET_KEY=SECRET,
         )
         command = [sys.executable, "-c", SERVE, "serve", "--host", "127.0.0.1"]
-        command += ["--port", str(self.port), "--workers", str(workers)]
+        command += ["--port", str(self.port), "--workers", str(workers), "--threads", str(threads)]
         self.log = log
         with log.open("ab") as out:
             self.process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)

@@ -17,16 +17,29 @@ from .server import serve
 @cli.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8080, show_default=True, type=int)
-@click.option("--workers", default=8, show_default=True, type=int, help="Worker threads serving requests.")
+@click.option(
+    "--workers",
+    default=2,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Worker processes; each uses one CPU core at a time, so about one per core.",
+)
+@click.option(
+    "--threads",
+    default=4,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Threads per worker process (they overlap waiting on the network and the database).",
+)
 @click.pass_context
-def serve_cmd(ctx: click.Context, host: str, port: int, workers: int) -> None:
+def serve_cmd(ctx: click.Context, host: str, port: int, workers: int, threads: int) -> None:
     """Serve the web workbench, the public pages and the API; fire timers in-process."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     kernel = kernel_of(ctx)
     app = create_app(kernel)
     web = load_web_settings(kernel.settings)
     click.echo(f"先锋 Xianfeng: open http://{host}:{port}/  (demo accounts: see README; password demo12345)")
-    serve(app, kernel, host, port, workers, web.tick_interval)
+    serve(app, kernel, host, port, workers, threads, web.tick_interval)
 
 
 def main() -> None:

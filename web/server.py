@@ -1,11 +1,21 @@
-"""Serving: a real WSGI server (waitress) and an in-process ticker that fires due timers and hands
-notifications to the delivery adapter, so a notice period ends within a second of its due time
-without cron. Several processes may each run a ticker: instances are claimed with row locks."""
+"""Serving: gunicorn with N worker processes of T threads each, and in every worker a ticker that
+fires due timers and hands notifications to the delivery adapter, so a notice period ends within a
+second of its due time without cron.
+
+Worker *processes*, not threads, are what add capacity: a step is CPU work in Python, and one
+process runs Python on one core at a time. Threads in a worker overlap waiting (the network, the
+database's write lock). Several tickers are safe: instances are claimed with row locks (PostgreSQL)
+or one writer at a time (SQLite), and a timer fired by one is gone for the others.
+
+The app is built once, before the workers are forked, so a bad configuration fails at start; each
+worker then drops the database connections it inherited and opens its own.
+"""
 
 from __future__ import annotations
 
 import logging
 import threading
+from typing import Any
 
 from flask import Flask
 
@@ -42,12 +52,45 @@ class Ticker(threading.Thread):
         self.stopped.set()
 
 
-def serve(app: Flask, kernel: Kernel, host: str, port: int, threads: int, tick_interval: float) -> None:
-    from waitress import serve as waitress_serve
+def gunicorn_options(host: str, port: int, workers: int, threads: int) -> dict[str, Any]:
+    """gunicorn settings. With one thread gunicorn runs its `sync` workers: one request at a time
+    per process, a connection per request, the most completions per core, but a slow client holds
+    a whole process, so put a buffering proxy (nginx) in front. With more threads it runs `gthread`
+    workers: keep-alive connections, slow clients hold only a thread, but the threads of a process
+    share one core (the GIL) and pay for it in contention."""
+    return {
+        "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
+        "workers": workers,
+        "threads": threads,
+        "preload_app": True,
+        "keepalive": 5,
+        "timeout": 60,
+        "graceful_timeout": 10,
+        "proc_name": "xianfeng",
+        "accesslog": None,
+        "errorlog": "-",
+    }
 
-    ticker = Ticker(kernel, tick_interval)
-    ticker.start()
-    try:
-        waitress_serve(app, host=host, port=port, threads=threads, ident="xianfeng")
-    finally:
-        ticker.stop()
+
+def serve(
+    app: Flask, kernel: Kernel, host: str, port: int, workers: int, threads: int, tick_interval: float
+) -> None:
+    from gunicorn.app.base import BaseApplication
+
+    def post_fork(_server: Any, _worker: Any) -> None:
+        kernel.db.engine.dispose(close=False)  # the master's connections stay the master's
+
+    def post_worker_init(_worker: Any) -> None:
+        Ticker(kernel, tick_interval).start()
+
+    class Server(BaseApplication):  # type: ignore[misc]  # gunicorn ships no type hints
+        def load_config(self) -> None:
+            options = gunicorn_options(host, port, workers, threads)
+            options.update(post_fork=post_fork, post_worker_init=post_worker_init)
+            for key, value in options.items():
+                self.cfg.set(key, value)
+
+        def load(self) -> Flask:
+            return app
+
+    Server().run()
