@@ -34,6 +34,8 @@ from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.deep_merge import DeepMerge
 from SpiffWorkflow.util.task import TaskState
 
+from .plain_snapshots import PlainDumper, PlainLoader, is_plain
+
 SPEC_REF_KEY = "spec_ref"
 
 
@@ -184,7 +186,13 @@ class _SpeclessWorkflowConverter(BpmnWorkflowConverter):
 
 
 class SnapshotSerializer:
-    """Dumps and loads workflows of one pinned process version."""
+    """Dumps and loads workflows of one pinned version.
+
+    Loading takes the one-pass path of `plain_snapshots` when the snapshot is plain and of the
+    current format, and the registry path otherwise; dumping always takes the one-pass path. Both
+    give what SpiffWorkflow's own converters give (tests compare them object for object and byte
+    for byte).
+    """
 
     def __init__(
         self,
@@ -193,8 +201,8 @@ class SnapshotSerializer:
         *,
         stock_tasks: bool = False,
     ) -> None:
-        """`stock_tasks` restores tasks with SpiffWorkflow's own converters: what the fast ones are
-        tested against."""
+        """`stock_tasks` restores and dumps only through SpiffWorkflow's own converters: what the
+        fast paths are tested against."""
         self.top_spec, self.subprocess_specs = top_spec, subprocess_specs
         converter = type(
             "BoundSpeclessConverter",
@@ -207,19 +215,33 @@ class SnapshotSerializer:
             config[BpmnSubWorkflow] = _FastSubWorkflowConverter
             config[Task] = _FastTaskConverter
         self._inner = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(config))
+        self._loader = None if stock_tasks else PlainLoader(top_spec, subprocess_specs, uuid_of)
+        self._dumper = None if stock_tasks else PlainDumper(text_of)
 
     def dumps(self, workflow: BpmnWorkflow) -> str:
         inner = self._inner
         inner.registry._encoder_mode = True
         try:
-            dct = inner.to_dict(workflow)
+            if self._dumper is not None:
+                dct = self._dumper.dump(workflow, SPEC_REF_KEY)
+            else:
+                dct = inner.to_dict(workflow)
             dct[inner.VERSION_KEY] = inner.VERSION
             return json.dumps(dct, cls=inner._encoder_cls, separators=(",", ":"), ensure_ascii=False)
         finally:
             inner.registry._encoder_mode = False
 
     def loads(self, snapshot: str) -> BpmnWorkflow:
-        return self._inner.deserialize_json(snapshot)
+        inner = self._inner
+        if self._loader is not None:
+            dct = json.loads(snapshot)
+            if (
+                dct.get(inner.VERSION_KEY) == inner.VERSION
+                and dct.get(SPEC_REF_KEY) == self.top_spec.name
+                and is_plain(snapshot, dct)
+            ):
+                return self._loader.load(dct)
+        return inner.deserialize_json(snapshot)
 
 
 def state_hash(snapshot: str) -> str:

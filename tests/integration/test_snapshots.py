@@ -5,6 +5,7 @@ share (SpiffWorkflow shares nested data between tasks, and a later script may re
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Any
 
@@ -13,6 +14,7 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 from support import at_rectification_report
 
 from xianfeng.engine.kernel import Kernel
+from xianfeng.engine.process.plain_snapshots import is_plain
 from xianfeng.engine.process.serialization import SnapshotSerializer
 
 
@@ -81,6 +83,7 @@ def test_fast_task_converters_restore_what_spiffworkflow_restores(
 ) -> None:
     assert len(snapshots) >= 15
     assert any(json.loads(s)["subprocesses"] for s in snapshots), "no snapshot had a called process"
+    assert all(is_plain(s, json.loads(s)) for s in snapshots), "each took the one-pass path"
     for snapshot, fast in snapshots.items():
         stock = SnapshotSerializer(fast.top_spec, fast.subprocess_specs, stock_tasks=True)
         ours, theirs = fast.loads(snapshot), stock.loads(snapshot)
@@ -98,3 +101,36 @@ def test_fast_converters_dump_what_spiffworkflow_dumps_after_a_step(
         for task in workflow.get_tasks():
             task.data["touched"] = {"by": str(task.id)[:8], "nested": [1, {"two": 2}]}
         assert fast.dumps(workflow) == stock.dumps(workflow)
+
+
+def test_a_snapshot_holding_a_typed_value_is_restored_through_the_registry(
+    snapshots: dict[str, SnapshotSerializer],
+) -> None:
+    """SpiffWorkflow may keep a typed value (a datetime, a timedelta) in a task's internal data:
+    such a snapshot is not plain, and restores exactly as SpiffWorkflow restores it."""
+    snapshot, fast = next(iter(snapshots.items()))
+    stock = SnapshotSerializer(fast.top_spec, fast.subprocess_specs, stock_tasks=True)
+    workflow = fast.loads(snapshot)
+    task = next(iter(workflow.tasks.values()))
+    task.internal_data["waited"] = dt.timedelta(days=2, seconds=5)
+    task.internal_data["since"] = dt.datetime(2026, 12, 1, 9, 30)
+    typed = fast.dumps(workflow)
+    assert typed == stock.dumps(workflow)
+    assert not is_plain(typed, json.loads(typed))
+    ours, theirs = fast.loads(typed), stock.loads(typed)
+    assert _shape(ours) == _shape(theirs)
+    assert next(iter(ours.tasks.values())).internal_data["since"] == dt.datetime(2026, 12, 1, 9, 30)
+
+
+def test_text_that_looks_like_a_typed_value_keeps_a_snapshot_plain(
+    snapshots: dict[str, SnapshotSerializer],
+) -> None:
+    """A string cannot pass for a typed value: its quotes are escaped in the JSON."""
+    snapshot, fast = next(iter(snapshots.items()))
+    stock = SnapshotSerializer(fast.top_spec, fast.subprocess_specs, stock_tasks=True)
+    workflow = fast.loads(snapshot)
+    workflow.task_tree.data["note"] = '{"typename": "datetime", "value": "2026-12-01"}'
+    plain = fast.dumps(workflow)
+    assert plain == stock.dumps(workflow)
+    assert is_plain(plain, json.loads(plain))
+    assert _shape(fast.loads(plain)) == _shape(stock.loads(plain))
