@@ -76,6 +76,29 @@ class WriterTurns:
         finally:
             self._threads.release()
 
+    @contextmanager
+    def held_turn(self) -> Iterator[None]:
+        """The body of a turn that `try_take` already took: give it back when done."""
+        try:
+            yield
+        finally:
+            fcntl.flock(self._file(), fcntl.LOCK_UN)
+            self._threads.release()
+
+    def try_take(self) -> bool:
+        """Take the turn if no thread or process holds it right now; never wait."""
+        if not self._threads.acquire(blocking=False):
+            return False
+        try:
+            fcntl.flock(self._file(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._threads.release()
+            return False
+        except BaseException:
+            self._threads.release()
+            raise
+        return True
+
     def _take_file(self, deadline: float) -> bool:
         fd = self._file()
         while True:
@@ -130,18 +153,39 @@ class Database:
     def unit_of_work(self, write: bool = True) -> Iterator[UnitOfWork]:
         """Open a transaction; roll back unless `commit()` was called once inside the block."""
         turns = self.writer_turns
-        with turns.turn() if write and turns is not None else nullcontext():
-            session = self._sessions()
-            uow = UnitOfWork(session)
-            try:
-                session.connection(execution_options={_WRITE_OPTION: write})
+        with turns.turn() if write and turns is not None else nullcontext(), self._transaction(write) as uow:
+            yield uow
+
+    @contextmanager
+    def unit_of_work_if_free(self) -> Iterator[UnitOfWork | None]:
+        """A writing unit of work if no other writer of this SQLite file holds its turn right now,
+        else None at once (no waiting): the caller may then read and compute ahead of the write
+        lock rather than hold every other writer up while it computes. Where writers take no
+        turns (PostgreSQL locks rows, not the database), always a unit of work."""
+        turns = self.writer_turns
+        if turns is None:
+            with self._transaction(write=True) as uow:
                 yield uow
-            finally:
-                if not uow.committed:
-                    if not write:
-                        session.expunge_all()  # keep what was read usable; a rollback would expire it
-                    session.rollback()
-                session.close()
+            return
+        if not turns.try_take():
+            yield None
+            return
+        with turns.held_turn(), self._transaction(write=True) as uow:
+            yield uow
+
+    @contextmanager
+    def _transaction(self, write: bool) -> Iterator[UnitOfWork]:
+        session = self._sessions()
+        uow = UnitOfWork(session)
+        try:
+            session.connection(execution_options={_WRITE_OPTION: write})
+            yield uow
+        finally:
+            if not uow.committed:
+                if not write:
+                    session.expunge_all()  # keep what was read usable; a rollback would expire it
+                session.rollback()
+            session.close()
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from xianfeng.forms import FormDefinition
 
 from ..actor import Actor
+from ..db import UnitOfWork
 from ..errors import (
     NotAllowed,
     NotFound,
@@ -62,20 +63,36 @@ def complete(
     `batch` marks one task of a 批量审批: its form must allow that (ui.batch), and the data may only
     hold the batch's fields and choices, so one opinion never decides what it was not meant for.
 
-    On SQLite the step is first computed ahead of the write lock (see `_complete_ahead`); when it
-    cannot be, or the instance moved meanwhile, it runs again the usual way, under the lock.
+    When another writer holds SQLite's write turn, the step is computed ahead of the lock
+    meanwhile (see `_complete_ahead`); when it cannot be, or the instance moved, it runs again the
+    usual way, under the lock.
     """
-    if kernel.db.is_sqlite:
-        outcome = _complete_ahead(kernel, actor, task_id, data, expected_version, batch)
-        if outcome is not None:
-            return outcome
+    with kernel.db.unit_of_work_if_free() as free:
+        if free is not None:
+            return _complete_in(free, kernel, actor, task_id, data, expected_version, batch)
+    outcome = _complete_ahead(kernel, actor, task_id, data, expected_version, batch)
+    if outcome is not None:
+        return outcome
     with kernel.db.unit_of_work() as uow:
-        session = uow.session
-        task, instance, unsigned = _locked(session, task_id)
-        _check_may_complete(actor, task, instance, expected_version)
-        prepared = _prepare(session, kernel, actor, task, instance, data, unsigned, batch)
-        outcome = _write(session, kernel, instance, prepared)
-        uow.commit()
+        return _complete_in(uow, kernel, actor, task_id, data, expected_version, batch)
+
+
+def _complete_in(
+    uow: UnitOfWork,
+    kernel: Kernel,
+    actor: Actor,
+    task_id: str,
+    data: dict[str, Any],
+    expected_version: int | None,
+    batch: bool,
+) -> StepOutcome:
+    """The whole completion in one writing unit of work: lock, check, compute, write, commit."""
+    session = uow.session
+    task, instance, unsigned = _locked(session, task_id)
+    _check_may_complete(actor, task, instance, expected_version)
+    prepared = _prepare(session, kernel, actor, task, instance, data, unsigned, batch)
+    outcome = _write(session, kernel, instance, prepared)
+    uow.commit()
     return outcome
 
 

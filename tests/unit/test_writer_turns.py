@@ -87,3 +87,40 @@ def test_a_writer_kept_waiting_too_long_goes_ahead_and_says_so(
     finally:
         child.kill()
         child.wait()
+
+
+def test_a_free_turn_is_taken_at_once_and_given_back(tmp_path: Path) -> None:
+    turns = WriterTurns(tmp_path / "db.writer-turn")
+    assert turns.try_take()
+    with turns.held_turn():
+        other = WriterTurns(tmp_path / "db.writer-turn")  # as another process would see the file
+        assert not other.try_take()
+    assert turns.try_take()  # given back when the held turn ended
+    with turns.held_turn():
+        pass
+
+
+def test_a_turn_held_by_another_thread_or_process_is_not_free(tmp_path: Path) -> None:
+    turns = WriterTurns(tmp_path / "db.writer-turn")
+    holding, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with turns.turn():
+            holding.set()
+            release.wait(10)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    holding.wait(10)
+    began = time.monotonic()
+    assert not turns.try_take()
+    assert time.monotonic() - began < 0.1  # refused at once, not after waiting
+    release.set()
+    holder.join()
+    child, released = _hold_in_another_process(tmp_path, 0.5)
+    assert not turns.try_take()
+    child.wait(timeout=30)
+    assert released.exists()
+    assert turns.try_take()
+    with turns.held_turn():
+        pass
