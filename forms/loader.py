@@ -23,6 +23,7 @@ from xianfeng.forms.files import ATTACHMENT_SOURCE, KINDS, SHA256_PATTERN, accep
 from xianfeng.forms.messages import json_type
 
 REQUIRED_KEYS = ("id", "title", "description", "schema", "ui")
+RESERVED_NAME = "typename"  # SpiffWorkflow snapshots mark typed values with this key
 WIDGETS = ("text", "textarea", "number", "date", "select", "radio", "checkbox", "multiselect", "file")
 DRAFT_2020_12 = "https://json-schema.org/draft/2020-12/schema"
 _FORM_ID = re.compile(r"[a-z][a-z0-9_]*")
@@ -130,6 +131,24 @@ def _check_schema(schema: Any) -> None:
     _check_conditionals(schema, properties)
     for field, prop in properties.items():
         _check_property(field, prop)
+    _refuse_reserved_names("schema", schema)
+
+
+def _refuse_reserved_names(where: str, schema: Any) -> None:
+    """A field named `typename`, at any depth, would make every snapshot holding its value
+    impossible to restore: SpiffWorkflow reads a dict with that key as a typed value."""
+    if isinstance(schema, list):
+        for index, part in enumerate(schema):
+            _refuse_reserved_names(f"{where}/{index}", part)
+        return
+    if not isinstance(schema, dict):
+        return
+    properties = schema.get("properties")
+    if isinstance(properties, dict) and RESERVED_NAME in properties:
+        raise _Broken(f"{where}.properties names the field '{RESERVED_NAME}', which snapshots reserve")
+    for key, part in schema.items():
+        if isinstance(part, dict | list):
+            _refuse_reserved_names(f"{where}.{key}", part)
 
 
 def _check_field_names(where: str, names: list[str], properties: dict[str, Any]) -> None:

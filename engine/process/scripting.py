@@ -193,6 +193,9 @@ def _run_scope(time_limit: float) -> Iterator[Run]:
         _active_run.reset(token)
 
 
+# SpiffWorkflow's snapshots mark a typed value (a datetime, an event) with this key, and read any
+# dict that has it as one: data holding it would make the instance impossible to restore.
+RESERVED_KEY = "typename"
 _MAX_DEPTH = 100  # json.dumps and SpiffWorkflow's deepcopy recurse; keep far from the recursion limit
 _MAX_INT_BITS = 14_000  # str() of an int past 4,300 digits raises, and json.dumps uses it
 
@@ -223,6 +226,8 @@ def json_problem(root: Any) -> str | None:
             return "a reference cycle" if id(value) in open_ else f"lists/dicts nested over {_MAX_DEPTH} deep"
         elif type(value) is dict and any(type(key) is not str for key in value):
             return "a dict with a key that is not a string"
+        elif type(value) is dict and RESERVED_KEY in value:
+            return f"a dict with the key {RESERVED_KEY!r}, which snapshots reserve for typed values"
         elif id(value) not in finished:
             open_.add(id(value))
             stack.append((value, 0))
@@ -302,6 +307,8 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
     def _require_json(context: dict[str, Any]) -> None:
         """Refuse, and drop, values the event log and snapshots could not store faithfully."""
         problems = {key: problem for key, value in context.items() if (problem := json_problem(value))}
+        if RESERVED_KEY in context:
+            problems[RESERVED_KEY] = "a name that snapshots reserve for typed values"
         for key in problems:
             del context[key]
         if problems:

@@ -607,6 +607,11 @@ BROKEN: list[tuple[str, bytes, str]] = [
         "schema.allOf/0.then.required names unknown field 'nmae'",
     ),
     (
+        "field named typename",
+        mutated(lambda d: d["schema"]["properties"].update(typename=d["schema"]["properties"]["name"])),
+        "schema.properties names the field 'typename', which snapshots reserve",
+    ),
+    (
         "property lacks title",
         mutated(lambda d: d["schema"]["properties"]["name"].pop("title")),
         "property 'name' lacks \"title\"",

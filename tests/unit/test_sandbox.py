@@ -431,6 +431,7 @@ def test_cycles_and_exponential_sharing_are_refused_as_data(env: SandboxEnvironm
     [
         ("x = float('nan')", "a non-finite float"),
         ("x = {1: 'a'}", "a dict with a key that is not a string"),
+        ("x = [{'typename': 'datetime'}]", "a dict with the key 'typename', which snapshots reserve"),
         ("x = 7 ** 6000", "an integer too big to store"),
         ("x = []\nfor i in range(150):\n    x = [x]", "lists/dicts nested over 100 deep"),
         ("x = (i for i in [1])", "a generator"),
@@ -443,6 +444,15 @@ def test_data_that_json_could_not_store_faithfully_is_refused(
     with pytest.raises(SandboxViolation, match=f"variable 'x' holds {problem}"):
         env.execute(source, context)
     assert "x" not in context
+
+
+def test_a_variable_named_typename_is_refused_and_dropped(env: SandboxEnvironment) -> None:
+    """Snapshots read any dict with a `typename` key as a typed value: the instance could not be
+    restored again."""
+    context: dict[str, Any] = {"keep": 1}
+    with pytest.raises(SandboxViolation, match="variable 'typename' holds a name that snapshots reserve"):
+        env.execute("typename = 'Task'", context)
+    assert context == {"keep": 1}
 
 
 def test_functions_defined_by_a_script_are_removed(env: SandboxEnvironment) -> None:
