@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, exists, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from xianfeng.forms import FormDefinition
@@ -19,14 +19,13 @@ from ..actor import Actor
 from ..db import UnitOfWork
 from ..errors import (
     NotAllowed,
-    NotFound,
     RuleViolation,
     StaleSubmission,
     TokenInvalid,
     XianfengError,
 )
 from ..kernel import Kernel
-from ..models import Event, HumanTask, ProcessInstance, PublicLink, TaskSigner, User
+from ..models import HumanTask, ProcessInstance, PublicLink, TaskSigner, User
 from ..process.catalog import LoadedVersion
 from ..process.runtime import StepInput, StepResult
 from . import authz, forms, surveys
@@ -35,6 +34,7 @@ from .results import StepOutcome
 from .starting import start, start_for_subjects
 from .steps import EventMeta, compute, deliver_pending, earliest_pending, persist, step_input_for
 from .surveys import SurveyAnswer
+from .task_locks import locked
 
 # `start` is re-exported: callers start and complete instances through this module.
 __all__ = [
@@ -43,7 +43,6 @@ __all__ = [
     "complete",
     "complete_by_token",
     "complete_many",
-    "locked_task",
     "start",
     "start_for_subjects",
 ]
@@ -88,7 +87,7 @@ def _complete_in(
 ) -> StepOutcome:
     """The whole completion in one writing unit of work: lock, check, compute, write, commit."""
     session = uow.session
-    task, instance, unsigned = _locked(session, task_id)
+    task, instance, unsigned = locked(session, task_id)
     _check_may_complete(actor, task, instance, expected_version)
     prepared = _prepare(session, kernel, actor, task, instance, data, unsigned, batch)
     outcome = _write(session, kernel, instance, prepared)
@@ -125,7 +124,7 @@ def _complete_ahead(
     refused: list[str] = []
     with kernel.db.unit_of_work(write=False) as read:
         session = read.session
-        task, instance, unsigned = _locked(session, task_id)
+        task, instance, unsigned = locked(session, task_id)
         _check_may_complete(actor, task, instance, expected_version)
         if instance.pending_messages:
             return None
@@ -172,7 +171,7 @@ def complete_by_token(kernel: Kernel, token: str, data: dict[str, Any]) -> StepO
         now = kernel.clock.now()
         check_link(link, now)
         assert link is not None
-        task, instance, unsigned = _locked(session, link.task_id)
+        task, instance, unsigned = locked(session, link.task_id)
         actor = Actor.public()
         authz.check_may_act(actor, task, instance)
         prepared = _prepare(session, kernel, actor, task, instance, data, unsigned, batch=False)
@@ -307,52 +306,6 @@ def _check_nothing_pending(session: Session, task: HumanTask, unsigned: bool) ->
             task_id=task.id,
             signers=list(waiting),
         )
-
-
-def locked_task(session: Session, task_id: str) -> tuple[HumanTask, ProcessInstance]:
-    task, instance, _unsigned = _locked(session, task_id)
-    return task, instance
-
-
-# Whether a co-signer (加签) has yet to sign, read with the locked row: completing is the hot path,
-# and a second query for the rare case would cost every completion a round trip.
-_UNSIGNED = (
-    exists()
-    .where(TaskSigner.task_id == HumanTask.id, TaskSigner.signed_at.is_(None))
-    .correlate(HumanTask)
-    .label("unsigned")
-)
-
-
-def _locked(session: Session, task_id: str) -> tuple[HumanTask, ProcessInstance, bool]:
-    row = session.execute(
-        select(HumanTask, ProcessInstance, _UNSIGNED)
-        .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
-        .where(HumanTask.id == task_id)
-        .with_for_update(of=ProcessInstance)
-    ).first()
-    if row is None:
-        raise why_not_ready(session, task_id)
-    return row[0], row[1], bool(row[2])
-
-
-def why_not_ready(session: Session, task_id: str) -> StaleSubmission | NotFound:
-    """A task that is not ready was either done (say by whom and when: the page was stale) or never
-    existed; the caller decides whether the asker may learn which."""
-    done = session.execute(
-        select(Event.actor, Event.business_time, Event.instance_id).where(
-            Event.task_id == task_id, Event.kind == "complete"
-        )
-    ).first()
-    if done is not None:
-        return StaleSubmission(
-            f"task {task_id} was already completed by {done[0]} at {done[1].isoformat()}",
-            task_id=task_id,
-            completed_by=done[0],
-            completed_at=done[1],
-            instance_id=done[2],
-        )
-    return NotFound(f"no ready task {task_id}", task_id=task_id)
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from ..models import Artifact, HumanTask, ProcessInstance, ProcessVersion, Publi
 from ..models.org import ROLE_BRANCH, ROLE_COMMITTEE, ROLE_PUBLIC
 from ..process.inspection import inspect, task_details
 from . import authz, surveys
-from .tasks import why_not_ready
+from .task_locks import why_not_ready
 
 
 @dataclass(frozen=True)

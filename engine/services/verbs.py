@@ -24,7 +24,8 @@ from . import authz, notifications
 from .accounts import actor_of
 from .results import StepOutcome
 from .steps import EventMeta, compute, deliver_pending, earliest_pending, persist, record_verb, step_input_for
-from .tasks import locked_task, outcome_of
+from .task_locks import locked_task
+from .tasks import outcome_of
 
 URGE_INTERVAL = dt.timedelta(hours=1)
 
