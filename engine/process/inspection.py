@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+from uuid import UUID
 
 from SpiffWorkflow.util.task import TaskState
 
 from . import determinism
 from .catalog import LoadedVersion
+from .runtime import release, return_targets
 from .scripting import SandboxEnvironment, SandboxScriptEngine
 
 
@@ -23,7 +25,10 @@ def inspect(version: LoadedVersion, snapshot: str) -> SnapshotView:
     determinism.install()
     workflow = version.serializer.loads(snapshot)
     workflow.script_engine = SandboxScriptEngine(SandboxEnvironment(helpers={}))
-    return SnapshotView(_completed_path(workflow), _visible_data(workflow), workflow.is_completed())
+    try:
+        return SnapshotView(_completed_path(workflow), _visible_data(workflow), workflow.is_completed())
+    finally:
+        release(workflow)
 
 
 def _completed_path(workflow: Any) -> list[str]:
@@ -53,21 +58,22 @@ class TaskDetails:
 
 def task_details(version: LoadedVersion, snapshot: str, task_id: str) -> TaskDetails:
     """The instructions, the data a task sees, and where it may be returned to (with names)."""
-    from uuid import UUID
-
-    from .runtime import return_targets
-
     determinism.install()
     workflow = version.serializer.loads(snapshot)
-    task = workflow.get_task_from_id(UUID(task_id))
-    spec = task.task_spec
-    names = {
-        ts.bpmn_id: ts.bpmn_name or ts.bpmn_id
-        for ts in spec._wf_spec.task_specs.values()
-        if getattr(ts, "bpmn_id", None)
-    }
-    return TaskDetails(
-        instructions=(spec.extensions or {}).get("instructionsForEndUser", "") or "",
-        data=dict(task.data),
-        return_targets=[{"id": target, "name": names.get(target, target)} for target in return_targets(spec)],
-    )
+    try:
+        task = workflow.get_task_from_id(UUID(task_id))
+        spec = task.task_spec
+        names = {
+            ts.bpmn_id: ts.bpmn_name or ts.bpmn_id
+            for ts in spec._wf_spec.task_specs.values()
+            if getattr(ts, "bpmn_id", None)
+        }
+        return TaskDetails(
+            instructions=(spec.extensions or {}).get("instructionsForEndUser", "") or "",
+            data=dict(task.data),
+            return_targets=[
+                {"id": target, "name": names.get(target, target)} for target in return_targets(spec)
+            ],
+        )
+    finally:
+        release(workflow)

@@ -99,16 +99,46 @@ def run_step(
         )
         engine = SandboxScriptEngine(environment)
         workflow = _load(version, snapshot, engine, step)
-        before = _ready_by_lane(workflow) if snapshot is not None else {}
-        timers_before = {t.id for t in waiting_timers(workflow)} if snapshot is not None else set()
-        caught, completed_spec = _apply(workflow, step)
-        if not caught:
-            return _not_caught(snapshot or "")
-        _engine_steps(workflow)
-        result = _result(version, workflow, engine, effects, completed_spec, set(before))
-        result.ready_before, result.timers_before = set(before), timers_before
-        result.public_before = {task_id for task_id, lane in before.items() if lane == ROLE_PUBLIC}
-        return result
+        try:
+            return _step(version, workflow, engine, effects, step, snapshot)
+        finally:
+            release(workflow)
+
+
+def _step(
+    version: LoadedVersion,
+    workflow: BpmnWorkflow,
+    engine: SandboxScriptEngine,
+    effects: EffectPort,
+    step: StepInput,
+    snapshot: str | None,
+) -> StepResult:
+    before = _ready_by_lane(workflow) if snapshot is not None else {}
+    timers_before = {t.id for t in waiting_timers(workflow)} if snapshot is not None else set()
+    caught, completed_spec = _apply(workflow, step)
+    if not caught:
+        return _not_caught(snapshot or "")
+    _engine_steps(workflow)
+    result = _result(version, workflow, engine, effects, completed_spec, set(before))
+    result.ready_before, result.timers_before = set(before), timers_before
+    result.public_before = {task_id for task_id, lane in before.items() if lane == ROLE_PUBLIC}
+    return result
+
+
+def release(workflow: BpmnWorkflow) -> None:
+    """Break the references from a finished-with workflow to its tasks.
+
+    Tasks and their workflow refer to each other, so without this every step's few thousand
+    objects wait for Python's cycle collector, whose runs then scan them on later steps. Cut
+    here, they are freed by reference counting the moment the step returns.
+    """
+    for tree in (*workflow.subprocesses.values(), workflow):
+        tree.tasks = {}
+        tree.task_tree = None
+        tree.last_task = None
+    workflow.subprocesses = {}
+    workflow.event_manager.tasks = {}
+    workflow.event_manager.workflow = None
 
 
 def _load(
