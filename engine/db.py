@@ -21,8 +21,8 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -76,29 +76,6 @@ class WriterTurns:
         finally:
             self._threads.release()
 
-    @contextmanager
-    def held_turn(self) -> Iterator[None]:
-        """The body of a turn that `try_take` already took: give it back when done."""
-        try:
-            yield
-        finally:
-            fcntl.flock(self._file(), fcntl.LOCK_UN)
-            self._threads.release()
-
-    def try_take(self) -> bool:
-        """Take the turn if no thread or process holds it right now; never wait."""
-        if not self._threads.acquire(blocking=False):
-            return False
-        try:
-            fcntl.flock(self._file(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            self._threads.release()
-            return False
-        except BaseException:
-            self._threads.release()
-            raise
-        return True
-
     def _take_file(self, deadline: float) -> bool:
         fd = self._file()
         while True:
@@ -124,6 +101,27 @@ class UnitOfWork:
             raise RuntimeError("a unit of work commits once")
         self.session.commit()
         self.committed = True
+
+
+class ReadThenWrite(UnitOfWork):
+    """A unit of work that reads before it takes the write lock (see `unit_of_work_reading_first`)."""
+
+    def __init__(self, session: Session, begin_write: Callable[[], None]) -> None:
+        super().__init__(session)
+        self._begin_write = begin_write
+        self.writing = False
+
+    def begin_write(self) -> None:
+        """Wait for the write lock; what follows runs in one write transaction."""
+        if self.writing:
+            raise RuntimeError("the write transaction has begun already")
+        self._begin_write()
+        self.writing = True
+
+    def commit(self) -> None:
+        if not self.writing:
+            raise RuntimeError("nothing to commit: begin_write() first")
+        super().commit()
 
 
 class Database:
@@ -157,21 +155,34 @@ class Database:
             yield uow
 
     @contextmanager
-    def unit_of_work_if_free(self) -> Iterator[UnitOfWork | None]:
-        """A writing unit of work if no other writer of this SQLite file holds its turn right now,
-        else None at once (no waiting): the caller may then read and compute ahead of the write
-        lock rather than hold every other writer up while it computes. Where writers take no
-        turns (PostgreSQL locks rows, not the database), always a unit of work."""
+    def unit_of_work_reading_first(self) -> Iterator[ReadThenWrite]:
+        """SQLite only: read and compute outside any transaction, then `begin_write()` waits for
+        the writer turn and begins the write transaction on the same connection.
+
+        SQLite has one writer for the whole database; a step computed under its lock would keep
+        every other writer waiting while it runs the engine. Reading first leaves the lock to the
+        writes alone. Each read statement sees a consistent state of its own, not one snapshot
+        across statements: the caller re-reads, under the lock, whatever must not have moved.
+        """
+        if not self.is_sqlite:
+            raise RuntimeError("reading first is for SQLite: PostgreSQL locks the rows a step reads")
         turns = self.writer_turns
-        if turns is None:
-            with self._transaction(write=True) as uow:
+        with ExitStack() as held:  # the turn, if taken, is given back after the session is closed
+            session = self._sessions()
+
+            def begin_write() -> None:
+                if turns is not None:
+                    held.enter_context(turns.turn())
+                session.connection().exec_driver_sql("BEGIN IMMEDIATE")
+
+            uow = ReadThenWrite(session, begin_write)
+            try:
+                session.connection(execution_options={_WRITE_OPTION: None})
                 yield uow
-            return
-        if not turns.try_take():
-            yield None
-            return
-        with turns.held_turn(), self._transaction(write=True) as uow:
-            yield uow
+            finally:
+                if not uow.committed:
+                    session.rollback()
+                session.close()
 
     @contextmanager
     def _transaction(self, write: bool) -> Iterator[UnitOfWork]:
@@ -221,4 +232,6 @@ def _configure_sqlite(engine: Engine, synchronous: str) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
         write = connection.get_execution_options().get(_WRITE_OPTION, True)
+        if write is None:
+            return  # reading first: each statement on its own until begin_write()
         connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")

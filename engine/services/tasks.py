@@ -16,7 +16,6 @@ from sqlalchemy.orm import Session
 from xianfeng.forms import FormDefinition
 
 from ..actor import Actor
-from ..db import UnitOfWork
 from ..errors import (
     NotAllowed,
     RuleViolation,
@@ -62,36 +61,20 @@ def complete(
     `batch` marks one task of a 批量审批: its form must allow that (ui.batch), and the data may only
     hold the batch's fields and choices, so one opinion never decides what it was not meant for.
 
-    When another writer holds SQLite's write turn, the step is computed ahead of the lock
-    meanwhile (see `_complete_ahead`); when it cannot be, or the instance moved, it runs again the
-    usual way, under the lock.
+    On SQLite the step is computed before the write lock is taken (see `_complete_reading_first`);
+    when it cannot be, or the instance moved meanwhile, it runs again under the lock.
     """
-    with kernel.db.unit_of_work_if_free() as free:
-        if free is not None:
-            return _complete_in(free, kernel, actor, task_id, data, expected_version, batch)
-    outcome = _complete_ahead(kernel, actor, task_id, data, expected_version, batch)
-    if outcome is not None:
-        return outcome
+    if kernel.db.is_sqlite:
+        outcome = _complete_reading_first(kernel, actor, task_id, data, expected_version, batch)
+        if outcome is not None:
+            return outcome
     with kernel.db.unit_of_work() as uow:
-        return _complete_in(uow, kernel, actor, task_id, data, expected_version, batch)
-
-
-def _complete_in(
-    uow: UnitOfWork,
-    kernel: Kernel,
-    actor: Actor,
-    task_id: str,
-    data: dict[str, Any],
-    expected_version: int | None,
-    batch: bool,
-) -> StepOutcome:
-    """The whole completion in one writing unit of work: lock, check, compute, write, commit."""
-    session = uow.session
-    task, instance, unsigned = locked(session, task_id)
-    _check_may_complete(actor, task, instance, expected_version)
-    prepared = _prepare(session, kernel, actor, task, instance, data, unsigned, batch)
-    outcome = _write(session, kernel, instance, prepared)
-    uow.commit()
+        session = uow.session
+        task, instance, unsigned = locked(session, task_id)
+        _check_may_complete(actor, task, instance, expected_version)
+        prepared = _prepare(session, kernel, actor, task, instance, data, unsigned, batch)
+        outcome = _write(session, kernel, instance, prepared)
+        uow.commit()
     return outcome
 
 
@@ -103,7 +86,7 @@ _UNMOVED = select(ProcessInstance.version, ProcessInstance.pending_messages, Pro
 )
 
 
-def _complete_ahead(
+def _complete_reading_first(
     kernel: Kernel,
     actor: Actor,
     task_id: str,
@@ -111,19 +94,19 @@ def _complete_ahead(
     expected_version: int | None,
     batch: bool,
 ) -> StepOutcome | None:
-    """Compute the step in a read transaction, then write it under SQLite's single write lock.
+    """Compute the step before taking SQLite's single write lock, then write it under the lock.
 
     SQLite has one writer for the whole database, so a step computed under the lock (load,
     SpiffWorkflow, dump) keeps every other instance waiting. Here the lock covers only the writes:
-    a read transaction sees a consistent snapshot, the step is computed from it, and the write
-    transaction first checks that the instance has not moved since. Returns None, having written
-    nothing, when the step must run under the lock instead: the instance moved, it has messages
-    waiting, or the step reached a service task (those read and write records inside the step).
-    Refusals (role, form, stale page) are raised from the snapshot exactly as under the lock.
+    the task and its instance are read in one statement, the step is computed from them, and under
+    the lock the instance is read again: if it moved meanwhile, nothing is written. Returns None,
+    having written nothing, when the step must run under the lock instead: the instance moved, it
+    has messages waiting, or the step reached a service task (those read and write records inside
+    the step). Refusals (role, form, stale page) are raised from the read exactly as under the lock.
     """
     refused: list[str] = []
-    with kernel.db.unit_of_work(write=False) as read:
-        session = read.session
+    with kernel.db.unit_of_work_reading_first() as uow:
+        session = uow.session
         task, instance, unsigned = locked(session, task_id)
         _check_may_complete(actor, task, instance, expected_version)
         if instance.pending_messages:
@@ -137,11 +120,11 @@ def _complete_ahead(
         if refused:
             return None
         seen = (instance.version, instance.pending_messages, instance.status)
-    with kernel.db.unit_of_work() as uow:
-        now = uow.session.connection().execute(_UNMOVED, {"id": instance.id}).one()
+        uow.begin_write()
+        now = session.connection().execute(_UNMOVED, {"id": instance.id}).one()
         if tuple(now) != seen:
             return None
-        outcome = _write(uow.session, kernel, instance, prepared)
+        outcome = _write(session, kernel, instance, prepared)
         uow.commit()
     return outcome
 

@@ -1,14 +1,11 @@
-"""Completions on SQLite run under the write lock when no other writer holds it. When one does,
-they are computed ahead of the lock meanwhile and written only if the instance has not moved;
-otherwise, or when the step reaches a service task, they run again under the lock. Either way the
-result is the one a locked step would have given."""
+"""Completions on SQLite are computed before the write lock is taken and written only if the
+instance has not moved meanwhile; otherwise, or when the step reaches a service task, they run
+again under the lock. Either way the result is the one a locked step would have given."""
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -28,17 +25,6 @@ def started(kernel: Kernel) -> CreationWalk:
     return walk
 
 
-@pytest.fixture
-def writer_busy(kernel: Kernel, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Another writer holds SQLite's write turn whenever a completion asks whether it is free."""
-
-    @contextmanager
-    def busy() -> Iterator[None]:
-        yield None
-
-    monkeypatch.setattr(kernel.db, "unit_of_work_if_free", busy)
-
-
 def _spy_compute(monkeypatch: pytest.MonkeyPatch) -> list[list[str] | None]:
     """Record each compute's `refused` list: a list means computed ahead, None under the lock."""
     calls: list[list[str] | None] = []
@@ -50,16 +36,6 @@ def _spy_compute(monkeypatch: pytest.MonkeyPatch) -> list[list[str] | None]:
 
     monkeypatch.setattr(tasks, "compute", spy)
     return calls
-
-
-def test_with_no_other_writer_a_completion_is_computed_once_under_the_lock(
-    started: CreationWalk, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    calls = _spy_compute(monkeypatch)
-    version = started.show()["version"]
-    started.complete("member2", dict(GOOD), "Task_member_evaluation")
-    assert calls == [None]
-    assert started.show()["version"] == version + 1
 
 
 def test_while_another_thread_writes_a_completion_is_computed_ahead_then_written(
@@ -91,8 +67,8 @@ def test_while_another_thread_writes_a_completion_is_computed_ahead_then_written
     assert audit.verify(kernel).ok
 
 
-def test_a_plain_completion_is_computed_once_ahead_of_a_busy_lock(
-    started: CreationWalk, monkeypatch: pytest.MonkeyPatch, writer_busy: None
+def test_a_plain_completion_is_computed_once_ahead_of_the_lock(
+    started: CreationWalk, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     calls = _spy_compute(monkeypatch)
     version = started.show()["version"]
@@ -110,12 +86,6 @@ def test_a_step_that_reaches_a_service_task_runs_again_under_the_lock(
     walk.pass_notice()
     walk.consent()
     walk.determine()
-
-    @contextmanager
-    def busy() -> Iterator[None]:
-        yield None
-
-    monkeypatch.setattr(kernel.db, "unit_of_work_if_free", busy)
     calls = _spy_compute(monkeypatch)
     walk.decide("approve")  # the committee's approval establishes the post: a service task
     assert calls == [["establish_post"], None]
@@ -124,7 +94,7 @@ def test_a_step_that_reaches_a_service_task_runs_again_under_the_lock(
 
 
 def test_a_step_computed_ahead_is_dropped_when_the_instance_moved_meanwhile(
-    started: CreationWalk, monkeypatch: pytest.MonkeyPatch, writer_busy: None
+    started: CreationWalk, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Between the read and the write another evaluator completes a sibling task: the step
     computed from the old state must not be written over it; it is computed again."""
@@ -154,7 +124,7 @@ def test_a_step_computed_ahead_is_dropped_when_the_instance_moved_meanwhile(
 
 
 def test_a_stale_page_is_refused_even_when_the_instance_moved_between_read_and_write(
-    started: CreationWalk, monkeypatch: pytest.MonkeyPatch, writer_busy: None
+    started: CreationWalk, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The page's version is checked again under the lock when the step is computed again."""
     kernel = started.kernel
@@ -179,7 +149,7 @@ def test_a_stale_page_is_refused_even_when_the_instance_moved_between_read_and_w
 
 
 def test_a_message_filed_meanwhile_is_not_lost(
-    started: CreationWalk, monkeypatch: pytest.MonkeyPatch, writer_busy: None
+    started: CreationWalk, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A message for the instance (an objection) moves only its message count, not its version. A
     step computed ahead without it must not write the old count back: it is computed again under
