@@ -69,11 +69,12 @@ def signed_in(kernel: Kernel, user_id: int, token_fingerprint: str | None = None
     account, a new password or changed roles count from the very next request); with a token's
     fingerprint, None also when the password has changed since the token was issued.
 
-    One Core query on a plain connection in a read transaction (`BEGIN`, never `BEGIN IMMEDIATE`:
-    it must not queue behind writers); it commits nothing, so it needs no unit of work.
+    One Core query on a plain connection; on SQLite outside any transaction (one statement sees
+    one consistent state, and it must never queue behind writers). It commits nothing, so it
+    needs no unit of work.
     """
     with kernel.db.engine.connect() as connection:
-        connection.execution_options(**{_WRITE_OPTION: False})
+        connection.execution_options(**{_WRITE_OPTION: None if kernel.db.is_sqlite else False})
         rows = connection.execute(_SIGNED_IN, {"user_id": user_id}).all()
     if not rows:
         return None
