@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from xianfeng.forms import FormDefinition, builtin_form_files
 
 from ..errors import DiagramInvalid, NotFound
-from ..models import Artifact, ProcessDefinition, ProcessVersion
+from ..models import Artifact, ProcessDefinition, ProcessInstance, ProcessVersion
 from .bundle import ParsedBundle, file_kind, parse_bundle, sha256_hex
 from .diagram_checks import check_bundle, service_form
 from .serialization import SnapshotSerializer
@@ -192,6 +192,16 @@ class Catalog:
                 loaded = self._load(session, version_id)
                 self._loaded[version_id] = loaded
         return loaded
+
+    def warm(self, session: Session) -> int:
+        """Parse, ahead of the first request, every current version and every version a running
+        instance is pinned to; returns how many are loaded. A server does this before it forks its
+        workers, so they share the parsed diagrams instead of each parsing them on a first step."""
+        current = select(ProcessDefinition.current_version_id)
+        pinned = select(ProcessInstance.process_version_id).where(ProcessInstance.status == "running")
+        for version_id in session.execute(current.union(pinned)).scalars():
+            self.get(session, version_id)
+        return len(self._loaded)
 
     def current(self, session: Session, process_key: str) -> LoadedVersion:
         definition = session.get(ProcessDefinition, process_key)

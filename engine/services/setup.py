@@ -58,3 +58,9 @@ def _safe_url(url: str) -> str:
         user = credentials.split(":", 1)[0]
         return f"{scheme}://{user}:***@{host}"
     return url
+
+
+def warm(kernel: Kernel) -> int:
+    """Load the diagrams a server will step (see `Catalog.warm`); returns how many versions."""
+    with kernel.db.unit_of_work(write=False) as uow:
+        return kernel.catalog.warm(uow.session)

@@ -111,6 +111,9 @@ def test_serve_runs_two_worker_processes_that_answer_the_api(served: Served) -> 
     while len(served.workers()) < 2 and time.monotonic() < deadline:
         time.sleep(0.1)
     assert len(served.workers()) == 2
+    deployed = served.sql("select count(*) from process_definition")[0][0]
+    log = (served.folder / "serve.log").read_text()
+    assert f"loaded {deployed} process versions before starting the workers" in log
     status, body = served.request(
         "POST", "/api/v1/auth/token", {"username": "member1", "password": "demo12345"}
     )

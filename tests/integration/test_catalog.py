@@ -10,8 +10,8 @@ from support import CreationWalk, actor, table_contents
 
 from xianfeng.engine.errors import DiagramInvalid, InstanceTooDeep
 from xianfeng.engine.kernel import Kernel
-from xianfeng.engine.models import ProcessDefinition, ProcessVersion
-from xianfeng.engine.process.catalog import builtin_files
+from xianfeng.engine.models import ProcessDefinition, ProcessInstance, ProcessVersion
+from xianfeng.engine.process.catalog import Catalog, builtin_files
 from xianfeng.engine.services import setup, tasks
 
 
@@ -209,3 +209,26 @@ def test_an_instance_nearing_the_depth_limit_fails_loudly_and_keeps_its_state(ke
     with pytest.raises(InstanceTooDeep):
         tasks.complete(kernel, secretary, task_id, answer)
     assert table_contents(kernel) == view_before
+
+
+def test_warming_loads_the_current_versions_and_those_running_instances_are_pinned_to(
+    kernel: Kernel,
+) -> None:
+    old = CreationWalk(kernel)
+    old.start()
+    files = _with(
+        "model_post_creation.bpmn", lambda t: t.replace("evaluation_days = 10", "evaluation_days = 3")
+    )
+    setup.deploy(kernel, files, "admin")
+    with kernel.db.unit_of_work(write=False) as uow:
+        current = set(uow.session.execute(sa.select(ProcessDefinition.current_version_id)).scalars())
+        pinned = uow.session.execute(
+            sa.select(ProcessInstance.process_version_id).where(ProcessInstance.id == old.instance_id)
+        ).scalar_one()
+    assert pinned not in current  # the old instance runs on the version before the new deployment
+    warmed = Catalog()
+    with kernel.db.unit_of_work(write=False) as uow:
+        assert warmed.warm(uow.session) == len(current) + 1
+    for version_id in (*current, pinned):
+        # no session: a version not loaded by warming would have to be read, and fail here
+        assert warmed.get(None, version_id).id == version_id  # type: ignore[arg-type]
