@@ -195,10 +195,13 @@ class Event(Base):
     __table_args__ = (UniqueConstraint("instance_id", "instance_version", name="uq_event_instance_version"),)
 
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"), index=True)
+    # An instance's events are found through the unique (instance_id, instance_version) index; a
+    # second index on instance_id alone would only cost every append one more page.
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"))
     instance_version: Mapped[int] = mapped_column(Integer)
     kind: Mapped[str] = mapped_column(String(16))
-    task_id: Mapped[str] = mapped_column(String(36), default="")
+    # Indexed: a submission for a task already done says who did it and when (a stale page).
+    task_id: Mapped[str] = mapped_column(String(36), default="", index=True)
     spec_id: Mapped[str] = mapped_column(String(64), default="")
     actor_user_id: Mapped[int | None] = mapped_column(Integer)
     actor: Mapped[str] = mapped_column(String(64), default="")

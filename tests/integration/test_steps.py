@@ -7,6 +7,7 @@ import threading
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from support import GOOD, CreationWalk, actor, table_contents
 
 from xianfeng.engine.errors import (
@@ -18,6 +19,7 @@ from xianfeng.engine.errors import (
     XianfengError,
 )
 from xianfeng.engine.kernel import Kernel
+from xianfeng.engine.models import Event
 from xianfeng.engine.process import service_tasks
 from xianfeng.engine.services import tasks
 
@@ -69,6 +71,17 @@ def test_double_submission_is_refused_as_stale_and_changes_nothing(started: Crea
             kernel, actor(kernel, "member2"), task.id, dict(GOOD), expected_version=task.instance_version
         )
     assert table_contents(kernel) == before
+
+
+def test_who_completed_a_task_is_found_by_index_not_by_reading_the_whole_log(kernel: Kernel) -> None:
+    """A stale page asks who did the task; with years of events that must not scan the log."""
+    query = sa.select(Event.actor).where(Event.task_id == "t", Event.kind == "complete")
+    with kernel.db.unit_of_work(write=False) as uow:
+        compiled = query.compile(uow.session.get_bind(), compile_kwargs={"literal_binds": True})
+        plan = " ".join(
+            str(row[-1]) for row in uow.session.execute(sa.text(f"EXPLAIN QUERY PLAN {compiled}"))
+        )
+    assert "USING INDEX ix_event_task_id" in plan, plan
 
 
 def test_a_submission_made_on_an_old_version_is_stale(started: CreationWalk) -> None:
