@@ -135,31 +135,32 @@ def persist(
 
 
 # The statements every step runs, built once: constructing and coercing them anew on each step
-# costs more than executing them.
-_UPDATE_INSTANCE = (
-    update(ProcessInstance)
-    .where(ProcessInstance.id == bindparam("b_id"), ProcessInstance.version == bindparam("b_old_version"))
-    .values(
-        {
-            column: bindparam(column)
-            for column in (
-                "state_json",
-                "version",
-                "state_version",
-                "updated_at",
-                "task_count",
-                "max_depth",
-                "head_hash",
-                "pending_messages",
-                "title",
-                "status",
-                "ended_at",
-                "end_event",
-                "outcome",
-            )
-        }
-    )
+# costs more than executing them. A step that does not end its instance leaves the columns of its
+# ending alone: setting an indexed column (status), even to its own value, rewrites index pages.
+_ENDING_COLUMNS = ("status", "ended_at", "end_event", "outcome")
+_STEP_COLUMNS = (
+    "state_json",
+    "version",
+    "state_version",
+    "updated_at",
+    "task_count",
+    "max_depth",
+    "head_hash",
+    "pending_messages",
+    "title",
 )
+
+
+def _instance_update(columns: tuple[str, ...]) -> Any:
+    return (
+        update(ProcessInstance)
+        .where(ProcessInstance.id == bindparam("b_id"), ProcessInstance.version == bindparam("b_old_version"))
+        .values({column: bindparam(column) for column in columns})
+    )
+
+
+_UPDATE_INSTANCE = _instance_update(_STEP_COLUMNS)
+_UPDATE_ENDED_INSTANCE = _instance_update(_STEP_COLUMNS + _ENDING_COLUMNS)
 _DELETE_TASKS = delete(HumanTask).where(HumanTask.id.in_(bindparam("ids", expanding=True)))
 _CLOSE_LINKS = (
     update(PublicLink)
@@ -188,15 +189,13 @@ def _update_instance(
         "head_hash": head_hash,
         "pending_messages": instance.pending_messages,
         "title": result.title or instance.title,
-        "status": instance.status,
-        "ended_at": instance.ended_at,
-        "end_event": instance.end_event,
-        "outcome": instance.outcome,
     }
+    statement = _UPDATE_INSTANCE
     if result.completed:
         values.update(status="completed", ended_at=at, end_event=result.end_event, outcome=result.outcome)
+        statement = _UPDATE_ENDED_INSTANCE
     outcome = session.connection().execute(
-        _UPDATE_INSTANCE, {**values, "b_id": instance.id, "b_old_version": instance.version}
+        statement, {**values, "b_id": instance.id, "b_old_version": instance.version}
     )
     if outcome.rowcount != 1:
         raise StaleSubmission(
