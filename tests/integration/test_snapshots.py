@@ -11,10 +11,12 @@ from typing import Any
 
 import pytest
 from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.util.task import TaskState
 from support import at_rectification_report
 
 from xianfeng.engine.kernel import Kernel
 from xianfeng.engine.process.plain_snapshots import is_plain
+from xianfeng.engine.process.runtime import measure, ready_by_lane
 from xianfeng.engine.process.serialization import SnapshotSerializer
 
 
@@ -134,3 +136,36 @@ def test_text_that_looks_like_a_typed_value_keeps_a_snapshot_plain(
     assert plain == stock.dumps(workflow)
     assert is_plain(plain, json.loads(plain))
     assert _shape(fast.loads(plain)) == _shape(stock.loads(plain))
+
+
+def test_the_ready_tasks_found_in_one_pass_are_those_the_tree_walk_finds(
+    snapshots: dict[str, SnapshotSerializer],
+) -> None:
+    for snapshot, fast in snapshots.items():
+        workflow = fast.loads(snapshot)
+        walked = {
+            str(t.id): t.task_spec.lane or "" for t in workflow.get_tasks(state=TaskState.READY, manual=True)
+        }
+        assert ready_by_lane(workflow) == walked
+    assert any(ready_by_lane(f.loads(s)) for s, f in snapshots.items()), "no snapshot had a ready task"
+
+
+def _walked_measure(workflow: BpmnWorkflow) -> tuple[int, int]:
+    count, deepest = 0, 0
+    for tree in [workflow, *workflow.subprocesses.values()]:
+        stack = [(tree.task_tree, 0)]
+        while stack:
+            task, depth = stack.pop()
+            count += 1
+            deepest = max(deepest, depth)
+            stack.extend((child, depth + 1) for child in task.children)
+    return count, deepest
+
+
+def test_task_count_and_depth_from_the_task_maps_are_those_of_a_tree_walk(
+    snapshots: dict[str, SnapshotSerializer],
+) -> None:
+    for snapshot, fast in snapshots.items():
+        workflow = fast.loads(snapshot)
+        assert measure(workflow) == _walked_measure(workflow)
+    assert max(measure(f.loads(s))[1] for s, f in snapshots.items()) > 10
