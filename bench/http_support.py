@@ -18,8 +18,11 @@ import sys
 import threading
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from bench_support import EXTRA_MEMBERS, GOOD, _add_members
@@ -233,6 +236,60 @@ class Client:
 
     def close(self) -> None:
         self.connection.close()
+
+
+def round_trips(port: int, path: str, count: int) -> list[float]:
+    """GET `path` `count` times on one keep-alive connection, timed as a completion is: what any
+    request costs (client, loopback, gunicorn, Flask's routing and error page) before its work."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    timings = []
+    for _ in range(count):
+        t0 = time.perf_counter()
+        connection.request("GET", path)
+        reply = connection.getresponse()
+        reply.read()
+        timings.append(time.perf_counter() - t0)
+    connection.close()
+    return timings
+
+
+class StepParts:
+    """Time spent, during in-process completions, in SpiffWorkflow's part of a step (restore, run,
+    dump, projections: `runtime.run_step`) and in SQLite's commit (the DBAPI call, with its fsync)."""
+
+    def __init__(self) -> None:
+        self.engine = 0.0
+        self.commit = 0.0
+
+    @contextmanager
+    def watching(self) -> Iterator[None]:
+        from sqlalchemy.engine.default import DefaultDialect
+
+        from xianfeng.engine.services import steps
+
+        real_step, real_commit = steps.run_step, DefaultDialect.do_commit
+
+        def timed_step(*args: Any, **kwargs: Any) -> Any:
+            t0 = time.perf_counter()
+            try:
+                return real_step(*args, **kwargs)
+            finally:
+                self.engine += time.perf_counter() - t0
+
+        def timed_commit(dialect: Any, connection: Any) -> None:
+            t0 = time.perf_counter()
+            try:
+                real_commit(dialect, connection)
+            finally:
+                self.commit += time.perf_counter() - t0
+
+        steps.run_step = timed_step
+        DefaultDialect.do_commit = timed_commit
+        try:
+            yield
+        finally:
+            steps.run_step = real_step
+            DefaultDialect.do_commit = real_commit
 
 
 def run_clients(ports: list[int], tokens: dict[str, str], shares: list[list[Job]]) -> list[Run]:
