@@ -88,34 +88,12 @@ def _restore(registry: Any, value: Any) -> Any:
 
 
 class _FastTaskConverter(TaskConverter):
-    """SpiffWorkflow's task converter with interned ids and a direct restore.
+    """SpiffWorkflow's task converter with interned ids and a direct restore, for snapshots that
+    are not plain (see `plain_snapshots`); dumping is `PlainDumper`'s.
 
-    Dumps and loads give exactly what the stock converter gives (tests compare both, byte for
-    byte and object for object); snapshots are restored on every step, so their cost is the step's.
+    It restores exactly what the stock converter restores (tests compare both, object for
+    object); snapshots are restored on every step, so their cost is the step's.
     """
-
-    def to_dict(self, task: Task) -> dict[str, Any]:
-        parent = task.parent
-        if parent is None:
-            data, delta = task.data, {}
-        else:
-            data = {}
-            delta = {
-                "updates": DeepMerge.get_updated_keys(parent.data, task.data),
-                "deletions": DeepMerge.get_deleted_keys(parent.data, task.data),
-            }
-        return {
-            "id": text_of(task.id),
-            "parent": text_of(task._parent) if parent is not None else None,
-            "children": [text_of(child) for child in task._children],
-            "last_state_change": task.last_state_change,
-            "state": task.state,
-            "task_spec": task.task_spec.name,
-            "triggered": task.triggered,
-            "internal_data": self.registry.convert(task.internal_data),
-            "data": data,
-            "delta": delta,
-        }
 
     def from_dict(self, dct: dict[str, Any], workflow: Any) -> Task:
         registry = self.registry
