@@ -29,7 +29,7 @@ def cli() -> None:
 @command
 def init_cmd(ctx: click.Context) -> None:
     """Create or upgrade the database and deploy the shipped diagrams."""
-    report = setup.init(kernel_of(ctx))
+    report = setup.init(kernel_of(ctx, ready=False))
     emit(
         ctx,
         report,

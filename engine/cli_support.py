@@ -15,15 +15,22 @@ from .errors import XianfengError
 from .kernel import Kernel, create_kernel
 from .models.org import ROLE_AUDITOR, ROLE_OPERATOR
 from .output import to_jsonable
+from .services import setup
 
 OPERATOR = Actor(user_id=None, username="operator", roles=frozenset({ROLE_AUDITOR, ROLE_OPERATOR}))
 
 
-def kernel_of(ctx: click.Context) -> Kernel:
+def kernel_of(ctx: click.Context, *, ready: bool = True) -> Kernel:
+    """The kernel of this invocation; with `ready`, refuse a database that `xianfeng init` has not
+    brought to this code's schema (every command but `init` itself needs it)."""
     obj = ctx.ensure_object(dict)
     if "kernel" not in obj:
         obj["kernel"] = create_kernel()
-    return obj["kernel"]
+    kernel: Kernel = obj["kernel"]
+    if ready and not obj.get("ready"):
+        setup.check_ready(kernel)
+        obj["ready"] = True
+    return kernel
 
 
 def command(fn: Callable[..., Any]) -> Callable[..., Any]:

@@ -132,3 +132,9 @@ class RuleViolation(XianfengError):
 
 class ReplayMismatch(XianfengError):
     code = "replay_mismatch"
+
+
+class DatabaseNotReady(XianfengError):
+    """The database is not at the schema this code needs: never initialised, or not yet upgraded."""
+
+    code = "database_not_ready"

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+import sys
 
 import click
 
 from xianfeng.engine.cli import cli
 from xianfeng.engine.cli_support import kernel_of
+from xianfeng.engine.errors import XianfengError
 
 from . import create_app
 from .config import load_web_settings
@@ -34,8 +36,12 @@ from .server import serve
 @click.pass_context
 def serve_cmd(ctx: click.Context, host: str, port: int, workers: int, threads: int) -> None:
     """Serve the web workbench, the public pages and the API; fire timers in-process."""
+    try:
+        kernel = kernel_of(ctx)
+    except XianfengError as exc:
+        click.echo(f"error ({exc.code}): {exc.message}", err=True)
+        sys.exit(2)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    kernel = kernel_of(ctx)
     app = create_app(kernel)
     web = load_web_settings(kernel.settings)
     click.echo(f"先锋 Xianfeng: open http://{host}:{port}/  (demo accounts: see README; password demo12345)")

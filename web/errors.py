@@ -26,6 +26,7 @@ STATUS: dict[type[errors.XianfengError], int] = {
     errors.ScriptError: 500,
     errors.ServiceTaskError: 500,
     errors.ReplayMismatch: 500,
+    errors.DatabaseNotReady: 503,
 }
 
 

@@ -8,7 +8,10 @@ from importlib import resources
 
 from alembic import command
 from alembic.config import Config
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 
+from ..errors import DatabaseNotReady
 from ..kernel import Kernel
 from ..process import catalog, history
 
@@ -31,6 +34,21 @@ def migrate(kernel: Kernel) -> None:
     with kernel.db.engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+
+
+def check_ready(kernel: Kernel) -> None:
+    """Refuse, with what to do, a database whose schema is not the one this code needs: every
+    command but `init` would otherwise fail later on a missing table or column."""
+    with kernel.db.engine.connect() as connection:
+        current = MigrationContext.configure(connection).get_current_revision()
+    head = ScriptDirectory.from_config(alembic_config(kernel.db.url)).get_current_head()
+    if current == head:
+        return
+    where = _safe_url(kernel.db.url)
+    state = "is not initialised" if current is None else f"is at migration {current}, this code needs {head}"
+    raise DatabaseNotReady(
+        f"the database {where} {state}: run `xianfeng init` first", current=current, needed=head
+    )
 
 
 def init(kernel: Kernel) -> InitReport:

@@ -8,9 +8,11 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from alembic import command
 from click.testing import CliRunner, Result
 
 from xianfeng.engine.cli import cli
+from xianfeng.engine.services.setup import alembic_config
 
 GOOD = '{"political":5,"work":5,"service":4,"conduct":5,"discipline":5}'
 
@@ -31,6 +33,11 @@ class Cli:
     def json(self, *args: str) -> Any:
         result = self(*args, "--json")
         assert result.exit_code == 0, result.output
+        return json.loads(result.output)
+
+    def json_refused(self, *args: str) -> Any:
+        result = self(*args, "--json")
+        assert result.exit_code == 2, result.output
         return json.loads(result.output)
 
     def sql(self, statement: str) -> list[Any]:
@@ -206,3 +213,25 @@ def test_starting_a_per_subject_process_without_data_starts_one_per_subject(run:
     assert run.json("start", "periodic_assessment", "--as", "secretary1") == []  # no posts yet
     refused = run("start", "periodic_assessment", "--as", "secretary1", "--data", '{"post_id": 999}')
     assert refused.exit_code == 2 and "not a current subject" in refused.output
+
+
+def test_a_database_not_initialised_is_refused_with_what_to_do(tmp_path: Path) -> None:
+    fresh = Cli(tmp_path)
+    refused = fresh.json_refused("tasks", "--all")
+    assert refused["code"] == "database_not_ready"
+    assert "is not initialised: run `xianfeng init` first" in refused["message"]
+    assert fresh("init").exit_code == 0
+    assert fresh("tasks", "--all").exit_code == 0
+
+
+def test_a_database_behind_the_code_is_refused_until_init_upgrades_it(tmp_path: Path) -> None:
+    behind = Cli(tmp_path)
+    assert behind("init").exit_code == 0
+    config = alembic_config(f"sqlite:///{tmp_path / 'xianfeng.sqlite3'}")
+    command.downgrade(config, "-1")
+    refused = behind.json_refused("demo")
+    assert refused["code"] == "database_not_ready"
+    assert refused["params"]["current"] != refused["params"]["needed"]
+    assert f"is at migration {refused['params']['current']}" in refused["message"]
+    assert behind("init").exit_code == 0  # init upgrades it
+    assert behind("demo").exit_code == 0

@@ -158,3 +158,11 @@ def test_sigterm_stops_the_master_and_its_workers(served: Served) -> None:
     served.process.send_signal(signal.SIGTERM)
     assert served.process.wait(timeout=30) == 0
     assert not [pid for pid in workers if Path(f"/proc/{pid}").exists()]
+
+
+def test_serve_refuses_a_database_not_initialised_and_says_what_to_do(tmp_path: Path) -> None:
+    command = [sys.executable, "-c", SERVE, "serve", "--port", str(_free_port())]
+    done = subprocess.run(command, check=False, env=_env(tmp_path), capture_output=True, timeout=60)
+    assert done.returncode == 2
+    assert "error (database_not_ready)" in done.stderr.decode()
+    assert "run `xianfeng init` first" in done.stderr.decode()
