@@ -130,9 +130,18 @@ class LogOnlyAdapter:
         log.info("notify %s: [%s] %s", user.username, notification.kind, notification.title)
 
 
+_ANY_UNSENT = select(Notification.id).where(Notification.sent_at.is_(None)).limit(1)
+
+
 def dispatch(kernel: Kernel, adapter: DeliveryAdapter | None = None, batch: int = 200) -> int:
-    """Hand unsent notifications to the adapter; each is marked sent in the same transaction."""
+    """Hand unsent notifications to the adapter; each is marked sent in the same transaction.
+
+    The ticker calls this every second: whether anything waits is read first, so that an empty
+    outbox costs no write lock."""
     adapter = adapter or LogOnlyAdapter()
+    with kernel.db.unit_of_work(write=False) as uow:
+        if uow.session.execute(_ANY_UNSENT).first() is None:
+            return 0
     with kernel.db.unit_of_work() as uow:
         rows = uow.session.execute(
             select(Notification, User)

@@ -14,7 +14,7 @@ from support import CreationWalk
 from xianfeng.engine.clock import CHINA_TZ
 from xianfeng.engine.kernel import Kernel
 from xianfeng.engine.models import Event, PublicNotice, TimerRow
-from xianfeng.engine.services import audit, calendar_admin, timers
+from xianfeng.engine.services import audit, calendar_admin, notifications, timers
 
 
 def _at_notice(kernel: Kernel, start: dt.datetime) -> CreationWalk:
@@ -151,3 +151,25 @@ def test_concurrent_tickers_start_each_scheduled_instance_once(backend: Kernel) 
             sa.select(sa.func.count()).select_from(Event).where(Event.kind == "start")
         ).scalar_one()
     assert count == 2  # the post's creation, and exactly one scheduled assessment
+
+
+def test_a_tick_with_nothing_to_do_takes_no_write_lock(kernel: Kernel) -> None:
+    """The server's tickers run every second in every worker: a quiet round must only read."""
+    walk = _at_notice(kernel, dt.datetime(2026, 11, 25, 9, tzinfo=CHINA_TZ))
+    timers.tick(kernel, dt.datetime(2026, 11, 26, 8, tzinfo=CHINA_TZ))  # the schedules' bookkeeping
+    notifications.dispatch(kernel)  # the evaluators' and the notice's notifications go out now
+    statements: list[str] = []
+
+    def seen(_conn: object, _cursor: object, statement: str, *_rest: object) -> None:
+        words = statement.split()
+        statements.append(" ".join(words[:2]) if words[0].upper() == "BEGIN" else words[0].upper())
+
+    sa.event.listen(kernel.db.engine, "before_cursor_execute", seen)
+    try:
+        report = timers.tick(kernel, dt.datetime(2026, 11, 26, 9, tzinfo=CHINA_TZ))
+        sent = notifications.dispatch(kernel)
+    finally:
+        sa.event.remove(kernel.db.engine, "before_cursor_execute", seen)
+    assert (report.fired, report.reminded, report.escalated, sent) == ([], 0, 0, 0)
+    assert statements and set(statements) <= {"BEGIN", "SELECT"}, statements  # no BEGIN IMMEDIATE
+    assert walk.show()["status"] == "running"
