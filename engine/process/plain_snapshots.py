@@ -44,6 +44,29 @@ def is_plain(snapshot: str, dct: dict[str, Any]) -> bool:
     return snapshot.count(TYPENAME_KEY) == structural
 
 
+def _as_parsed(value: Any) -> Any:
+    return value
+
+
+def task_data(
+    item: dict[str, Any], parent: Task | None, restore: Callable[[Any], Any] = _as_parsed
+) -> dict[str, Any]:
+    """A task's data from its stored dict: SpiffWorkflow stores a root's data in full and every
+    other task's as changes (a delta) to its parent's. `restore` turns stored values into objects:
+    the registry's restore for snapshots that are not plain, the parsed values as they are for
+    plain ones (each is used in this one place)."""
+    delta = item.get("delta")
+    if not delta or parent is None:
+        data: dict[str, Any] = restore(item["data"])
+        return data
+    data = _merge({}, parent.data)
+    data.update(restore(delta.get("updates", {})))
+    for name in delta.get("deletions", ()):
+        if name in data:
+            del data[name]
+    return data
+
+
 class PlainLoader:
     """Restores plain snapshots of one pinned version into the objects the registry path gives."""
 
@@ -80,7 +103,7 @@ class PlainLoader:
                 is_catching = catching[id(spec)] = isinstance(spec, CatchingEvent)
             if is_catching and task._state & _WAITING:
                 top.event_manager.add_task(task)
-            task.data = self._data(item, registered.get(task._parent))
+            task.data = task_data(item, registered.get(task._parent))
             mapping[uuid_of(key)] = task
         workflow.tasks = mapping  # keyed by the stored keys, as the registry path keys it
         workflow.task_tree = mapping.get(uuid_of(dct["root"]))
@@ -90,20 +113,6 @@ class PlainLoader:
         if isinstance(dct["last_task"], str):
             workflow.last_task = mapping.get(uuid_of(dct["last_task"]))
         workflow.data = dct.get("data", {})
-
-    @staticmethod
-    def _data(item: dict[str, Any], parent: Task | None) -> dict[str, Any]:
-        """A task stores its data as changes to its parent's (SpiffWorkflow's delta), a root in full."""
-        delta = item.get("delta")
-        if not delta or parent is None:
-            data: dict[str, Any] = item["data"]
-            return data
-        data = _merge({}, parent.data)
-        data.update(delta.get("updates", {}))
-        for name in delta.get("deletions", ()):
-            if name in data:
-                del data[name]
-        return data
 
     def _subprocesses(self, stored: dict[str, Any], workflow: Any, top: BpmnWorkflow) -> None:
         """As SpiffWorkflow restores them: each under its task, parents before the processes they call."""

@@ -31,10 +31,9 @@ from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.bpmn.util.subworkflow import BpmnSubWorkflow
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.task import Task
-from SpiffWorkflow.util.deep_merge import DeepMerge
 from SpiffWorkflow.util.task import TaskState
 
-from .plain_snapshots import PlainDumper, PlainLoader, is_plain
+from .plain_snapshots import PlainDumper, PlainLoader, is_plain, task_data
 
 SPEC_REF_KEY = "spec_ref"
 
@@ -107,17 +106,7 @@ class _FastTaskConverter(TaskConverter):
         task.internal_data = _restore(registry, dct["internal_data"])
         if isinstance(task_spec, CatchingEvent) and task.has_state(TaskState.WAITING):
             task.workflow.top_workflow.event_manager.add_task(task)
-        delta = dct.get("delta")
-        parent = task.parent
-        if delta and parent is not None:
-            data = DeepMerge.merge({}, parent.data)
-            data.update(_restore(registry, delta.get("updates", {})))
-            for key in delta.get("deletions", {}):
-                if key in data:
-                    del data[key]
-        else:
-            data = _restore(registry, dct["data"])
-        task.data = data
+        task.data = task_data(dct, task.parent, lambda value: _restore(registry, value))
         return task
 
 
