@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager, nullcontext
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
@@ -124,6 +124,9 @@ class ReadThenWrite(UnitOfWork):
         super().commit()
 
 
+Work = TypeVar("Work", bound=UnitOfWork)
+
+
 class Database:
     """The engine plus a session factory, configured for SQLite or PostgreSQL."""
 
@@ -151,7 +154,10 @@ class Database:
     def unit_of_work(self, write: bool = True) -> Iterator[UnitOfWork]:
         """Open a transaction; roll back unless `commit()` was called once inside the block."""
         turns = self.writer_turns
-        with turns.turn() if write and turns is not None else nullcontext(), self._transaction(write) as uow:
+        with (
+            turns.turn() if write and turns is not None else nullcontext(),
+            self._transaction(write, UnitOfWork) as uow,
+        ):
             yield uow
 
     @contextmanager
@@ -168,32 +174,29 @@ class Database:
             raise RuntimeError("reading first is for SQLite: PostgreSQL locks the rows a step reads")
         turns = self.writer_turns
         with ExitStack() as held:  # the turn, if taken, is given back after the session is closed
-            session = self._sessions()
 
-            def begin_write() -> None:
-                if turns is not None:
-                    held.enter_context(turns.turn())
-                session.connection().exec_driver_sql("BEGIN IMMEDIATE")
+            def reading_first(session: Session) -> ReadThenWrite:
+                def begin_write() -> None:
+                    if turns is not None:
+                        held.enter_context(turns.turn())
+                    session.connection().exec_driver_sql("BEGIN IMMEDIATE")
 
-            uow = ReadThenWrite(session, begin_write)
-            try:
-                session.connection(execution_options={_WRITE_OPTION: None})
+                return ReadThenWrite(session, begin_write)
+
+            with self._transaction(None, reading_first) as uow:
                 yield uow
-            finally:
-                if not uow.committed:
-                    session.rollback()
-                session.close()
 
     @contextmanager
-    def _transaction(self, write: bool) -> Iterator[UnitOfWork]:
+    def _transaction(self, write: bool | None, make: Callable[[Session], Work]) -> Iterator[Work]:
+        """A session, begun per `write` (see `_on_begin`), rolled back and closed unless committed."""
         session = self._sessions()
-        uow = UnitOfWork(session)
+        uow = make(session)
         try:
             session.connection(execution_options={_WRITE_OPTION: write})
             yield uow
         finally:
             if not uow.committed:
-                if not write:
+                if write is False:
                     session.expunge_all()  # keep what was read usable; a rollback would expire it
                 session.rollback()
             session.close()
