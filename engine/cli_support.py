@@ -6,7 +6,7 @@ import functools
 import json
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
@@ -33,6 +33,15 @@ def kernel_of(ctx: click.Context, *, ready: bool = True) -> Kernel:
     return kernel
 
 
+def refuse(exc: XianfengError, as_json: bool = False) -> NoReturn:
+    """Say which rule refused the command and why, then exit with status 2."""
+    if as_json:
+        click.echo(json.dumps(to_jsonable(exc.to_dict()), ensure_ascii=False))
+    else:
+        click.echo(f"error ({exc.code}): {exc.message}", err=True)
+    sys.exit(2)
+
+
 def command(fn: Callable[..., Any]) -> Callable[..., Any]:
     """Add `--json` and turn typed errors into a precise message and exit status 2."""
 
@@ -44,11 +53,7 @@ def command(fn: Callable[..., Any]) -> Callable[..., Any]:
         try:
             fn(ctx, **kwargs)
         except XianfengError as exc:
-            if as_json:
-                click.echo(json.dumps(to_jsonable(exc.to_dict()), ensure_ascii=False))
-            else:
-                click.echo(f"error ({exc.code}): {exc.message}", err=True)
-            sys.exit(2)
+            refuse(exc, as_json)
 
     return wrapper
 

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import logging
-import sys
 
 import click
 
 from xianfeng.engine.cli import cli
-from xianfeng.engine.cli_support import kernel_of
+from xianfeng.engine.cli_support import kernel_of, refuse
 from xianfeng.engine.errors import XianfengError
 
 from . import create_app
@@ -39,8 +38,7 @@ def serve_cmd(ctx: click.Context, host: str, port: int, workers: int, threads: i
     try:
         kernel = kernel_of(ctx)
     except XianfengError as exc:
-        click.echo(f"error ({exc.code}): {exc.message}", err=True)
-        sys.exit(2)
+        refuse(exc)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app = create_app(kernel)
     web = load_web_settings(kernel.settings)
