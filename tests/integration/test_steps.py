@@ -84,6 +84,24 @@ def test_who_completed_a_task_is_found_by_index_not_by_reading_the_whole_log(ker
     assert "USING INDEX ix_event_task_id" in plan, plan
 
 
+def test_a_step_that_does_not_end_its_instance_leaves_the_indexed_status_alone(started: CreationWalk) -> None:
+    """Setting an indexed column, even to its own value, rewrites index pages on every step."""
+    kernel = started.kernel
+    updates: list[str] = []
+
+    def seen(_conn: object, _cursor: object, statement: str, *_rest: object) -> None:
+        if statement.startswith("UPDATE process_instance"):
+            updates.append(statement)
+
+    sa.event.listen(kernel.db.engine, "before_cursor_execute", seen)
+    try:
+        started.complete("member2", dict(GOOD), "Task_member_evaluation")
+    finally:
+        sa.event.remove(kernel.db.engine, "before_cursor_execute", seen)
+    assert len(updates) == 1 and "state_json" in updates[0]
+    assert "status" not in updates[0].split("WHERE")[0]
+
+
 def test_a_submission_made_on_an_old_version_is_stale(started: CreationWalk) -> None:
     kernel = started.kernel
     first = started.task_of("member2", "Task_member_evaluation")
