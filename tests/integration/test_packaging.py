@@ -4,10 +4,26 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import tomllib
 import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+TOP_LEVEL = {"engine", "forms", "processes", "migrations", "web"}
+
+
+def test_every_python_package_of_the_tree_is_listed_for_the_wheel() -> None:
+    """The package list in pyproject.toml is written by hand: a new package left out of it would be
+    missing from a real install while an editable one still imports it."""
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    listed = set(config["tool"]["setuptools"]["packages"])
+    found = {
+        "xianfeng." + ".".join(init.parent.relative_to(ROOT).parts)
+        for top in TOP_LEVEL
+        for init in (ROOT / top).rglob("__init__.py")
+        if "node_modules" not in init.parts
+    }
+    assert found - listed == set()
 
 
 def test_the_wheel_ships_diagrams_forms_and_migrations(tmp_path: Path) -> None:
