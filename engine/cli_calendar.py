@@ -6,9 +6,15 @@ import datetime as dt
 
 import click
 
-from .cli_support import command, kernel_of
+from .actor import Actor
+from .cli_support import OPERATOR, command, kernel_of
 from .output import emit
 from .services import calendar_admin
+
+
+def operator_as(name: str) -> Actor:
+    """The command-line operator, recorded under the name given with `--by`."""
+    return Actor(user_id=None, username=name, roles=OPERATOR.roles)
 
 
 @click.group("holidays")
@@ -24,10 +30,8 @@ def holidays() -> None:
 @command
 def add(ctx: click.Context, day: dt.datetime, kind: str, name: str, recorded_by: str) -> None:
     kernel = kernel_of(ctx)
-    with kernel.db.unit_of_work() as uow:
-        row = calendar_admin.record_day(uow.session, day.date(), kind, name, recorded_by, kernel.clock.now())
-        result = {"day": row.day, "kind": row.kind, "name": row.name}
-        uow.commit()
+    row = calendar_admin.add_holiday(kernel, operator_as(recorded_by), day.date(), kind, name)
+    result = {"day": row.day, "kind": row.kind, "name": row.name}
     emit(ctx, result, lambda r: f"{r['day']} recorded as {r['kind']} {r['name']}".rstrip())
 
 
@@ -35,10 +39,7 @@ def add(ctx: click.Context, day: dt.datetime, kind: str, name: str, recorded_by:
 @click.argument("day", type=click.DateTime(formats=["%Y-%m-%d"]))
 @command
 def remove(ctx: click.Context, day: dt.datetime) -> None:
-    kernel = kernel_of(ctx)
-    with kernel.db.unit_of_work() as uow:
-        removed = calendar_admin.remove_day(uow.session, day.date())
-        uow.commit()
+    removed = calendar_admin.remove_holiday(kernel_of(ctx), OPERATOR, day.date())
     emit(
         ctx,
         {"day": day.date(), "removed": removed},

@@ -33,6 +33,7 @@ class Settings:
     script_time_limit: float = 1.0
     language: str = "zh_CN"
     max_attachment_bytes: int = 10 * 1024 * 1024
+    anchors_file: str = ""
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -49,7 +50,14 @@ class Settings:
             script_time_limit=_env_float("XIANFENG_SCRIPT_TIME_LIMIT", 1.0),
             language=os.environ.get("XIANFENG_LANGUAGE") or "zh_CN",
             max_attachment_bytes=int(_env_float("XIANFENG_MAX_ATTACHMENT_MB", 10) * 1024 * 1024),
+            anchors_file=os.environ.get("XIANFENG_ANCHORS_FILE") or "",
         )
+
+    @property
+    def resolved_anchors_file(self) -> Path:
+        """Where published chain heads are appended: the configured file, or one in the data folder
+        (copy it off the machine, or point this at storage the database's owner cannot rewrite)."""
+        return Path(self.anchors_file).expanduser() if self.anchors_file else self.data_dir / "anchors.jsonl"
 
     @property
     def resolved_database_url(self) -> str:

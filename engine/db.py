@@ -30,6 +30,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from .config import Settings
+from .journal import capture
 
 _WRITE_OPTION = "xianfeng_write"
 log = logging.getLogger("xianfeng.db")
@@ -143,6 +144,7 @@ class Database:
         if self.is_sqlite:
             _configure_sqlite(self.engine, sqlite_synchronous)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
+        capture.install(self.engine, self._sessions)
         path = _sqlite_file(url) if self.is_sqlite else None
         self.writer_turns = WriterTurns(path.with_name(path.name + ".writer-turn")) if path else None
 

@@ -17,6 +17,7 @@ from xianfeng.engine.actor import Actor
 from xianfeng.engine.clock import CHINA_TZ, ManualClock
 from xianfeng.engine.config import Settings
 from xianfeng.engine.db import Database
+from xianfeng.engine.journal.capture import CHAINED_OPTION
 from xianfeng.engine.kernel import Kernel
 from xianfeng.engine.models import Base, HumanTask, Member, PublicLink, User
 from xianfeng.engine.process.catalog import Catalog
@@ -67,7 +68,8 @@ def empty_all_tables(kernel: Kernel) -> None:
     with kernel.db.engine.begin() as connection:
         if kernel.db.is_sqlite:
             for table in reversed(Base.metadata.sorted_tables):
-                connection.execute(table.delete())
+                # Wiping everything, the chain included: nothing is left for the journal to record.
+                connection.execute(table.delete().execution_options(**{CHAINED_OPTION: True}))
         else:
             names = ", ".join(t.name for t in Base.metadata.sorted_tables)
             connection.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))

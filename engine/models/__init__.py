@@ -13,6 +13,7 @@ from .assessment import (
     Survey,
     SurveyLink,
     SurveyResponse,
+    WorkRecordComment,
 )
 from .attachments import Attachment
 from .base import Base, UtcDateTime
@@ -72,4 +73,5 @@ __all__ = [
     "UserRole",
     "UtcDateTime",
     "Village",
+    "WorkRecordComment",
 ]

@@ -179,9 +179,19 @@ class AreaWorkRecord(Base):
     # sha256 of each attached file (photos on site, sign-in sheets), as a JSON list
     attachments: Mapped[str] = mapped_column(Text, default="[]", server_default="[]")
     recorded_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
-    comment: Mapped[str] = mapped_column(Text, default="")
-    commented_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
-    commented_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+
+
+class WorkRecordComment(Base):
+    """The branch's comment on a work record (R9). Every comment is kept: a second one is added
+    beside the first, never written over it."""
+
+    __tablename__ = "work_record_comment"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    record_id: Mapped[int] = mapped_column(ForeignKey("area_work_record.id"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    commented_by: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
+    commented_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
 
 
 class Criticism(Base):

@@ -181,7 +181,6 @@ class PendingMessage(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     delivered_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
-    delivered_seq: Mapped[int | None] = mapped_column(Integer)
 
 
 class Event(Base):
@@ -197,9 +196,11 @@ class Event(Base):
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     # An instance's events are found through the unique (instance_id, instance_version) index; a
     # second index on instance_id alone would only cost every append one more page.
-    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"))
-    instance_version: Mapped[int] = mapped_column(Integer)
-    kind: Mapped[str] = mapped_column(String(16))
+    # Empty for what happens outside any instance: the organisation, accounts, holidays, deployments,
+    # work records and their comments, listings for commendation.
+    instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id"))
+    instance_version: Mapped[int | None] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(32))
     # Indexed: a submission for a task already done says who did it and when (a stale page).
     task_id: Mapped[str] = mapped_column(String(36), default="", index=True)
     spec_id: Mapped[str] = mapped_column(String(64), default="")
@@ -212,6 +213,8 @@ class Event(Base):
     recorded_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     bundle_hash: Mapped[str] = mapped_column(String(64))
     state_hash: Mapped[str] = mapped_column(String(64))
+    # The rows of chained tables the event wrote (engine/journal): what `verify` rebuilds them from.
+    changes: Mapped[str] = mapped_column(Text, default="[]", server_default="[]")
     prev_hash: Mapped[str] = mapped_column(String(64))
     # Not indexed: the chain itself proves each hash; a unique index on random 64-hex keys would
     # make every append touch a random page of an ever-growing index.
@@ -226,3 +229,5 @@ class LedgerHead(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     seq: Mapped[int] = mapped_column(Integer)
     hash: Mapped[str] = mapped_column(String(64))
+    # The last event's business time: no event is dated before it.
+    business_time: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)

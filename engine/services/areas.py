@@ -20,9 +20,18 @@ from xianfeng.forms import FormDefinition, builtin_form_files, load_form
 from ..actor import Actor
 from ..errors import NotAllowed, NotFound, RuleViolation
 from ..kernel import Kernel
-from ..models import AreaMember, AreaWorkRecord, Branch, Member, ResponsibilityArea, Village
-from ..models.org import ROLE_BRANCH
-from . import attachments, authz, forms
+from ..models import (
+    AreaMember,
+    AreaWorkRecord,
+    Branch,
+    Member,
+    ResponsibilityArea,
+    User,
+    Village,
+    WorkRecordComment,
+)
+from ..models.org import ROLE_BRANCH, ROLE_MEMBER
+from . import attachments, authz, chain, forms
 
 WORK_RECORD_FORM = "area_work_record.json"
 
@@ -173,6 +182,14 @@ def record_work(kernel: Kernel, actor: Actor, data: dict[str, Any], area_id: int
         )
         session.add(record)
         session.flush()
+        chain.record(
+            session,
+            kernel,
+            actor,
+            "work_record",
+            {"record_id": record.id, "area_id": held, "data": cleaned},
+            ROLE_MEMBER,
+        )
         uow.commit()
     return record.id
 
@@ -190,10 +207,15 @@ def comment_work(kernel: Kernel, actor: Actor, record_id: int, comment: str) -> 
             raise NotFound(f"no work record {record_id}", record_id=record_id)
         if area.branch_id != actor.branch_id:
             raise NotAllowed(f"work record {record_id} belongs to another branch")
-        record.comment, record.commented_by, record.commented_at = (
-            comment.strip(),
-            actor.user_id,
-            kernel.clock.now(),
+        assert actor.user_id is not None
+        text = comment.strip()
+        uow.session.add(
+            WorkRecordComment(
+                record_id=record.id, text=text, commented_by=actor.user_id, commented_at=kernel.clock.now()
+            )
+        )
+        chain.record(
+            uow.session, kernel, actor, "work_comment", {"record_id": record.id, "text": text}, ROLE_BRANCH
         )
         uow.commit()
 
@@ -243,6 +265,7 @@ def _records_of(session: Session, area_id: int) -> list[dict[str, Any]]:
         .where(AreaWorkRecord.area_id == area_id)
         .order_by(AreaWorkRecord.happened_on.desc(), AreaWorkRecord.id.desc())
     ).all()
+    comments = _comments_of(session, [r.id for r, _name in rows])
     return [
         {
             "id": r.id,
@@ -256,8 +279,25 @@ def _records_of(session: Session, area_id: int) -> list[dict[str, Any]]:
             "outcome": r.outcome,
             "recorded_at": r.recorded_at,
             "attachments": json.loads(r.attachments or "[]"),
-            "comment": r.comment,
-            "commented_at": r.commented_at,
+            "comments": comments.get(r.id, []),
         }
         for r, name in rows
     ]
+
+
+def _comments_of(session: Session, record_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    """Every comment the branch made on each record, oldest first, with who made it."""
+    found: dict[int, list[dict[str, Any]]] = {}
+    if not record_ids:
+        return found
+    rows = session.execute(
+        select(WorkRecordComment, User.display_name)
+        .join(User, User.id == WorkRecordComment.commented_by)
+        .where(WorkRecordComment.record_id.in_(record_ids))
+        .order_by(WorkRecordComment.id)
+    ).all()
+    for comment, who in rows:
+        found.setdefault(comment.record_id, []).append(
+            {"text": comment.text, "by": who, "at": comment.commented_at}
+        )
+    return found

@@ -34,7 +34,7 @@ from ..actor import Actor
 from ..errors import FormInvalid, NotAllowed, NotFound
 from ..kernel import Kernel
 from ..models import Attachment, Event, HumanTask, ProcessInstance
-from . import authz
+from . import authz, chain
 
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f/\\]+")
 _SHA256 = re.compile(SHA256_PATTERN)
@@ -201,6 +201,8 @@ def upload(
                 field: [_info(_stored(session, actor, file, now)) for file in files]
                 for field, files in uploads.items()
             }
+            files = [{"sha256": i.sha256, "name": i.name, "size": i.size} for f in stored.values() for i in f]
+            chain.record(session, kernel, actor, "upload", {"files": files}, only_if_changed=True)
             uow.commit()
         return stored
 

@@ -37,12 +37,13 @@ def check_may_act(actor: Actor, task: HumanTask, instance: ProcessInstance) -> N
             task_id=task.id,
             role=task.role,
         )
-    if task.assignee_user_id is not None:
-        if actor.user_id != task.assignee_user_id:
-            raise NotAllowed(f"task {task.name} is assigned to another person", task_id=task.id)
-        return
+    # The branch is checked even for an assigned task: whoever it is assigned to (a chosen evaluator,
+    # a transferee, a delegate) was taken from the case's own branch, so an assignee outside it can
+    # only come from an inbox row changed behind the system's back.
     if task.role in (ROLE_BRANCH, ROLE_MEMBER) and actor.branch_id != instance.branch_id:
         raise NotAllowed(f"task {task.name} belongs to another branch", task_id=task.id)
+    if task.assignee_user_id is not None and actor.user_id != task.assignee_user_id:
+        raise NotAllowed(f"task {task.name} is assigned to another person", task_id=task.id)
 
 
 def may_act(actor: Actor, task: HumanTask, instance: ProcessInstance) -> bool:

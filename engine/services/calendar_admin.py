@@ -17,10 +17,14 @@ import chinese_calendar
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from xianfeng.engine.actor import Actor
 from xianfeng.engine.errors import RuleViolation
 from xianfeng.engine.kernel import Kernel
 from xianfeng.engine.models import CalendarDay
+from xianfeng.engine.models.org import ROLE_ADMIN
 from xianfeng.engine.process.calendar import DAY_KINDS, WorkingCalendar, package_has_data
+
+from . import chain
 
 __all__ = ["list_days", "load_calendar", "record_day", "remove_day"]
 
@@ -138,3 +142,30 @@ def working_days_left(kernel: Kernel, ends: Iterable[tuple[int, dt.datetime]]) -
     with kernel.db.unit_of_work(write=False) as uow:
         calendar = load_calendar(uow.session)
         return {key: calendar.working_days_between(now, end) for key, end in ends}
+
+
+def add_holiday(kernel: Kernel, actor: Actor, day: dt.date, kind: str, name: str = "") -> CalendarDay:
+    """An administrator records a holiday or a make-up workday; a chained event says who and when."""
+    with kernel.db.unit_of_work() as uow:
+        row = record_day(uow.session, day, kind, name, actor.username, kernel.clock.now())
+        payload = {"day": day.isoformat(), "kind": kind, "name": name}
+        chain.record(uow.session, kernel, actor, "holiday", payload, ROLE_ADMIN, only_if_changed=True)
+        uow.commit()
+    return row
+
+
+def remove_holiday(kernel: Kernel, actor: Actor, day: dt.date) -> bool:
+    """Take a date out of the table; False (and no event) when it was not recorded."""
+    with kernel.db.unit_of_work() as uow:
+        removed = remove_day(uow.session, day)
+        if removed:
+            chain.record(
+                uow.session,
+                kernel,
+                actor,
+                "holiday",
+                {"day": day.isoformat(), "removed": True},
+                ROLE_ADMIN,
+            )
+        uow.commit()
+    return removed

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from ..kernel import Kernel
 from ..models import Branch, Member, Town, Village
 from ..models.org import ROLE_ADMIN, ROLE_AUDITOR, ROLE_BRANCH, ROLE_COMMITTEE, ROLE_MEMBER
+from . import chain
 from .accounts import ensure_user, hash_password
 
 DEMO_PASSWORD = "demo12345"
@@ -78,6 +79,7 @@ def load_demo(kernel: Kernel) -> DemoReport:
             )
             accounts.append(f"member{number}")
             members += 1
+        chain.record(session, kernel, None, "org", {"action": "demo", "town": TOWN[1]}, only_if_changed=True)
         uow.commit()
     return DemoReport(len(branches), sum(len(v) for _c, _n, v in BRANCHES), members, accounts)
 

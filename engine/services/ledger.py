@@ -20,7 +20,7 @@ from ..errors import NotAllowed, NotFound, RuleViolation
 from ..kernel import Kernel
 from ..models import Branch, CommendationMark, Member
 from ..models.org import ROLE_COMMITTEE
-from . import authz
+from . import authz, chain
 
 
 @dataclass
@@ -120,6 +120,14 @@ def list_for_commendation(kernel: Kernel, actor: Actor, year: int, member_id: in
                 reason=note or f"{actor.username} 列入 {year} 年表彰对象",
                 created_at=kernel.clock.now(),
             )
+        )
+        chain.record(
+            session,
+            kernel,
+            actor,
+            "listing",
+            {"member_id": member_id, "year": year, "note": note},
+            ROLE_COMMITTEE,
         )
         uow.commit()
 

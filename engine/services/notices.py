@@ -8,13 +8,16 @@ from typing import Any
 
 from sqlalchemy import select
 
+from ..actor import Actor
 from ..clock import CHINA_TZ
 from ..errors import NotFound, RuleViolation
 from ..kernel import Kernel
 from ..models import Objection, PendingMessage, ProcessInstance, PublicNotice
-from .steps import deliver_pending
+from ..models.org import ROLE_PUBLIC
+from .steps import EventMeta, deliver_pending, record_verb
 
 OBJECTION_MESSAGE = "objection_filed"
+OBJECTION_EVENT = "objection"
 MAX_OBJECTION_LENGTH = 2000
 
 
@@ -87,7 +90,22 @@ def file_objection(kernel: Kernel, notice_id: int, text: str, contact: str = "")
             )
         )
         instance.pending_messages += 1
-        session.flush()
+        record_verb(
+            session,
+            kernel,
+            instance,
+            EventMeta(
+                kind=OBJECTION_EVENT,
+                actor=Actor.public(),
+                role=ROLE_PUBLIC,
+                payload={
+                    "notice_id": notice.id,
+                    "objection_id": objection.id,
+                    "receipt_no": receipt,
+                    "text": text,
+                },
+            ),
+        )
         version = kernel.catalog.get(session, instance.process_version_id)
         deliver_pending(session, kernel, instance, version, now)
         uow.commit()

@@ -18,6 +18,7 @@ from ..errors import XianfengError
 from ..kernel import Kernel
 from ..models import ProcessDefinition, ScheduleRun
 from ..process.cycles import parse_cycle
+from . import chain
 from .starting import start_scheduled
 from .subjects import subjects_of
 
@@ -91,6 +92,13 @@ def _finish(kernel: Kernel, process_key: str, occurrence: dt.datetime, count: in
                     started_at=kernel.clock.now(),
                     instances=count,
                 )
+            )
+            chain.record(
+                uow.session,
+                kernel,
+                None,
+                "schedule",
+                {"process_key": process_key, "occurrence": occurrence.isoformat(), "instances": count},
             )
             uow.commit()
     except IntegrityError:

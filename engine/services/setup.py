@@ -14,6 +14,7 @@ from alembic.script import ScriptDirectory
 from ..errors import DatabaseNotReady
 from ..kernel import Kernel
 from ..process import catalog, history
+from . import adoption, chain
 
 
 @dataclass(frozen=True)
@@ -52,8 +53,10 @@ def check_ready(kernel: Kernel) -> None:
 
 
 def init(kernel: Kernel) -> InitReport:
-    """Upgrade the schema, create the chain head, deploy the shipped processes (new versions only)."""
+    """Upgrade the schema, create the chain head, put on the chain what an older version of this
+    code left off it, deploy the shipped processes (new versions only)."""
     migrate(kernel)
+    adoption.adopt_unchained(kernel)
     deployed = deploy(kernel, catalog.builtin_files(), "system", "shipped defaults")
     return InitReport(database=_safe_url(kernel.db.url), deployed=deployed)
 
@@ -61,9 +64,14 @@ def init(kernel: Kernel) -> InitReport:
 def deploy(
     kernel: Kernel, files: Mapping[str, bytes], deployed_by: str, note: str = ""
 ) -> list[catalog.DeployedVersion]:
+    """Store the files' new versions and make them current; one chained event records them."""
     with kernel.db.unit_of_work() as uow:
-        history.ensure_head(uow.session)
-        result = catalog.deploy(uow.session, files, deployed_by, kernel.clock.now(), note)
+        session = uow.session
+        history.ensure_head(session)
+        result = catalog.deploy(session, files, deployed_by, kernel.clock.now(), note)
+        versions = [{"process_key": d.process_key, "version": d.version} for d in result if d.new]
+        payload = {"deployed_by": deployed_by, "note": note, "versions": versions}
+        chain.record(session, kernel, None, "deploy", payload, only_if_changed=True)
         uow.commit()
     return result
 

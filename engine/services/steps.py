@@ -14,12 +14,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from ..actor import Actor
 from ..errors import StaleSubmission, XianfengError
+from ..journal import capture
+from ..journal.capture import CHAINED_OPTION, journal_of
+from ..journal.tables import CHAINED, image, table_of
 from ..kernel import Kernel
 from ..models import HumanTask, PendingMessage, ProcessInstance, PublicLink, TimerRow, User
 from ..models.org import ROLE_PUBLIC
@@ -110,6 +113,8 @@ def persist(
     payload = dict(meta.payload or {})
     if step.timers_at is not None:
         payload["timers_at"] = step.timers_at.isoformat()
+    values = _instance_values(instance, result, step.at)
+    _record_instance(session, instance, values)
     actor = meta.actor
     event = history.append(
         session,
@@ -130,7 +135,7 @@ def persist(
             role=meta.role,
         ),
     )
-    _update_instance(session, instance, result, step.at, event.hash)
+    _update_instance(session, instance, values, event.hash)
     return event.seq
 
 
@@ -156,29 +161,19 @@ def _instance_update(columns: tuple[str, ...]) -> Any:
         update(ProcessInstance)
         .where(ProcessInstance.id == bindparam("b_id"), ProcessInstance.version == bindparam("b_old_version"))
         .values({column: bindparam(column) for column in columns})
+        .execution_options(**{CHAINED_OPTION: True})  # recorded by _record_instance before the event
     )
 
 
 _UPDATE_INSTANCE = _instance_update(_STEP_COLUMNS)
 _UPDATE_ENDED_INSTANCE = _instance_update(_STEP_COLUMNS + _ENDING_COLUMNS)
-_DELETE_TASKS = delete(HumanTask).where(HumanTask.id.in_(bindparam("ids", expanding=True)))
-_CLOSE_LINKS = (
-    update(PublicLink)
-    .where(PublicLink.task_id.in_(bindparam("ids", expanding=True)), PublicLink.closed_at.is_(None))
-    .values(closed_at=bindparam("at"))
-)
-_INSERT_TASKS = insert(HumanTask)
-_INSERT_LINKS = insert(PublicLink)
-_DELETE_TIMERS = delete(TimerRow).where(TimerRow.id.in_(bindparam("ids", expanding=True)))
-_INSERT_TIMERS = insert(TimerRow)
 _USERS_OF_MEMBERS = select(User.member_id, User.id).where(
     User.member_id.in_(bindparam("ids", expanding=True))
 )
+_INSTANCES = table_of("process_instance")
 
 
-def _update_instance(
-    session: Session, instance: ProcessInstance, result: StepResult, at: dt.datetime, head_hash: str
-) -> None:
+def _instance_values(instance: ProcessInstance, result: StepResult, at: dt.datetime) -> dict[str, Any]:
     values: dict[str, Any] = {
         "state_json": result.snapshot,
         "version": instance.version + 1,
@@ -186,14 +181,26 @@ def _update_instance(
         "updated_at": at,
         "task_count": result.task_count,
         "max_depth": result.max_depth,
-        "head_hash": head_hash,
         "pending_messages": instance.pending_messages,
         "title": result.title or instance.title,
     }
-    statement = _UPDATE_INSTANCE
     if result.completed:
         values.update(status="completed", ended_at=at, end_event=result.end_event, outcome=result.outcome)
-        statement = _UPDATE_ENDED_INSTANCE
+    return values
+
+
+def _record_instance(session: Session, instance: ProcessInstance, values: dict[str, Any]) -> None:
+    """The instance row as the step leaves it, into the event about to be appended (its head hash
+    is the event's own, which the chain proves)."""
+    spec = CHAINED["process_instance"]
+    journal_of(session).add("process_instance", "update", instance.id, image(spec, _INSTANCES, values))
+
+
+def _update_instance(
+    session: Session, instance: ProcessInstance, values: dict[str, Any], head_hash: str
+) -> None:
+    values = {**values, "head_hash": head_hash}
+    statement = _UPDATE_ENDED_INSTANCE if "status" in values else _UPDATE_INSTANCE
     outcome = session.connection().execute(
         statement, {**values, "b_id": instance.id, "b_old_version": instance.version}
     )
@@ -207,12 +214,16 @@ def _update_instance(
 
 
 def _sync_inbox(session: Session, instance: ProcessInstance, result: StepResult, at: dt.datetime) -> None:
-    connection = session.connection()
     gone = sorted(result.ready_before - result.ready_ids)
     if gone:
-        connection.execute(_DELETE_TASKS, {"ids": gone})
+        capture.delete_keys(session, HumanTask, gone)
         if result.public_gone(set(gone)):
-            connection.execute(_CLOSE_LINKS, {"ids": gone, "at": at})
+            capture.update_where(
+                session,
+                PublicLink,
+                (PublicLink.task_id.in_(gone), PublicLink.closed_at.is_(None)),
+                {"closed_at": at},
+            )
     new = result.new_ready
     if not new:
         return
@@ -220,12 +231,13 @@ def _sync_inbox(session: Session, instance: ProcessInstance, result: StepResult,
         session, [t.assignee_member_id for t in new if t.assignee_member_id is not None]
     )
     rows = [_inbox_row(instance, task, users, at) for task in new]
-    connection.execute(_INSERT_TASKS, rows)
+    capture.insert_rows(session, HumanTask, rows)
     _notify_new_tasks(session, instance, rows, at)
     public = [task for task in new if task.role == ROLE_PUBLIC]
     if public:
-        connection.execute(
-            _INSERT_LINKS,
+        capture.insert_rows(
+            session,
+            PublicLink,
             [
                 {
                     "token": secrets.token_urlsafe(18),
@@ -299,17 +311,14 @@ def _users_of_members(session: Session, member_ids: list[int]) -> dict[int, int]
 
 
 def _sync_timers(session: Session, instance: ProcessInstance, result: StepResult) -> None:
-    connection = session.connection()
     now_waiting = {timer.id: timer for timer in result.timers}
-    gone = sorted(result.timers_before - now_waiting.keys())
-    if gone:
-        connection.execute(_DELETE_TIMERS, {"ids": gone})
+    capture.delete_keys(session, TimerRow, sorted(result.timers_before - now_waiting.keys()))
     new = [timer for timer_id, timer in now_waiting.items() if timer_id not in result.timers_before]
-    if new:
-        connection.execute(
-            _INSERT_TIMERS,
-            [{"id": t.id, "instance_id": instance.id, "spec_id": t.spec_id, "due_at": t.due_at} for t in new],
-        )
+    capture.insert_rows(
+        session,
+        TimerRow,
+        [{"id": t.id, "instance_id": instance.id, "spec_id": t.spec_id, "due_at": t.due_at} for t in new],
+    )
 
 
 _RECORD_VERB = (
@@ -318,6 +327,7 @@ _RECORD_VERB = (
     .values(
         version=bindparam("version"), head_hash=bindparam("head_hash"), updated_at=bindparam("updated_at")
     )
+    .execution_options(**{CHAINED_OPTION: True})  # recorded before the event, as a step's update is
 )
 
 
@@ -329,6 +339,7 @@ def record_verb(session: Session, kernel: Kernel, instance: ProcessInstance, met
     """
     at = kernel.clock.now()
     actor = meta.actor
+    _record_instance(session, instance, {"version": instance.version + 1, "updated_at": at})
     event = history.append(
         session,
         history.NewEvent(
@@ -420,15 +431,13 @@ def _deliver_first(
         if not result.caught:
             continue
         instance.pending_messages -= 1
+        message.delivered_at = at
         meta = EventMeta(
             kind="message",
             actor=None,
             role=ROLE_PUBLIC,
             payload={"name": message.name, "data": message.payload, "message_id": message.id},
         )
-        seq = persist(session, kernel, instance, version, step, result, meta)
-        message.delivered_at = at
-        message.delivered_seq = seq
-        session.flush()
+        persist(session, kernel, instance, version, step, result, meta)
         return True
     return False

@@ -158,8 +158,8 @@ def complete_by_token(kernel: Kernel, token: str, data: dict[str, Any]) -> StepO
         actor = Actor.public()
         authz.check_may_act(actor, task, instance)
         prepared = _prepare(session, kernel, actor, task, instance, data, unsigned, batch=False)
+        link.used_at = now  # before the step's event, which records it
         outcome = _write(session, kernel, instance, prepared)
-        link.used_at = now
         uow.commit()
     return outcome
 

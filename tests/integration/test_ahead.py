@@ -12,6 +12,7 @@ import pytest
 import sqlalchemy as sa
 from support import GOOD, CreationWalk, actor
 
+from xianfeng.engine.actor import Actor
 from xianfeng.engine.errors import StaleSubmission
 from xianfeng.engine.kernel import Kernel
 from xianfeng.engine.models import PendingMessage, ProcessInstance
@@ -151,9 +152,9 @@ def test_a_stale_page_is_refused_even_when_the_instance_moved_between_read_and_w
 def test_a_message_filed_meanwhile_is_not_lost(
     started: CreationWalk, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A message for the instance (an objection) moves only its message count, not its version. A
-    step computed ahead without it must not write the old count back: it is computed again under
-    the lock, and the message stays waiting for the instance to listen for it."""
+    """A message for the instance (an objection) is an event of the instance, filed with its
+    message count raised. A step computed ahead without it must not write the old count back: it
+    is computed again under the lock, and the message stays waiting for the instance to listen."""
     kernel = started.kernel
     task = started.task_of("member2", "Task_member_evaluation")
     calls = _spy_compute(monkeypatch)
@@ -174,6 +175,8 @@ def test_a_message_filed_meanwhile_is_not_lost(
                     )
                 )
                 instance.pending_messages += 1
+                meta = steps.EventMeta(kind="objection", actor=Actor.public(), role="public")
+                steps.record_verb(uow.session, kernel, instance, meta)
                 uow.commit()
         return prepared
 

@@ -23,6 +23,7 @@ def test_an_areas_detail_says_who_may_record_and_comment(backend: Kernel) -> Non
     _first, second = divide(backend)
     record = areas.record_work(backend, actor(backend, "member4"), dict(STUDY), second)
     areas.comment_work(backend, actor(backend, "secretary1"), record, "学习认真。")
+    areas.comment_work(backend, actor(backend, "secretary1"), record, "请补充学习心得。")
     view = areas.area_detail(backend, actor(backend, "member4"), second)
     assert (view["name"], view["village"], view["may_record"], view["may_comment"]) == (
         "东风村牧业组",
@@ -32,8 +33,10 @@ def test_an_areas_detail_says_who_may_record_and_comment(backend: Kernel) -> Non
     )
     assert [(m["lead"]) for m in view["members"]] == [False, True]
     (row,) = view["records"]
-    assert (row["kind"], row["domain"], row["comment"]) == ("political", "study", "学习认真。")
-    assert row["commented_at"] is not None
+    assert (row["kind"], row["domain"]) == ("political", "study")
+    # A second comment is kept beside the first, never written over it.
+    assert [c["text"] for c in row["comments"]] == ["学习认真。", "请补充学习心得。"]
+    assert all(c["at"] is not None and c["by"] for c in row["comments"])
     secretary = areas.area_detail(backend, actor(backend, "secretary1"), second)
     assert (secretary["may_record"], secretary["may_comment"]) == (False, True)
     town = areas.area_detail(backend, actor(backend, "committee"), second)

@@ -9,7 +9,7 @@ import threading
 
 import pytest
 import sqlalchemy as sa
-from support import CreationWalk
+from support import CreationWalk, actor
 
 from xianfeng.engine.clock import CHINA_TZ
 from xianfeng.engine.kernel import Kernel
@@ -81,10 +81,8 @@ def test_national_day_is_not_counted_in_a_notice(backend: Kernel) -> None:
 
 
 def test_an_administrators_holidays_count_for_a_year_beyond_the_package(backend: Kernel) -> None:
-    with backend.db.unit_of_work() as uow:
-        for day in (dt.date(2031, 2, 3), dt.date(2031, 2, 4)):
-            calendar_admin.record_day(uow.session, day, "holiday", "春节", "admin", backend.clock.now())
-        uow.commit()
+    for day in (dt.date(2031, 2, 3), dt.date(2031, 2, 4)):
+        calendar_admin.add_holiday(backend, actor(backend, "admin"), day, "holiday", "春节")
     _at_notice(backend, dt.datetime(2031, 1, 30, 10, tzinfo=CHINA_TZ))  # a Thursday
     # Working days after Thu 30 Jan: Fri 31, (Mon 3 and Tue 4 are holidays), Wed 5, Thu 6, Fri 7, Mon 10.
     assert _notice(backend).ends_at == dt.datetime(2031, 2, 11, tzinfo=CHINA_TZ)
@@ -101,11 +99,7 @@ def test_without_a_calendar_the_count_falls_back_to_weekdays_and_says_so(
 
 def test_a_deadline_counted_once_is_replayed_from_the_log_even_if_holidays_change(backend: Kernel) -> None:
     walk = _at_notice(backend, dt.datetime(2031, 1, 30, 10, tzinfo=CHINA_TZ))
-    with backend.db.unit_of_work() as uow:
-        calendar_admin.record_day(
-            uow.session, dt.date(2031, 2, 3), "holiday", "春节", "admin", backend.clock.now()
-        )
-        uow.commit()
+    calendar_admin.add_holiday(backend, actor(backend, "admin"), dt.date(2031, 2, 3), "holiday", "春节")
     report = audit.verify(backend)
     assert report.ok, report.problems
     assert _notice(backend).ends_at == dt.datetime(2031, 2, 7, tzinfo=CHINA_TZ)

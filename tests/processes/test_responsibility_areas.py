@@ -185,7 +185,7 @@ def test_members_record_work_and_the_branch_comments(kernel: Kernel) -> None:
         areas.comment_work(kernel, actor(kernel, "secretary2"), record_id, "越权点评")
     area_id = _areas(kernel)[1].id
     (row,) = areas.work_records(kernel, actor(kernel, "secretary1"), area_id)
-    assert (row["domain"], row["comment"]) == ("hardship_relief", "工作扎实，继续保持。")
+    assert (row["domain"], [c["text"] for c in row["comments"]]) == ("hardship_relief", ["工作扎实，继续保持。"])
 
 
 def test_a_review_rewards_the_strong_criticises_the_weak_and_publishes(kernel: Kernel) -> None:

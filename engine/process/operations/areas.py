@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from ...errors import RuleViolation, ServiceTaskError
+from ...journal import capture
 from ...models import AreaMember, Criticism, Member, ResponsibilityArea, Village
 from .context import ServiceContext
 from .posts import record_reward
@@ -146,10 +147,11 @@ def activate_areas(ctx: ServiceContext) -> dict[str, Any]:
     )
     for area in current:
         area.status, area.retired_at = "retired", ctx.now
-        ctx.session.execute(
-            update(AreaMember)
-            .where(AreaMember.area_id == area.id, AreaMember.left_at.is_(None))
-            .values(left_at=ctx.now, left_reason="责任区重新划分")
+        capture.update_where(
+            ctx.session,
+            AreaMember,
+            (AreaMember.area_id == area.id, AreaMember.left_at.is_(None)),
+            {"left_at": ctx.now, "left_reason": "责任区重新划分"},
         )
     drafts = _drafts(ctx)
     for area in drafts:
@@ -223,10 +225,11 @@ def record_follow_ups(
 ) -> dict[str, Any]:
     """党内批评的帮助教育与跟进: attached to this review's criticism records."""
     for person, follow_up in zip(weak, follow_ups, strict=True):
-        ctx.session.execute(
-            update(Criticism)
-            .where(Criticism.instance_id == ctx.instance_id, Criticism.member_id == person["member_id"])
-            .values(follow_up=follow_up["follow_up"])
+        capture.update_where(
+            ctx.session,
+            Criticism,
+            (Criticism.instance_id == ctx.instance_id, Criticism.member_id == person["member_id"]),
+            {"follow_up": follow_up["follow_up"]},
         )
     return {"followed_up": len(weak)}
 

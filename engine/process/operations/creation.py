@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ...clock import CHINA_TZ, parse_instant
 from ...errors import RuleViolation, ServiceTaskError
+from ...journal import capture
 from ...models import Branch, Counter, Member, ModelPost, Objection, PublicNotice, Town, Village
 from .context import ServiceContext
 
@@ -59,12 +60,9 @@ def publish_notice(
 
 
 def close_notice(ctx: ServiceContext, notice_id: int, outcome: str) -> dict[str, Any]:
-    result = ctx.session.execute(
-        update(PublicNotice)
-        .where(PublicNotice.id == notice_id, PublicNotice.instance_id == ctx.instance_id)
-        .values(status="ended", outcome=outcome, closed_at=ctx.now)
-    )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    values = {"status": "ended", "outcome": outcome, "closed_at": ctx.now}
+    updated = capture.update_key(ctx.session, PublicNotice, notice_id, values, instance_id=ctx.instance_id)
+    if updated != 1:
         raise ServiceTaskError(f"notice {notice_id} is not a notice of instance {ctx.instance_id}")
     return {"notice_id": notice_id, "outcome": outcome}
 

@@ -8,10 +8,11 @@ import secrets
 from collections import Counter
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
 from ...clock import parse_instant
 from ...errors import ServiceTaskError
+from ...journal import capture
 from ...models import Survey, SurveyLink, SurveyResponse
 from .context import ServiceContext
 
@@ -32,8 +33,9 @@ def open_survey(ctx: ServiceContext, title: str, links: int, closes_at: str, for
     )
     ctx.session.add(survey)
     ctx.session.flush()
-    ctx.session.execute(
-        insert(SurveyLink),
+    capture.insert_rows(
+        ctx.session,
+        SurveyLink,
         [{"token": secrets.token_urlsafe(18), "survey_id": survey.id} for _ in range(count)],
     )
     return {"survey_id": survey.id, "links": count}

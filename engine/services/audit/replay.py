@@ -22,7 +22,9 @@ from ...process.helpers import StepHelpers
 from ...process.runtime import StepInput, run_step
 from ...process.serialization import state_hash
 
-VERB_KINDS = frozenset({"transfer", "delegate", "resolve", "add_signer", "sign", "copy", "urge", "survey"})
+VERB_KINDS = frozenset(
+    {"transfer", "delegate", "resolve", "add_signer", "sign", "copy", "urge", "survey", "objection"}
+)
 
 
 def replay_instance(session: Session, kernel: Kernel, instance_id: int) -> list[str]:

@@ -1,8 +1,13 @@
-"""What auditors trust: the chain verifies, and replaying the log reproduces every stored state.
+"""What auditors trust: the chain verifies, every record people rely on is what the log says, and
+replaying the log reproduces every stored state.
 
-Replay re-runs each instance's pinned diagrams on its logged inputs, with the logged business time
-and the logged effects (service-task results, working-day answers) fed back, and compares the hash
-of the snapshot after every step with the hash the log recorded. Nothing is written.
+Three checks, none of which writes anything:
+- the chain: every hash and link recomputed, business time never running backwards, the head and
+  each instance's head matching the log (`history.verify_chain`);
+- the records: every chained table rebuilt from the row changes the events recorded, and compared
+  row by row, column by column (`journal.rebuild`);
+- replay: each instance's pinned diagrams re-run on its logged inputs and effects, the snapshot
+  after every step matching the hash the log recorded (`replay`).
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ...journal.rebuild import Finding, Rebuilt
 from ...kernel import Kernel
 from ...models import Event, LedgerHead, ProcessInstance
 from ...process import history
@@ -26,6 +32,8 @@ class VerifyReport:
     head_seq: int = 0
     head_hash: str = ""
     problems: list[str] = field(default_factory=list)
+    # The records that differ from what the log says, each with table, key, column and event.
+    findings: list[Finding] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -38,12 +46,15 @@ def verify(
     anchor: tuple[int, str] | None = None,
     replay: bool = True,
 ) -> VerifyReport:
-    """Check the whole chain, then replay every instance."""
+    """Check the whole chain, rebuild every chained table from it, then replay every instance."""
     report = VerifyReport()
     with kernel.db.unit_of_work(write=False) as uow:
         session = uow.session
         report.events = session.execute(select(func.count()).select_from(Event)).scalar_one()
-        report.problems.extend(str(p) for p in history.verify_chain(session, progress))
+        rebuilt = Rebuilt()
+        report.problems.extend(str(p) for p in history.verify_chain(session, progress, visit=rebuilt.feed))
+        report.findings = rebuilt.compare(session)
+        report.problems.extend(str(f) for f in report.findings)
         head = session.get(LedgerHead, history.HEAD_ID)
         report.head_seq, report.head_hash = (head.seq, head.hash) if head else (0, "")
         if anchor is not None:
