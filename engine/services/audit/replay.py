@@ -17,6 +17,7 @@ from ...clock import parse_instant
 from ...errors import ReplayMismatch, XianfengError
 from ...kernel import Kernel
 from ...models import Event, ProcessInstance
+from ...process import history
 from ...process.effects import ReplayedEffects
 from ...process.helpers import StepHelpers
 from ...process.runtime import StepInput, run_step
@@ -82,7 +83,7 @@ def replay_event(kernel: Kernel, version: Any, instance_id: int, event: Event, s
     effects = ReplayedEffects(json.loads(event.effects))
     step = StepInput(
         kind=event.kind,
-        at=event.business_time,
+        at=history.step_time(event),
         seed=f"{instance_id}:{event.instance_version}",
         task_id=event.task_id,
         data=payload.get("data", {}) or {},
@@ -95,7 +96,7 @@ def replay_event(kernel: Kernel, version: Any, instance_id: int, event: Event, s
         step,
         effects,
         services=_no_service,
-        helpers=StepHelpers(event.business_time, _no_calendar),
+        helpers=StepHelpers(history.step_time(event), _no_calendar),
         time_limit=kernel.settings.script_time_limit,
     )
     effects.assert_consumed()
