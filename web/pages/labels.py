@@ -93,6 +93,8 @@ def event_kind(code: Any) -> str:
             "sign": _("签署"),
             "copy": _("抄送"),
             "urge": _("催办"),
+            "survey": _("群众问卷答复"),
+            "objection": _("提出异议"),
         },
         code,
     )

@@ -1,7 +1,9 @@
 /* 先锋: show an instance's pinned BPMN diagrams with bpmn-js (served from /vendor), marking the
    elements already done (green) and the steps waiting now (orange).
    Each `.diagrams[data-src]` names the JSON endpoint and, in data-processes, the processes to show;
-   the instance's main process is always shown after them. */
+   the instance's main process is always shown after them. A container with data-marks
+   ({"completed": [...], "current": [...]}) marks those elements instead of the instance's state
+   now: the history page shows the case as it stood after an earlier event. */
 (function () {
   "use strict";
 
@@ -94,6 +96,15 @@
     });
   }
 
+  function marked(container, data) {
+    var given = container.getAttribute("data-marks");
+    if (!given) { return data; }
+    var marks = JSON.parse(given);
+    data.completed = marks.completed || [];
+    data.current = marks.current || [];
+    return data;
+  }
+
   function load(container) {
     var failed = container.getAttribute("data-failed") || "diagram unavailable";
     if (!window.BpmnJS) { message(container, failed); return; }
@@ -103,6 +114,7 @@
         return response.json();
       })
       .then(function (data) {
+        data = marked(container, data);
         return Promise.all(wanted(container, data).map(function (d) { return show(container, d, data); }));
       })
       .catch(function () { message(container, failed); });
