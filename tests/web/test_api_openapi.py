@@ -31,6 +31,7 @@ OPERATIONS = {
     ("post", "/api/v1/processes/{key}/instances"),
     ("get", "/api/v1/instances/{instance_id}"),
     ("get", "/api/v1/instances/{instance_id}/history"),
+    ("get", "/api/v1/instances/{instance_id}/history/{position}"),
     ("get", "/api/v1/instances/{instance_id}/diagram"),
     ("get", "/api/v1/instances/{instance_id}/links"),
     ("get", "/api/v1/inbox/done"),
