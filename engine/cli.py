@@ -8,11 +8,12 @@ says why).
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Any
 
 import click
 
-from . import cli_registers
+from . import cli_audit, cli_registers
 from .cli_calendar import holidays
 from .cli_support import OPERATOR, command, kernel_of, parse_data
 from .clock import ManualClock, parse_instant
@@ -191,19 +192,35 @@ def tick_cmd(ctx: click.Context, now_text: str | None) -> None:
 
 @cli.command("verify")
 @click.option("--anchor", default=None, help="SEQ:HASH of a previously published chain head to check.")
+@click.option(
+    "--anchors",
+    "anchors_file",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="A file of published chain heads (the server's anchors.jsonl): check every one.",
+)
 @click.option("--no-replay", is_flag=True, help="Only check the hash chain.")
 @command
-def verify_cmd(ctx: click.Context, anchor: str | None, no_replay: bool) -> None:
+def verify_cmd(ctx: click.Context, anchor: str | None, anchors_file: str | None, no_replay: bool) -> None:
     """Check the hash chain and replay every instance; exit 1 on any mismatch."""
     kernel = kernel_of(ctx)
     parsed = _parse_anchor(anchor) if anchor else None
+    published = audit.anchors.read(Path(anchors_file)) if anchors_file else None
     as_json = ctx.obj.get("json")
     with kernel.db.unit_of_work(write=False) as uow:
         total = audit.count_events(uow.session)
     with click.progressbar(
         length=max(total, 1), label="verifying", file=sys.stderr, show_pos=True, hidden=as_json or total < 500
     ) as bar:
-        report = audit.verify(kernel, progress=bar.update, anchor=parsed, replay=not no_replay)
+        report = audit.verify(
+            kernel,
+            progress=bar.update,
+            anchor=parsed,
+            replay=not no_replay,
+            anchors=published.anchors if published else None,
+        )
+    if published:
+        report.problems.extend(published.unreadable)
     emit(ctx, report, _describe_verify)
     if not report.ok:
         sys.exit(1)
@@ -237,6 +254,7 @@ def object_cmd(ctx: click.Context, notice_id: int, text: str, contact: str) -> N
 cli.add_command(holidays)
 for _registry_command in (cli_registers.posts, cli_registers.areas_cmd, cli_registers.ledger_cmd):
     cli.add_command(_registry_command)
+cli_audit.register(cli)
 
 
 def _parse_anchor(text: str) -> tuple[int, str]:

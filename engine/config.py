@@ -57,7 +57,11 @@ class Settings:
     def resolved_anchors_file(self) -> Path:
         """Where published chain heads are appended: the configured file, or one in the data folder
         (copy it off the machine, or point this at storage the database's owner cannot rewrite)."""
-        return Path(self.anchors_file).expanduser() if self.anchors_file else self.data_dir / "anchors.jsonl"
+        return (
+            Path(self.anchors_file).expanduser()
+            if self.anchors_file
+            else Path(self.data_dir) / "anchors.jsonl"
+        )
 
     @property
     def resolved_database_url(self) -> str:

@@ -14,6 +14,8 @@ from ..errors import NotFound, RuleViolation
 from ..kernel import Kernel
 from ..models import Objection, PendingMessage, ProcessInstance, PublicNotice
 from ..models.org import ROLE_PUBLIC
+from . import calendar_admin
+from .audit import anchors
 from .steps import EventMeta, deliver_pending, record_verb
 
 OBJECTION_MESSAGE = "objection_filed"
@@ -34,6 +36,14 @@ def active_notices(kernel: Kernel) -> list[dict[str, Any]]:
             .all()
         )
         return [notice_view(n) for n in rows]
+
+
+def board(kernel: Kernel) -> dict[str, Any]:
+    """The public notice board: active notices, the working days each has left, and the chain head
+    last published (shown in its footer so that anyone can note it and check it later)."""
+    rows = active_notices(kernel)
+    left = calendar_admin.working_days_left(kernel, [(row["id"], row["ends_at"]) for row in rows])
+    return {"rows": rows, "left": left, "head": anchors.latest(kernel)}
 
 
 def notice_view(notice: PublicNotice) -> dict[str, Any]:

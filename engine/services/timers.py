@@ -20,6 +20,7 @@ from ..errors import XianfengError
 from ..kernel import Kernel
 from ..models import PendingMessage, ProcessInstance, TimerRow
 from . import reminders, schedules
+from .audit import anchors
 from .steps import EventMeta, compute, deliver_pending, earliest_pending, persist, step_input_for
 
 log = logging.getLogger("xianfeng.timers")
@@ -36,6 +37,7 @@ class TickReport:
     started: list[tuple[str, int]] = field(
         default_factory=list
     )  # (process key, instance id) by the scheduler
+    published: anchors.Anchor | None = None  # the chain head published this round, if it was due
 
 
 def due_instances(kernel: Kernel, now: dt.datetime) -> list[int]:
@@ -60,6 +62,7 @@ def tick(kernel: Kernel, now: dt.datetime | None = None) -> TickReport:
         except XianfengError as exc:
             log.error("tick of instance %s failed: %s", instance_id, exc.message)
             report.failed.append((instance_id, exc.message))
+    report.published = anchors.publish_due(kernel, now)
     return report
 
 

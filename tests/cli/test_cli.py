@@ -201,6 +201,20 @@ def test_verify_reports_tampering_and_exits_one(run: Cli) -> None:
     assert "event 2" in result.output and "row edited" in result.output
 
 
+def test_verify_checks_the_heads_the_ticker_published(run: Cli, tmp_path: Path) -> None:
+    assert run("tick").exit_code == 0  # publishes the head into the data folder's anchors.jsonl
+    published = run.folder / "anchors.jsonl"
+    (line,) = published.read_text(encoding="utf-8").splitlines()[-1:]
+    head = json.loads(line)
+    (seq,) = run.sql("select seq from ledger_head")[0]
+    assert head["seq"] == seq and len(head["hash"]) == 64 and "model_post" in head["tables"]
+    forged = tmp_path / "anchors.jsonl"
+    forged.write_text(json.dumps({**head, "hash": "0" * 64}) + "\n", encoding="utf-8")
+    result = run("verify", "--anchors", str(forged), "--no-replay")
+    assert result.exit_code == 1
+    assert f"published head {head['seq']}" in result.output and "now has hash" in result.output
+
+
 def test_posts_areas_and_the_ledger_from_the_command_line(run: Cli, tmp_path: Path) -> None:
     assert run.json("posts") == [] and run.json("areas") == []
     assert run.json("ledger", "2026") == []

@@ -10,7 +10,7 @@ from test_pages_support import nothing_stored, post, text, walk_to
 
 from xianfeng.engine.clock import CHINA_TZ
 from xianfeng.engine.kernel import Kernel
-from xianfeng.engine.services import inbox, notices
+from xianfeng.engine.services import inbox, notices, timers
 
 BOARD = "/public/notices"
 OBJECTION = "请核实该同志近期的工作表现情况。"
@@ -34,6 +34,19 @@ def test_the_board_lists_active_notices_with_working_days_left(client: FlaskClie
     kernel.clock.set(dt.datetime(2026, 11, 30, 10, 0, tzinfo=CHINA_TZ))  # type: ignore[attr-defined]
     assert "还剩 2 个工作日" in text(client.get(BOARD))  # Mon 30th: Tue 1st and Wed 2nd remain
     assert "Notice board" in text(client.get(f"{BOARD}?lang=en"))
+
+
+def test_the_boards_footer_shows_the_head_published_for_the_notice(
+    client: FlaskClient, kernel: Kernel
+) -> None:
+    assert "chain-head" not in client.get(BOARD).get_data(as_text=True)  # nothing published yet
+    _noticed(kernel)
+    published = timers.tick(kernel).published
+    assert published is not None
+    page = client.get(BOARD).get_data(as_text=True)
+    assert published.hash in page
+    assert f"已公布的链头：第 {published.seq} 号事件" in text(client.get(BOARD))
+    assert f"Published chain head: event {published.seq}" in text(client.get(f"{BOARD}?lang=en"))
 
 
 def test_an_objection_is_filed_and_its_receipt_can_be_checked(client: FlaskClient, kernel: Kernel) -> None:

@@ -16,7 +16,7 @@ import segno
 from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
 
 from xianfeng.engine.errors import FormInvalid, NotFound, RuleViolation
-from xianfeng.engine.services import calendar_admin, notices, taskview
+from xianfeng.engine.services import notices, taskview
 from xianfeng.engine.services import tasks as task_service
 
 from ..context import kernel
@@ -40,9 +40,7 @@ def _limit() -> RateLimit:
 
 @blueprint.get("/public/notices")
 def notice_board() -> Any:
-    rows = notices.active_notices(kernel())
-    left = calendar_admin.working_days_left(kernel(), [(row["id"], row["ends_at"]) for row in rows])
-    return render_template("public/notices.html", rows=rows, left=left)
+    return render_template("public/notices.html", **notices.board(kernel()))
 
 
 def _active_notice(notice_id: int) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from ...journal.rebuild import Finding, Rebuilt
 from ...kernel import Kernel
 from ...models import Event, LedgerHead, ProcessInstance
 from ...process import history
+from .anchors import Anchor, AnchorCheck
 from .replay import replay_instance
 
 
@@ -45,6 +46,7 @@ def verify(
     progress: Callable[[int], None] | None = None,
     anchor: tuple[int, str] | None = None,
     replay: bool = True,
+    anchors: list[Anchor] | None = None,
 ) -> VerifyReport:
     """Check the whole chain, rebuild every chained table from it, then replay every instance."""
     report = VerifyReport()
@@ -52,7 +54,14 @@ def verify(
         session = uow.session
         report.events = session.execute(select(func.count()).select_from(Event)).scalar_one()
         rebuilt = Rebuilt()
-        report.problems.extend(str(p) for p in history.verify_chain(session, progress, visit=rebuilt.feed))
+        published = AnchorCheck(anchors or [])
+
+        def visit(event: Event) -> None:
+            rebuilt.feed(event)
+            published.visit(event, rebuilt)
+
+        report.problems.extend(str(p) for p in history.verify_chain(session, progress, visit=visit))
+        report.problems.extend(published.finish())
         report.findings = rebuilt.compare(session)
         report.problems.extend(str(f) for f in report.findings)
         head = session.get(LedgerHead, history.HEAD_ID)

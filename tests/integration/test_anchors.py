@@ -1,0 +1,151 @@
+"""Published heads: the chain's head leaves the database, so that a rewrite of the whole database,
+every hash recomputed, is still caught, and the register it changed is named (SQLite and
+PostgreSQL). Business time never runs backwards along the chain."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import sqlalchemy as sa
+from support import CreationWalk, establish_post
+
+from xianfeng.engine.journal.capture import CHAINED_OPTION
+from xianfeng.engine.kernel import Kernel
+from xianfeng.engine.models import Event, LedgerHead, ModelPost, ProcessInstance
+from xianfeng.engine.process import history
+from xianfeng.engine.services import audit, timers
+from xianfeng.engine.services.audit import anchors
+
+
+def _published(kernel: Kernel) -> list[anchors.Anchor]:
+    return anchors.read(kernel.settings.resolved_anchors_file).anchors
+
+
+def _events(kernel: Kernel) -> list[Event]:
+    with kernel.db.unit_of_work(write=False) as uow:
+        return list(uow.session.execute(sa.select(Event).order_by(Event.seq)).scalars())
+
+
+def _sql(kernel: Kernel, statement: sa.Executable) -> None:
+    with kernel.db.engine.begin() as connection:
+        connection.execute(statement.execution_options(**{CHAINED_OPTION: True}))
+
+
+def test_the_ticker_publishes_the_head_first_daily_and_after_every_public_notice(backend: Kernel) -> None:
+    first = timers.tick(backend).published
+    assert first is not None and first.reason == "first"
+    assert timers.tick(backend).published is None  # nothing new to publish
+    walk = CreationWalk(backend)
+    walk.start()
+    walk.evaluate()  # the evaluation passes: the 公示 goes up
+    published = timers.tick(backend).published
+    assert published is not None and published.reason == "notice"
+    assert published.seq == _events(backend)[-1].seq and published.hash == _events(backend)[-1].hash
+    assert set(published.tables) >= {"model_post", "human_task", "public_notice"}
+    backend.clock.advance(days=1, seconds=1)  # type: ignore[attr-defined]
+    daily = timers.tick(backend).published
+    assert daily is not None and daily.reason == "daily"
+    assert [a.reason for a in _published(backend)] == ["first", "notice", "daily"]
+    assert audit.verify(backend, anchors=_published(backend)).ok
+
+
+def test_a_rehashed_forgery_passes_the_chain_but_not_a_published_head_which_names_the_register(
+    backend: Kernel,
+) -> None:
+    post_id = establish_post(backend)
+    head = anchors.publish(backend, "test")
+    assert head is not None
+    _forge_plate(backend, post_id, "ZA-SFG-2026-9999")
+    unanchored = audit.verify(backend)
+    assert unanchored.ok, unanchored.problems  # a consistent rewrite of everything: nothing inside shows it
+    problems = audit.verify(backend, anchors=[head]).problems
+    assert any(f"published head {head.seq}" in p and "now has hash" in p for p in problems), problems
+    assert any("different rows for model_post" in p for p in problems), problems
+
+
+def test_a_head_published_then_cut_off_the_chain_is_reported(backend: Kernel) -> None:
+    establish_post(backend)
+    head = anchors.publish(backend, "test")
+    assert head is not None
+    _sql(backend, sa.delete(Event).where(Event.seq == head.seq))
+    problems = audit.verify(backend, anchors=[head], replay=False).problems
+    assert any(f"the chain ends at {head.seq - 1}" in p for p in problems), problems
+
+
+def test_an_unreadable_line_of_the_anchors_file_is_a_problem_not_a_crash(kernel: Kernel) -> None:
+    timers.tick(kernel)
+    path = kernel.settings.resolved_anchors_file
+    with path.open("a", encoding="utf-8") as out:
+        out.write("{not json\n")
+    found = anchors.read(path)
+    assert len(found.anchors) == 1
+    assert found.unreadable == [
+        f"{path}:2: not a published head (Expecting property name enclosed in "
+        "double quotes: line 1 column 2 (char 1))"
+    ]
+
+
+def test_an_event_computed_before_a_later_one_was_appended_is_dated_at_the_head(kernel: Kernel) -> None:
+    """The step keeps the time it ran at (replay uses it); the chain's dates never go back."""
+    walk = CreationWalk(kernel)
+    walk.start()
+    latest = _events(kernel)[-1].business_time
+    kernel.clock.set(latest - dt.timedelta(hours=2))  # type: ignore[attr-defined]
+    walk.complete("member2", {"political": 5, "work": 5, "service": 4, "conduct": 5, "discipline": 5})
+    event = _events(kernel)[-1]
+    assert event.business_time == latest
+    assert json.loads(event.payload)[history.STEPPED_AT] == (latest - dt.timedelta(hours=2)).astimezone(
+        dt.UTC
+    ).isoformat(timespec="microseconds")
+    report = audit.verify(kernel)
+    assert report.ok, report.problems
+
+
+def test_an_event_dated_before_the_one_before_it_is_reported(kernel: Kernel) -> None:
+    walk = CreationWalk(kernel)
+    walk.start()
+    events = _events(kernel)
+    target = events[-1]
+    earlier = events[-2].business_time - dt.timedelta(days=3)
+    fields = {name: getattr(target, name) for name in history.HASHED_FIELDS}
+    fields["business_time"] = earlier
+    digest = history.event_hash(fields, target.prev_hash)
+    _sql(kernel, sa.update(Event).where(Event.seq == target.seq).values(business_time=earlier, hash=digest))
+    _sql(kernel, sa.update(LedgerHead).values(hash=digest, business_time=earlier))
+    _sql(
+        kernel,
+        sa.update(ProcessInstance).where(ProcessInstance.id == walk.instance_id).values(head_hash=digest),
+    )
+    problems = audit.verify(kernel, replay=False).problems
+    assert any(f"event {target.seq}" in p and "business time never runs backwards" in p for p in problems)
+
+
+def _forge_plate(kernel: Kernel, post_id: int, plate: str) -> None:
+    """Change a post's plate number in the register and in the event that recorded it, then
+    recompute every later hash, the ledger head and the instance heads: a consistent forgery."""
+    events = _events(kernel)
+    target = next(e for e in events if '"model_post"' in e.changes)
+    changes = json.loads(target.changes)
+    for change in changes:
+        if change["table"] == "model_post" and change["key"] == post_id:
+            change["values"]["plate_no"] = plate
+    _sql(kernel, sa.update(ModelPost).where(ModelPost.id == post_id).values(plate_no=plate))
+    prev = next((e.hash for e in events if e.seq == target.seq - 1), history.GENESIS_HASH)
+    heads: dict[int, str] = {}
+    for event in (e for e in events if e.seq >= target.seq):
+        fields = {name: getattr(event, name) for name in history.HASHED_FIELDS}
+        if event.seq == target.seq:
+            fields["changes"] = history.canonical_json(changes)
+        digest = history.event_hash(fields, prev)
+        values = {"changes": fields["changes"], "prev_hash": prev, "hash": digest}
+        _sql(kernel, sa.update(Event).where(Event.seq == event.seq).values(**values))
+        prev = digest
+        if event.instance_id is not None:
+            heads[event.instance_id] = digest
+    _sql(kernel, sa.update(LedgerHead).values(hash=prev))
+    for instance_id, digest in heads.items():
+        _sql(
+            kernel,
+            sa.update(ProcessInstance).where(ProcessInstance.id == instance_id).values(head_hash=digest),
+        )
