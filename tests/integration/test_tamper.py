@@ -291,3 +291,17 @@ def test_an_inbox_row_given_to_someone_of_another_branch_is_reported_and_cannot_
 def _event_count(kernel: Kernel) -> int:
     with kernel.db.unit_of_work(write=False) as uow:
         return audit.count_events(uow.session)
+
+
+def test_no_password_hash_or_link_token_is_in_the_log(world: Kernel) -> None:
+    """The log says that an account exists and a link was issued, never the secret itself."""
+    with world.db.engine.connect() as connection:
+        secrets = [row[0] for row in connection.execute(sa.text("select password_hash from app_user"))]
+        secrets += [row[0] for row in connection.execute(sa.text("select token from public_link"))]
+        secrets += [row[0] for row in connection.execute(sa.text("select token from survey_link"))]
+        log = "\n".join(
+            "|".join(str(value) for value in row)
+            for row in connection.execute(sa.text("select payload, effects, changes from event"))
+        )
+    assert len(secrets) > 50
+    assert [secret for secret in secrets if secret and secret in log] == []
