@@ -29,6 +29,7 @@ OPERATIONS = {
     ("post", "/api/v1/tasks/{task_id}/urge"),
     ("post", "/api/v1/instances/{instance_id}/copies"),
     ("post", "/api/v1/processes/{key}/instances"),
+    ("get", "/api/v1/instances"),
     ("get", "/api/v1/instances/{instance_id}"),
     ("get", "/api/v1/instances/{instance_id}/history"),
     ("get", "/api/v1/instances/{instance_id}/history/{position}"),

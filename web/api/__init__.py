@@ -6,7 +6,7 @@ from flask import Flask
 from flask_smorest import Api
 from flask_wtf.csrf import CSRFProtect
 
-from . import auth_api, history_api, inbox_api, instances_api, posts_api, tasks_api, verbs_api
+from . import auth_api, cases_api, history_api, inbox_api, instances_api, posts_api, tasks_api, verbs_api
 
 
 def register_api(app: Flask, csrf: CSRFProtect) -> Api:
@@ -25,6 +25,7 @@ def register_api(app: Flask, csrf: CSRFProtect) -> Api:
         verbs_api.blueprint,
         instances_api.blueprint,
         history_api.blueprint,
+        cases_api.blueprint,
         inbox_api.blueprint,
         posts_api.blueprint,
     ):
