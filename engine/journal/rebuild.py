@@ -30,6 +30,7 @@ class Finding:
     column: str | None
     seq: int | None
     message: str
+    instance_id: int | None = None  # the case the row belongs to, where it belongs to one
 
     def __str__(self) -> str:
         return f"{self.table} {self.key}: {self.message}"
@@ -106,14 +107,14 @@ class Rebuilt:
     def _compare_row(
         self, table: str, key: Any, expected: _Row | None, actual: dict[str, Any] | None
     ) -> list[Finding]:
+        case = _case_of(table, key, expected.values if expected else actual)
         if expected is None:
             gone = self.deleted.get((table, key))
             why = f"event {gone} deleted it" if gone else "no event made this row"
-            return [Finding(table, key, None, gone, f"is in the table, but {why}")]
+            return [Finding(table, key, None, gone, f"is in the table, but {why}", case)]
         if actual is None:
-            return [
-                Finding(table, key, None, expected.made_by, f"is missing: event {expected.made_by} made it")
-            ]
+            message = f"is missing: event {expected.made_by} made it"
+            return [Finding(table, key, None, expected.made_by, message, case)]
         return [
             Finding(
                 table,
@@ -122,10 +123,19 @@ class Rebuilt:
                 expected.seqs.get(column),
                 f"{column} is {actual.get(column)!r}, but event {expected.seqs.get(column)} made it "
                 f"{value!r}",
+                case,
             )
             for column, value in expected.values.items()
             if actual.get(column) != value
         ]
+
+
+def _case_of(table: str, key: Any, values: dict[str, Any] | None) -> int | None:
+    """The instance a row belongs to: an instance itself, or a row naming its instance."""
+    if table == "process_instance":
+        return int(key)
+    found = (values or {}).get("instance_id")
+    return int(found) if isinstance(found, int) else None
 
 
 def digest_rows(rows: dict[Any, dict[str, Any]]) -> str:
