@@ -9,6 +9,7 @@ from . import (
     attachment_pages,
     auth_pages,
     case_pages,
+    document_pages,
     history_pages,
     home,
     inbox_pages,
@@ -43,6 +44,7 @@ def register_pages(app: Flask) -> None:
         notification_pages,
         public_pages,
         attachment_pages,
+        document_pages,
         vendor,
     ):
         app.register_blueprint(module.blueprint)
