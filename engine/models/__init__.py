@@ -30,6 +30,7 @@ from .process import (
     ProcessVersion,
     PublicLink,
     TimerRow,
+    VerifyRun,
 )
 from .records import CalendarDay, Counter, ModelPost, Objection, PublicNotice
 
@@ -72,6 +73,7 @@ __all__ = [
     "User",
     "UserRole",
     "UtcDateTime",
+    "VerifyRun",
     "Village",
     "WorkRecordComment",
 ]

@@ -231,3 +231,26 @@ class LedgerHead(Base):
     hash: Mapped[str] = mapped_column(String(64))
     # The last event's business time: no event is dated before it.
     business_time: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+
+
+class VerifyRun(Base):
+    """An auditor's verify run started from the browser: it runs in the background, and its
+    progress and report are read from here by whichever server process serves the page."""
+
+    __tablename__ = "verify_run"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    requested_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    # JSON: null for the whole chain, or the list of case numbers to replay.
+    scope: Mapped[str] = mapped_column(Text, default="null")
+    status: Mapped[str] = mapped_column(String(16), default="queued")  # queued / running / done / failed
+    events_total: Mapped[int] = mapped_column(Integer, default=0)
+    events_done: Mapped[int] = mapped_column(Integer, default=0)
+    started_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    ok: Mapped[bool | None] = mapped_column(Boolean)
+    head_seq: Mapped[int | None] = mapped_column(Integer)
+    head_hash: Mapped[str] = mapped_column(String(64), default="")
+    report: Mapped[str] = mapped_column(Text, default="")  # JSON, when done
+    error: Mapped[str] = mapped_column(Text, default="")

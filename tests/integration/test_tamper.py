@@ -28,9 +28,9 @@ from walks_support import divide, excellent_post, revoke
 from xianfeng.engine.clock import CHINA_TZ
 from xianfeng.engine.errors import NotAllowed
 from xianfeng.engine.journal.rebuild import Finding
-from xianfeng.engine.journal.tables import CHAINED, encode_key, key_column, table_of
+from xianfeng.engine.journal.tables import CHAINED, UNCHAINED, encode_key, key_column, table_of
 from xianfeng.engine.kernel import Kernel
-from xianfeng.engine.models import HumanTask, User
+from xianfeng.engine.models import Base, HumanTask, User
 from xianfeng.engine.services import areas, audit, calendar_admin, notices, tasks, timers, verbs
 from xianfeng.engine.services.attachments import Upload
 
@@ -305,3 +305,9 @@ def test_no_password_hash_or_link_token_is_in_the_log(world: Kernel) -> None:
         )
     assert len(secrets) > 50
     assert [secret for secret in secrets if secret and secret in log] == []
+
+
+def test_every_table_is_either_chained_or_says_why_it_is_not() -> None:
+    tables = set(Base.metadata.tables)
+    assert tables - set(CHAINED) - set(UNCHAINED) == set()  # a new table must choose
+    assert set(CHAINED) - tables == set() and set(CHAINED) & set(UNCHAINED) == set()
