@@ -29,7 +29,6 @@ from .dossier_model import APPROVAL_FORMAT, FORMAT, ApprovalForm, Case, Dossier,
 from .dossier_names import Names
 from .dossier_records import read_records
 from .dossier_surveys import survey_tallies
-from .replay import replay_instance
 from .verify import verify
 
 KINDS = ("member", "post", "area", "branch", "year")
@@ -37,16 +36,12 @@ TOWN_WIDE = frozenset({ROLE_AUDITOR, ROLE_COMMITTEE, ROLE_OPERATOR})
 
 
 def evidence_seal(kernel: Kernel, instance_ids: Iterable[int]) -> Seal:
-    """The chain head now, and whether the evidence verifies at it: the whole chain's hashes and
-    links and every instance's head, then a replay of the cases printed (problems of other cases
-    are not this document's). One place to change when verification of chosen cases arrives."""
-    report = verify(kernel, replay=False)
-    problems = list(report.problems)
-    with kernel.db.unit_of_work(write=False) as uow:
-        for instance_id in sorted(set(instance_ids)):
-            problems.extend(replay_instance(uow.session, kernel, instance_id))
+    """The chain head now, and whether the evidence verifies at it: the whole chain and every
+    chained table (one removed row anywhere can hide what happened to any case), and a replay of
+    the cases printed (other cases' replays are not this document's)."""
+    report = verify(kernel, instances=sorted(set(instance_ids)))
     verified_at = kernel.clock.now().astimezone(CHINA_TZ)
-    return Seal(report.head_seq, report.head_hash, verified_at, not problems, problems)
+    return Seal(report.head_seq, report.head_hash, verified_at, report.ok, list(report.problems))
 
 
 def reader_branch(actor: Actor) -> int | None:
@@ -69,6 +64,13 @@ def _check_branch(allowed: int | None, subject: subjects.Subject) -> None:
             kind=subject.kind,
             key=subject.key,
         )
+
+
+def _made_by(actor: Actor) -> str:
+    """Who printed: the account's name; the command-line operator has none of its own."""
+    if actor.display_name:
+        return actor.display_name
+    return words.ROLES[ROLE_OPERATOR] if actor.has(ROLE_OPERATOR) else actor.username
 
 
 def subjects_word(kind: str) -> str:
@@ -121,7 +123,7 @@ def dossier(kernel: Kernel, actor: Actor, kind: str, key: str) -> Dossier:
         scope=names.branches.get(subject.branch_id, "") if subject.branch_id is not None else "全镇",
         subject=subject.facts,
         made_at=made_at,
-        made_by=actor.display_name or actor.username,
+        made_by=_made_by(actor),
         seal=seal,
         cases=cases,
         surveys=surveys,
@@ -177,6 +179,6 @@ def approval_form(kernel: Kernel, actor: Actor, instance_id: int, url: str) -> A
         case=case,
         url=url,
         made_at=kernel.clock.now().astimezone(CHINA_TZ),
-        made_by=actor.display_name or actor.username,
+        made_by=_made_by(actor),
         seal=seal,
     )
