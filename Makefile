@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml web/package-lock.json | 
 HOST   ?= 127.0.0.1
 PORT   ?= 8080
 
-.PHONY: run test browser-deps bench clean-venv
+.PHONY: run test browser-deps pdf-deps bench clean-venv
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -18,12 +18,12 @@ $(STAMP): $(BIN)/python pyproject.toml web/package-lock.json
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
-run: $(STAMP)
+run: $(STAMP) pdf-deps
 	$(BIN)/xianfeng init
 	$(BIN)/xianfeng demo
 	$(BIN)/xianfeng serve --host $(HOST) --port $(PORT)
 
-test: $(STAMP) browser-deps
+test: $(STAMP) browser-deps pdf-deps
 	$(BIN)/ruff check engine forms web tests bench
 	$(BIN)/ruff format --check engine forms web tests bench
 	$(BIN)/mypy engine forms
@@ -49,6 +49,29 @@ browser-deps:
 	echo "browser tests: installing$$need with apt-get"; \
 	{ $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$need; } \
 		|| echo "browser tests: apt-get could not install$$need; tests needing /usr/bin/chromium will skip"
+
+# Printed evidence (dossiers, 审批表) is laid out by WeasyPrint, which loads Pango, HarfBuzz and
+# fontconfig when it starts and draws Chinese in a CJK font. Chromium's packages happen to bring
+# them; a server without a browser may lack them. Install what is missing, or say why PDFs fail.
+PDF_LIBS := libpango-1.0.so.0=libpango-1.0-0 libpangoft2-1.0.so.0=libpangoft2-1.0-0 \
+	libharfbuzz-subset.so.0=libharfbuzz-subset0 libfontconfig.so.1=libfontconfig1
+pdf-deps:
+	@need=""; \
+	for pair in $(PDF_LIBS); do ldconfig -p 2>/dev/null | grep -q "$${pair%%=*}" || need="$$need $${pair##*=}"; done; \
+	command -v fc-list >/dev/null 2>&1 && fc-list :lang=zh family | grep -q . || need="$$need fonts-noto-cjk"; \
+	if [ -z "$$need" ]; then exit 0; fi; \
+	if ! command -v apt-get >/dev/null 2>&1; then \
+		echo "PDF documents: cannot install$$need (no apt-get here); PDF downloads will fail"; exit 0; \
+	fi; \
+	sudo=""; \
+	if [ "$$(id -u)" != 0 ]; then \
+		if sudo -n true 2>/dev/null; then sudo="sudo -n"; else \
+			echo "PDF documents: cannot install$$need (not root, no password-less sudo); PDF downloads will fail"; exit 0; \
+		fi; \
+	fi; \
+	echo "PDF documents: installing$$need with apt-get"; \
+	{ $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$need; } \
+		|| echo "PDF documents: apt-get could not install$$need; PDF downloads will fail"
 
 bench: $(STAMP)
 	$(BIN)/python bench/step_bench.py
