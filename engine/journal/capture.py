@@ -15,11 +15,12 @@ appends. A commit with changes still waiting is refused: they would be on no eve
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ClauseElement, Engine, delete, event, insert, inspect, update
+from sqlalchemy import ClauseElement, Engine, bindparam, delete, event, insert, inspect, update
 from sqlalchemy.orm import ORMExecuteState, Session, attributes, sessionmaker
 from sqlalchemy.sql.dml import UpdateBase
 
@@ -74,6 +75,19 @@ def _chained(statement: UpdateBase) -> Any:
     return statement.execution_options(**{CHAINED_OPTION: True})
 
 
+@functools.cache
+def _insert_of(name: str) -> Any:
+    """One insert statement per table, built once: a step runs these on every completion, and
+    building and coercing a statement anew costs more than running it."""
+    return _chained(insert(table_of(name)))
+
+
+@functools.cache
+def _delete_of(name: str) -> Any:
+    table = table_of(name)
+    return _chained(delete(table).where(key_column(table).in_(bindparam("keys", expanding=True))))
+
+
 def insert_rows(session: Session, model: type[Base], rows: Sequence[dict[str, Any]]) -> None:
     """Insert rows whose primary keys are given, and record their images."""
     if not rows:
@@ -81,7 +95,7 @@ def insert_rows(session: Session, model: type[Base], rows: Sequence[dict[str, An
     table = table_of(model.__tablename__)
     spec = CHAINED[table.name]
     key = key_column(table).name
-    session.connection().execute(_chained(insert(table)), list(rows))
+    session.connection().execute(_insert_of(table.name), list(rows))
     journal = journal_of(session)
     for row in rows:
         logged = image(spec, table, full_row(table, row))
@@ -126,8 +140,7 @@ def delete_keys(session: Session, model: type[Base], keys: Sequence[Any]) -> Non
         return
     table = table_of(model.__tablename__)
     spec = CHAINED[table.name]
-    column = key_column(table)
-    session.connection().execute(_chained(delete(table).where(column.in_(list(keys)))))
+    session.connection().execute(_delete_of(table.name), {"keys": list(keys)})
     journal = journal_of(session)
     for key in keys:
         journal.add(table.name, "delete", encode_key(spec, table, key))
