@@ -67,6 +67,7 @@ class StepResult:
     public_before: set[str] = field(default_factory=set)
     timers_before: set[str] = field(default_factory=set)
     ready_ids: set[str] = field(default_factory=set)
+    workflow: BpmnWorkflow | None = None  # only when the caller asked to keep it (audit replay)
 
     @property
     def new_ready(self) -> list[ReadyTask]:
@@ -88,8 +89,16 @@ def run_step(
     services: ServiceCaller,
     helpers: StepHelpers,
     time_limit: float,
+    *,
+    resume: BpmnWorkflow | None = None,
+    keep: bool = False,
 ) -> StepResult:
-    """Apply `step` to the snapshot (None: a new instance) and return the new state."""
+    """Apply `step` to the snapshot (None: a new instance) and return the new state.
+
+    For audit replay only: `resume` is the workflow the previous replayed step kept (its dump is
+    `snapshot`), continued instead of restoring `snapshot` again; `keep` returns the workflow in
+    `StepResult.workflow` instead of releasing it. Live steps always restore and release.
+    """
     determinism.install()
     step = replace(step, data=canonical_copy(step.data))
     with determinism.step_scope(step.at, step.seed, step.timers_at):
@@ -99,11 +108,16 @@ def run_step(
             service_handler=lambda op, params: effects.call(op, params, lambda: services(op, params)),
         )
         engine = SandboxScriptEngine(environment)
-        workflow = _load(version, snapshot, engine, step)
+        workflow = _load(version, snapshot, engine, step) if resume is None else _resumed(resume, engine)
+        kept = False
         try:
-            return _step(version, workflow, engine, effects, step, snapshot)
+            result = _step(version, workflow, engine, effects, step, snapshot)
+            if keep and result.caught:
+                result.workflow, kept = workflow, True
+            return result
         finally:
-            release(workflow)
+            if not kept:
+                release(workflow)
 
 
 def _step(
@@ -151,6 +165,11 @@ def _load(
         return workflow
     workflow = version.serializer.loads(snapshot)
     workflow.script_engine = engine  # the script engine is not part of a snapshot
+    return workflow
+
+
+def _resumed(workflow: BpmnWorkflow, engine: SandboxScriptEngine) -> BpmnWorkflow:
+    workflow.script_engine = engine  # as after a restore: each step brings its own helpers and effects
     return workflow
 
 

@@ -3,106 +3,286 @@
 The logged business time and effects (service-task results, working-day answers) are fed back, and
 the hash of the snapshot after every step is compared with the hash the log recorded. Nothing is
 written. The history pages use `replay_event` to show a case as it was after any event.
+
+Each step runs through `runtime.run_step`, the function live steps run. A live step restores the
+instance from its stored snapshot; replay, having just made that snapshot from a workflow and
+matched its hash with the log's, continues from that workflow instead of restoring it (a restore
+is a third of a step's cost). Whenever a continued step does not reproduce the logged hash or
+fails, the same step is run again the live way, restored from the snapshot before it, and only
+that result counts: a continuation can only save time, never accept a state a restore would not
+reach. The step after a start always restores (a new workflow's data is not ordered as a
+restored one's).
+
+Nothing stored can stop a replay: a version that is gone or whose files do not match their hashes
+(`pinned`), an event whose payload or effects are not what a step logs, an error of any kind
+inside a step — each becomes a problem naming the instance and the event.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from ...clock import parse_instant
-from ...errors import ReplayMismatch, XianfengError
+from ...errors import ReplayMismatch
 from ...kernel import Kernel
 from ...models import Event, ProcessInstance
-from ...process import history
+from ...process.catalog import LoadedVersion
 from ...process.effects import ReplayedEffects
 from ...process.helpers import StepHelpers
-from ...process.runtime import StepInput, run_step
+from ...process.history import STEPPED_AT
+from ...process.runtime import StepInput, StepResult, release, run_step
+from ...process.scripting import ScriptTimeout
 from ...process.serialization import state_hash
+from .pinned import PinnedVersions, describe
 
 VERB_KINDS = frozenset(
     {"transfer", "delegate", "resolve", "add_signer", "sign", "copy", "urge", "survey", "objection"}
 )
+STEP_ERRORS = (Exception, ScriptTimeout)  # ScriptTimeout is a BaseException that scripts cannot catch
 
 
-def replay_instance(session: Session, kernel: Kernel, instance_id: int) -> list[str]:
-    """Replay one instance from its first event; describe the first divergence, if any."""
-    instance = session.get(ProcessInstance, instance_id)
+@dataclass(frozen=True)
+class LoggedEvent:
+    """The columns of an event that replay reads."""
+
+    seq: int
+    instance_version: int | None
+    kind: str
+    task_id: str
+    payload: str
+    effects: str
+    business_time: dt.datetime
+    bundle_hash: str
+    state_hash: str
+
+    @property
+    def where(self) -> str:
+        return f"event {self.seq} ({self.kind} v{self.instance_version})"
+
+
+_EVENT_COLUMNS = select(
+    Event.seq,
+    Event.instance_version,
+    Event.kind,
+    Event.task_id,
+    Event.payload,
+    Event.effects,
+    Event.business_time,
+    Event.bundle_hash,
+    Event.state_hash,
+)
+_INSTANCE = select(ProcessInstance.process_version_id, ProcessInstance.state_json)
+
+
+def replay_instance(
+    session: Session, kernel: Kernel, instance_id: int, versions: PinnedVersions | None = None
+) -> list[str]:
+    """Replay one instance from its first event; describe the first divergence, if any.
+
+    Never raises for what the database holds: anything that stops the replay is the problem.
+    """
+    try:
+        return _replay_instance(session, kernel, instance_id, versions or PinnedVersions(kernel))
+    except STEP_ERRORS as exc:
+        return [f"instance {instance_id}: cannot be replayed: {describe(exc)}"]
+
+
+def consistent_read(session: Session) -> None:
+    """Make the session's read transaction one snapshot on PostgreSQL (SQLite's already is), so
+    that an instance and its events are read as of one moment while steps go on committing."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
+
+
+def _replay_instance(
+    session: Session, kernel: Kernel, instance_id: int, versions: PinnedVersions
+) -> list[str]:
+    instance = session.execute(_INSTANCE.where(ProcessInstance.id == instance_id)).one_or_none()
     if instance is None:
         return [f"instance {instance_id}: missing"]
-    version = kernel.catalog.get(session, instance.process_version_id)
-    events = (
-        session.execute(
-            select(Event).where(Event.instance_id == instance_id).order_by(Event.instance_version)
+    events = [
+        LoggedEvent(*row)
+        for row in session.execute(
+            _EVENT_COLUMNS.where(Event.instance_id == instance_id).order_by(Event.instance_version)
         )
-        .scalars()
-        .all()
-    )
+    ]
+    version = versions.get(session, instance.process_version_id)
+    if isinstance(version, str):
+        first = f", {events[0].where}" if events else ""
+        return [f"instance {instance_id}{first}: cannot be replayed: {version}"]
+    problem, snapshot = replay_events(kernel, version, instance_id, events)
+    if problem:
+        return [problem]
+    return _compare_stored(instance_id, snapshot, instance.state_json)
+
+
+def _compare_stored(instance_id: int, replayed: str | None, stored: Any) -> list[str]:
+    if (replayed or "") == stored:
+        return []
+    try:
+        json.loads(stored)
+    except (TypeError, ValueError):
+        return [
+            f"instance {instance_id}: the stored snapshot is not JSON (nor the state its events replay to)"
+        ]
+    return [f"instance {instance_id}: the stored snapshot differs from the state its events replay to"]
+
+
+def replay_events(
+    kernel: Kernel, version: LoadedVersion, instance_id: int, events: list[LoggedEvent]
+) -> tuple[str, str | None]:
+    """(the first divergence naming instance and event, or ""; the snapshot replayed up to it)."""
     snapshot: str | None = None
-    for event in events:
-        where = f"instance {instance_id}, event {event.seq} ({event.kind} v{event.instance_version})"
-        problem, snapshot = _replay_one(kernel, version, instance_id, event, snapshot)
-        if problem:
-            return [f"{where}: {problem}"]
-    if (snapshot or "") != instance.state_json:
-        return [f"instance {instance_id}: the stored snapshot differs from the state its events replay to"]
-    return []
+    live: Any = None
+    try:
+        for event in events:
+            problem, snapshot, live = _replay_one(kernel, version, instance_id, event, snapshot, live)
+            if problem:
+                return f"instance {instance_id}, {event.where}: {problem}", snapshot
+        return "", snapshot
+    finally:
+        if live is not None:
+            release(live)
 
 
 def _replay_one(
-    kernel: Kernel, version: Any, instance_id: int, event: Event, snapshot: str | None
-) -> tuple[str, str | None]:
-    """(problem or "", snapshot after the event)."""
+    kernel: Kernel,
+    version: LoadedVersion,
+    instance_id: int,
+    event: LoggedEvent,
+    snapshot: str | None,
+    live: Any,
+) -> tuple[str, str | None, Any]:
+    """(problem or "", snapshot after the event, the workflow to continue from or None)."""
     if event.bundle_hash != version.bundle_hash:
         return (
-            f"ran on diagram bundle {event.bundle_hash[:12]}…, the instance is pinned to "
+            f"ran on diagram bundle {str(event.bundle_hash)[:12]}…, the instance is pinned to "
             f"{version.bundle_hash[:12]}…",
             snapshot,
+            live,
         )
     if event.kind in VERB_KINDS:  # changes who acts or who is told, never the workflow
         if state_hash(snapshot or "") != event.state_hash:
-            return f"the {event.kind} was logged against a state replay does not reach", snapshot
-        return "", snapshot
+            return f"the {event.kind} was logged against a state replay does not reach", snapshot, live
+        return "", snapshot, live
+    if live is not None:
+        continued = _continue(kernel, version, instance_id, event, snapshot, live)
+        if continued is not None:
+            return "", continued.snapshot, continued.workflow
+    return _restored(kernel, version, instance_id, event, snapshot)
+
+
+def _continue(
+    kernel: Kernel,
+    version: LoadedVersion,
+    instance_id: int,
+    event: LoggedEvent,
+    snapshot: str | None,
+    live: Any,
+) -> StepResult | None:
+    """The step run on the kept workflow, if it reproduces the logged hash; otherwise None (the
+    workflow is then released and the step is run again from the restored snapshot)."""
     try:
-        replayed = replay_event(kernel, version, instance_id, event, snapshot)
-    except (XianfengError, ValueError, KeyError) as exc:
-        return f"replay failed: {getattr(exc, 'message', exc)}", snapshot
-    if state_hash(replayed) != event.state_hash:
+        result = _run(kernel, version, instance_id, event, snapshot, resume=live, keep=True)
+    except STEP_ERRORS:
+        release(live)  # again, if run_step did: releasing twice is harmless
+        return None
+    if state_hash(result.snapshot) == event.state_hash:
+        return result
+    if result.workflow is not None:
+        release(result.workflow)
+    return None
+
+
+def _restored(
+    kernel: Kernel, version: LoadedVersion, instance_id: int, event: LoggedEvent, snapshot: str | None
+) -> tuple[str, str | None, Any]:
+    try:
+        result = _run(kernel, version, instance_id, event, snapshot, keep=snapshot is not None)
+    except STEP_ERRORS as exc:
+        return f"replay failed: {describe(exc)}", snapshot, None
+    replayed = state_hash(result.snapshot)
+    if replayed != event.state_hash:
+        if result.workflow is not None:
+            release(result.workflow)
         return (
-            f"replayed state {state_hash(replayed)[:12]}… differs from the logged {event.state_hash[:12]}…",
-            replayed,
+            f"replayed state {replayed[:12]}… differs from the logged {str(event.state_hash)[:12]}…",
+            result.snapshot,
+            None,
         )
-    return "", replayed
+    return "", result.snapshot, result.workflow
 
 
-def replay_event(kernel: Kernel, version: Any, instance_id: int, event: Event, snapshot: str | None) -> str:
-    payload = json.loads(event.payload)
-    effects = ReplayedEffects(json.loads(event.effects))
-    step = StepInput(
-        kind=event.kind,
-        at=history.step_time(event),
-        seed=f"{instance_id}:{event.instance_version}",
-        task_id=event.task_id,
-        data=payload.get("data", {}) or {},
-        message=payload.get("name", ""),
-        timers_at=parse_instant(payload["timers_at"]) if payload.get("timers_at") else None,
-    )
+def replay_event(kernel: Kernel, version: Any, instance_id: int, event: Any, snapshot: str | None) -> str:
+    """The snapshot after `event` (an `Event` row or a `LoggedEvent`), replayed on `snapshot`."""
+    return _run(kernel, version, instance_id, event, snapshot).snapshot
+
+
+def _run(
+    kernel: Kernel,
+    version: Any,
+    instance_id: int,
+    event: Any,
+    snapshot: str | None,
+    *,
+    resume: Any = None,
+    keep: bool = False,
+) -> StepResult:
+    step, effects = _logged_step(instance_id, event)
     result = run_step(
         version,
         snapshot,
         step,
         effects,
         services=_no_service,
-        helpers=StepHelpers(history.step_time(event), _no_calendar),
+        helpers=StepHelpers(step.at, _no_calendar),
         time_limit=kernel.settings.script_time_limit,
+        resume=resume,
+        keep=keep,
     )
-    effects.assert_consumed()
-    if not result.caught:
-        raise ReplayMismatch("the logged message was not caught on replay")
-    return result.snapshot
+    try:
+        effects.assert_consumed()
+        if not result.caught:
+            raise ReplayMismatch("the logged message was not caught on replay")
+    except ReplayMismatch:
+        if result.workflow is not None:
+            release(result.workflow)
+        raise
+    return result
+
+
+def _logged_step(instance_id: int, event: Any) -> tuple[StepInput, ReplayedEffects]:
+    """The step's input and effects as logged; a precise error when they are not what a step logs."""
+    payload = _parsed(event.payload, "its payload is")
+    if not isinstance(payload, dict) or not isinstance(payload.get("data") or {}, dict):
+        raise ReplayMismatch("its payload is not a JSON object with the step's data")
+    recorded = _parsed(event.effects, "its effects are")
+    if not isinstance(recorded, list) or not all(isinstance(e, dict) and "op" in e for e in recorded):
+        raise ReplayMismatch("its effects are not a JSON list of recorded effects")
+    stepped = payload.get(STEPPED_AT)  # a step appended after a later one ran at this time (`history.append`)
+    step = StepInput(
+        kind=event.kind,
+        at=parse_instant(stepped) if stepped else event.business_time,
+        seed=f"{instance_id}:{event.instance_version}",
+        task_id=event.task_id,
+        data=payload.get("data") or {},
+        message=str(payload.get("name", "")),
+        timers_at=parse_instant(payload["timers_at"]) if payload.get("timers_at") else None,
+    )
+    return step, ReplayedEffects(recorded)
+
+
+def _parsed(stored: Any, what: str) -> Any:
+    try:
+        return json.loads(stored)
+    except (TypeError, ValueError) as exc:
+        raise ReplayMismatch(f"{what} not JSON ({exc})") from exc
 
 
 def _no_service(op: str, params: dict[str, Any]) -> Any:
