@@ -18,12 +18,18 @@ $(STAMP): $(BIN)/python pyproject.toml web/package-lock.json
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
-run: $(STAMP) pdf-deps
+# The browser bundles (web/src → web/static/dist), rebuilt when a source or the lock file changes.
+ASSETS := web/static/dist/.built
+$(ASSETS): $(STAMP) web/build.mjs $(wildcard web/src/*)
+	npm run --silent build --prefix web
+	touch $(ASSETS)
+
+run: $(STAMP) $(ASSETS) pdf-deps
 	$(BIN)/xianfeng init
 	$(BIN)/xianfeng demo
 	$(BIN)/xianfeng serve --host $(HOST) --port $(PORT)
 
-test: $(STAMP) browser-deps pdf-deps
+test: $(STAMP) $(ASSETS) browser-deps pdf-deps
 	$(BIN)/ruff check engine forms web tests bench
 	$(BIN)/ruff format --check engine forms web tests bench
 	$(BIN)/mypy engine forms
@@ -73,7 +79,7 @@ pdf-deps:
 	{ $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$need; } \
 		|| echo "PDF documents: apt-get could not install$$need; PDF downloads will fail"
 
-bench: $(STAMP)
+bench: $(STAMP) $(ASSETS)
 	$(BIN)/python bench/step_bench.py
 	$(BIN)/python bench/http_bench.py
 

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 from support import actor
 from test_pages_support import APPROVE, text, walk_to
@@ -79,17 +80,21 @@ def test_a_qr_code_is_a_png_of_the_link(client: FlaskClient, kernel: Kernel) -> 
     assert client.get("/s/not%20a%20token/qr.png").status_code == 404
 
 
-def test_bpmn_js_is_served_from_node_modules(client: FlaskClient) -> None:
-    script = client.get("/vendor/bpmn-js/bpmn-navigated-viewer.production.min.js")
+def test_the_bundled_viewer_is_served_with_a_content_version(client: FlaskClient, app: Flask) -> None:
+    with app.test_request_context():
+        url = vendor.asset_url("viewer.js")
+    assert url.startswith("/assets/viewer.js?v=") and not url.endswith("missing")
+    script = client.get(url)
     assert script.status_code == 200 and b"BpmnJS" in script.data
-    assert client.get("/vendor/bpmn-js/assets/diagram-js.css").status_code == 200
-    assert client.get("/vendor/bpmn-js/../package.json").status_code == 404
-    assert client.get("/vendor/bpmn-js/bpmn-modeler.production.min.js").status_code == 404
+    assert "max-age=31536000" in script.headers["Cache-Control"]
+    assert client.get("/assets/viewer.css").status_code == 200
+    assert client.get("/assets/../package.json").status_code == 404
+    assert client.get("/assets/%2e%2e/build.mjs").status_code == 404
 
 
-def test_a_missing_bpmn_js_says_how_to_install_it(
+def test_a_bundle_not_built_says_how_to_build_it(
     client: FlaskClient, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    monkeypatch.setattr(vendor, "BPMN_JS_DIST", tmp_path)
-    response = client.get("/vendor/bpmn-js/assets/bpmn-js.css")
-    assert response.status_code == 404 and "npm ci --prefix web" in text(response)
+    monkeypatch.setattr(vendor, "DIST", tmp_path)
+    response = client.get("/assets/viewer.css")
+    assert response.status_code == 404 and "npm run build --prefix web" in text(response)

@@ -28,6 +28,7 @@ from . import (
 
 def register_pages(app: Flask) -> None:
     layout.register(app)
+    vendor.register_asset_helper(app)
     app.register_blueprint(auth_pages.blueprint)
     app.add_url_rule("/", "home", home.home)
     for module in (

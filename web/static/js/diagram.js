@@ -1,4 +1,4 @@
-/* 先锋: show an instance's pinned BPMN diagrams with bpmn-js (served from /vendor), marking the
+/* 先锋: show an instance's pinned BPMN diagrams with bpmn-js (bundled into /assets/viewer.js), marking the
    elements already done (green) and the steps waiting now (orange).
    Each `.diagrams[data-src]` names the JSON endpoint and, in data-processes, the processes to show;
    the instance's main process is always shown after them. A container with data-marks
