@@ -23,7 +23,7 @@ from ...kernel import Kernel
 from ...models import Event, LedgerHead, ProcessInstance
 from ...process import history
 from .anchors import Anchor, AnchorCheck
-from .replay import replay_instance
+from .parallel import replay_instances
 
 
 @dataclass
@@ -66,8 +66,7 @@ def verify(
         if replay:
             ids = _instances_to_replay(session, instances)
             report.instances = len(ids)
-            for instance_id in ids:
-                found = replay_instance(session, kernel, instance_id)
+            for instance_id, found in replay_instances(kernel, ids, progress).items():
                 report.cases[instance_id] = found
                 report.problems.extend(found)
     return report
