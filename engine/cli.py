@@ -15,9 +15,10 @@ import click
 
 from . import cli_audit, cli_registers
 from .cli_calendar import holidays
+from .cli_progress import VerifyProgress
 from .cli_support import OPERATOR, command, kernel_of, parse_data
 from .clock import ManualClock, parse_instant
-from .output import emit
+from .output import emit, to_jsonable
 from .services import accounts, audit, demo, inbox, instances, notices, setup, starting, tasks, timers
 
 
@@ -209,9 +210,7 @@ def verify_cmd(ctx: click.Context, anchor: str | None, anchors_file: str | None,
     as_json = ctx.obj.get("json")
     with kernel.db.unit_of_work(write=False) as uow:
         total = audit.count_events(uow.session)
-    with click.progressbar(
-        length=max(total, 1), label="verifying", file=sys.stderr, show_pos=True, hidden=as_json or total < 500
-    ) as bar:
+    with VerifyProgress(total, replay=not no_replay, hidden=as_json or total < 500) as bar:
         report = audit.verify(
             kernel,
             progress=bar.update,
@@ -219,9 +218,14 @@ def verify_cmd(ctx: click.Context, anchor: str | None, anchors_file: str | None,
             replay=not no_replay,
             anchors=published.anchors if published else None,
         )
+    rate = bar.events_per_second()
     if published:
         report.problems.extend(published.unreadable)
-    emit(ctx, report, _describe_verify)
+    emit(
+        ctx,
+        {**to_jsonable(report), "events_per_second": round(rate, 1)},
+        lambda _: f"{_describe_verify(report)}\n{report.events} events verified: {rate:,.0f} events/second",
+    )
     if not report.ok:
         sys.exit(1)
 

@@ -1,0 +1,80 @@
+"""`xianfeng verify` says how fast it verified, and reports broken stored data instead of stopping."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from click.testing import CliRunner, Result
+
+from xianfeng.engine.cli import cli
+
+
+class Cli:
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.env = {
+            "XIANFENG_DATA_DIR": str(folder),
+            "DATABASE_URL": "",
+            "XIANFENG_SQLITE_SYNCHRONOUS": "NORMAL",
+        }
+
+    def __call__(self, *args: str) -> Result:
+        return CliRunner().invoke(cli, list(args), env=self.env, obj={}, catch_exceptions=False)
+
+    def sql(self, statement: str) -> list[tuple[object, ...]]:
+        engine = sa.create_engine(f"sqlite:///{self.folder / 'xianfeng.sqlite3'}")
+        with engine.begin() as connection:
+            result = connection.execute(sa.text(statement))
+            rows = [tuple(row) for row in result] if result.returns_rows else []
+        engine.dispose()
+        return rows
+
+
+@pytest.fixture
+def run(tmp_path: Path) -> Cli:
+    """A database with one nomination started (its start event and the evaluations' call)."""
+    runner = Cli(tmp_path)
+    assert runner("init").exit_code == 0
+    assert runner("demo").exit_code == 0
+    ids = dict(runner.sql("select username, member_id from app_user where username like 'member%'"))
+    data = {
+        "candidate_member_id": ids["member1"],
+        "post_title": "便民服务示范岗",
+        "category": "key_post",
+        "discussion_date": "2026-11-20",
+        "discussion_summary": "支部党员大会酝酿讨论，一致推荐。",
+        "member_evaluators": [ids["member2"], ids["member3"], ids["member4"]],
+        "public_evaluator_count": 5,
+    }
+    started = runner("start", "model_post_creation", "--as", "secretary1", "--data", json.dumps(data))
+    assert started.exit_code == 0, started.output
+    return runner
+
+
+def test_verify_prints_the_events_it_verified_per_second(run: Cli) -> None:
+    result = run("verify")
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("OK:")
+    line = next(line for line in result.output.splitlines() if "events/second" in line)
+    rate = float(line.split(": ")[1].split(" ")[0].replace(",", ""))
+    assert rate > 0
+
+
+def test_verify_as_json_adds_the_events_per_second_to_the_report(run: Cli) -> None:
+    result = run("verify", "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert {"events", "instances", "head_seq", "head_hash", "problems"} <= report.keys()
+    assert report["events"] >= 1 and report["instances"] == 1 and report["problems"] == []
+    assert report["events_per_second"] > 0
+
+
+def test_verify_reports_a_diagram_cut_short_and_exits_one(run: Cli) -> None:
+    run.sql("update artifact set content = substr(content, 1, 300) where name = 'model_post_creation.bpmn'")
+    result = run("verify")
+    assert result.exit_code == 1
+    assert "FAILED" in result.output and "events/second" in result.output
+    assert "file model_post_creation.bpmn" in result.output and "do not match its hash" in result.output

@@ -1,0 +1,58 @@
+"""Replay in worker processes finds exactly what replay in one process finds, on both databases."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+from support import CreationWalk
+from tamper_support import tamper
+
+from xianfeng.engine.kernel import Kernel
+from xianfeng.engine.models import Event
+from xianfeng.engine.services.audit.parallel import replay_instances
+
+
+@pytest.fixture
+def three(backend: Kernel) -> list[CreationWalk]:
+    """Three nominations at different stages."""
+    first = CreationWalk(backend)
+    first.start()
+    first.evaluate()
+    first.pass_notice()
+    second = CreationWalk(backend, candidate="member5", evaluators=("member6", "member7", "member8"))
+    second.start()
+    second.evaluate()
+    third = CreationWalk(backend, candidate="member9", evaluators=("member2", "member3", "member4"))
+    third.start()
+    return [first, second, third]
+
+
+def event_count(kernel: Kernel, instance_ids: list[int]) -> int:
+    with kernel.db.unit_of_work(write=False) as uow:
+        query = sa.select(sa.func.count()).select_from(Event).where(Event.instance_id.in_(instance_ids))
+        return int(uow.session.execute(query).scalar_one())
+
+
+def test_workers_replay_every_instance_clean_and_count_every_event(three: list[CreationWalk]) -> None:
+    kernel = three[0].kernel
+    ids = [walk.instance_id for walk in three]
+    counted: list[int] = []
+    problems = replay_instances(kernel, ids, progress=counted.append, workers=2)
+    assert problems == {instance_id: [] for instance_id in ids}
+    assert list(problems) == ids  # in the order asked, whichever worker finished first
+    assert sum(counted) == event_count(kernel, ids)
+
+
+def test_workers_report_what_one_process_reports(three: list[CreationWalk]) -> None:
+    kernel = three[0].kernel
+    first, second, third = (walk.instance_id for walk in three)
+    tamper(kernel, "UPDATE process_instance SET state_json = 'x' WHERE id = :id", id=first)
+    tamper(kernel, "UPDATE process_instance SET process_version_id = 9999 WHERE id = :id", id=second)
+    ids = [first, second, third]
+    in_workers = replay_instances(kernel, ids, workers=2)
+    assert in_workers == replay_instances(kernel, ids, workers=1)
+    assert in_workers[first] == [
+        f"instance {first}: the stored snapshot is not JSON (nor the state its events replay to)"
+    ]
+    assert "its process version 9999 does not exist" in in_workers[second][0]
+    assert in_workers[third] == []
