@@ -19,7 +19,17 @@ from xianfeng.engine.config import Settings
 from xianfeng.engine.db import Database
 from xianfeng.engine.journal.capture import CHAINED_OPTION
 from xianfeng.engine.kernel import Kernel
-from xianfeng.engine.models import Base, HumanTask, Member, PublicLink, User
+from xianfeng.engine.models import (
+    Base,
+    Event,
+    HumanTask,
+    LedgerHead,
+    Member,
+    ProcessInstance,
+    PublicLink,
+    User,
+)
+from xianfeng.engine.process import history
 from xianfeng.engine.process.catalog import Catalog
 from xianfeng.engine.services import accounts, demo, inbox, instances, setup, tasks, timers
 
@@ -359,3 +369,32 @@ def at_rectification_report(kernel: Kernel) -> tuple[AssessmentWalk, str]:
         "Task_rectification_plan",
     )
     return walk, walk.task_of(walk.member, "Task_rectification_report").id
+
+
+def behind_the_back(kernel: Kernel, statement: sa.Executable) -> None:
+    """Change the database as someone holding the database file would: no event says so."""
+    with kernel.db.engine.begin() as connection:
+        connection.execute(statement.execution_options(**{CHAINED_OPTION: True}))
+
+
+def rehash_chain_from(kernel: Kernel, seq: int, changed: dict[str, str]) -> None:
+    """Forge consistently: give event `seq` the `changed` fields, then recompute its hash and every
+    later one, the ledger head and the instances' heads, as a forger with the whole database would."""
+    with kernel.db.unit_of_work(write=False) as uow:
+        events = list(uow.session.execute(sa.select(Event).order_by(Event.seq)).scalars())
+    prev = next((e.hash for e in events if e.seq == seq - 1), history.GENESIS_HASH)
+    heads: dict[int, str] = {}
+    for event in (e for e in events if e.seq >= seq):
+        fields = {name: getattr(event, name) for name in history.HASHED_FIELDS}
+        if event.seq == seq:
+            fields.update(changed)
+        digest = history.event_hash(fields, prev)
+        values = {**({k: fields[k] for k in changed} if event.seq == seq else {}), "prev_hash": prev}
+        behind_the_back(kernel, sa.update(Event).where(Event.seq == event.seq).values(**values, hash=digest))
+        prev = digest
+        if event.instance_id is not None:
+            heads[event.instance_id] = digest
+    behind_the_back(kernel, sa.update(LedgerHead).values(hash=prev))
+    for instance_id, digest in heads.items():
+        statement = sa.update(ProcessInstance).where(ProcessInstance.id == instance_id)
+        behind_the_back(kernel, statement.values(head_hash=digest))

@@ -8,7 +8,7 @@ import datetime as dt
 import json
 
 import sqlalchemy as sa
-from support import CreationWalk, establish_post
+from support import CreationWalk, establish_post, rehash_chain_from
 
 from xianfeng.engine.journal.capture import CHAINED_OPTION
 from xianfeng.engine.kernel import Kernel
@@ -123,29 +123,11 @@ def test_an_event_dated_before_the_one_before_it_is_reported(kernel: Kernel) -> 
 
 def _forge_plate(kernel: Kernel, post_id: int, plate: str) -> None:
     """Change a post's plate number in the register and in the event that recorded it, then
-    recompute every later hash, the ledger head and the instance heads: a consistent forgery."""
-    events = _events(kernel)
-    target = next(e for e in events if '"model_post"' in e.changes)
+    recompute every later hash and head: a consistent forgery."""
+    target = next(e for e in _events(kernel) if '"model_post"' in e.changes)
     changes = json.loads(target.changes)
     for change in changes:
         if change["table"] == "model_post" and change["key"] == post_id:
             change["values"]["plate_no"] = plate
     _sql(kernel, sa.update(ModelPost).where(ModelPost.id == post_id).values(plate_no=plate))
-    prev = next((e.hash for e in events if e.seq == target.seq - 1), history.GENESIS_HASH)
-    heads: dict[int, str] = {}
-    for event in (e for e in events if e.seq >= target.seq):
-        fields = {name: getattr(event, name) for name in history.HASHED_FIELDS}
-        if event.seq == target.seq:
-            fields["changes"] = history.canonical_json(changes)
-        digest = history.event_hash(fields, prev)
-        values = {"changes": fields["changes"], "prev_hash": prev, "hash": digest}
-        _sql(kernel, sa.update(Event).where(Event.seq == event.seq).values(**values))
-        prev = digest
-        if event.instance_id is not None:
-            heads[event.instance_id] = digest
-    _sql(kernel, sa.update(LedgerHead).values(hash=prev))
-    for instance_id, digest in heads.items():
-        _sql(
-            kernel,
-            sa.update(ProcessInstance).where(ProcessInstance.id == instance_id).values(head_hash=digest),
-        )
+    rehash_chain_from(kernel, target.seq, {"changes": history.canonical_json(changes)})

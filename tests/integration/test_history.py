@@ -7,11 +7,11 @@ import json
 
 import pytest
 import sqlalchemy as sa
-from support import CreationWalk
+from support import CreationWalk, rehash_chain_from
 
 from xianfeng.engine.journal.capture import CHAINED_OPTION
 from xianfeng.engine.kernel import Kernel
-from xianfeng.engine.models import Event, LedgerHead, ProcessInstance
+from xianfeng.engine.models import Event, ProcessInstance
 from xianfeng.engine.process import history
 from xianfeng.engine.services import audit
 
@@ -122,7 +122,7 @@ def test_a_consistently_rehashed_forgery_fails_replay(finished: CreationWalk) ->
     target = next(e for e in events if e.spec_id == "Task_consent")
     payload = json.loads(target.payload)
     payload["data"]["pledge"] = "篡改后的承诺内容，与原始记录不同。"
-    _rewrite_chain_from(kernel, events, target.seq, json.dumps(payload, ensure_ascii=False))
+    rehash_chain_from(kernel, target.seq, {"payload": json.dumps(payload, ensure_ascii=False)})
     report = audit.verify(kernel)
     assert not any("row edited" in p or "does not link" in p for p in report.problems), report.problems
     assert any(f"event {target.seq}" in p and "differs from the logged" in p for p in report.problems), (
@@ -136,7 +136,9 @@ def test_a_published_anchor_catches_a_rewritten_chain(finished: CreationWalk) ->
     anchor = (events[-1].seq, events[-1].hash)
     assert audit.verify(kernel, anchor=anchor, replay=False).ok
     target = next(e for e in events if '"data":{' in e.payload)
-    _rewrite_chain_from(kernel, events, target.seq, target.payload.replace('"data":{', '"data":{"x":1,', 1))
+    rehash_chain_from(
+        kernel, target.seq, {"payload": target.payload.replace('"data":{', '"data":{"x":1,', 1)}
+    )
     problems = audit.verify(kernel, anchor=anchor, replay=False).problems
     assert any(p.startswith(f"anchor: event {anchor[0]} now has hash") for p in problems), problems
 
@@ -157,31 +159,3 @@ def test_editing_a_snapshot_is_detected_by_replay(finished: CreationWalk) -> Non
     assert problems == [
         f"instance {finished.instance_id}: the stored snapshot differs from the state its events replay to"
     ]
-
-
-def _rewrite_chain_from(kernel: Kernel, events: list[Event], seq: int, payload: str) -> None:
-    """Forge: change one payload, then recompute every later hash, the head and instance heads."""
-    prev = next((e.hash for e in events if e.seq == seq - 1), history.GENESIS_HASH)
-    heads: dict[int, str] = {}
-    for event in events:
-        if event.seq < seq:
-            continue
-        fields = {name: getattr(event, name) for name in history.HASHED_FIELDS}
-        if event.seq == seq:
-            fields["payload"] = payload
-        digest = history.event_hash(fields, prev)
-        _sql(
-            kernel,
-            sa.update(Event)
-            .where(Event.seq == event.seq)
-            .values(payload=fields["payload"], prev_hash=prev, hash=digest),
-        )
-        prev = digest
-        if event.instance_id is not None:
-            heads[event.instance_id] = digest
-    _sql(kernel, sa.update(LedgerHead).values(hash=prev))
-    for instance_id, digest in heads.items():
-        _sql(
-            kernel,
-            sa.update(ProcessInstance).where(ProcessInstance.id == instance_id).values(head_hash=digest),
-        )
