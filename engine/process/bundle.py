@@ -20,6 +20,7 @@ from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 from xianfeng.forms import FormDefinition, FormDefinitionError, load_form
 
 from ..errors import DiagramInvalid, DiagramLocation
+from .structure_checks import check_diagram, check_patterns
 
 BPMN_SUFFIX = ".bpmn"
 DMN_SUFFIX = ".dmn"
@@ -104,6 +105,8 @@ def _add_form(
         forms[name] = load_form(name, raw)
     except FormDefinitionError as exc:
         problems.append((DiagramLocation(name), exc.message))
+        return
+    problems.extend(check_patterns(name, forms[name].schema))
 
 
 def _add_diagram(
@@ -121,6 +124,10 @@ def _add_diagram(
         problems.append((DiagramLocation(name, line), f"not well-formed XML: {exc.msg}"))
         return
     lines.add(name, root)
+    structural = check_diagram(name, root) if kind == "bpmn" else []
+    if structural:  # SpiffWorkflow would only say something confusing about the same fault
+        problems.extend(structural)
+        return
     try:
         if kind == "bpmn":
             parser.add_bpmn_xml(root, filename=name)
