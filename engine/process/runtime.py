@@ -295,14 +295,17 @@ def _result(
         )
     completed = workflow.is_completed()
     end_event, outcome = end_of(workflow) if completed else ("", "")
-    ready = _ready_human_tasks(workflow)  # one walk of the tree serves the inbox and its ids
+    ready_now = ready_by_lane(workflow)
+    # Only tasks that became ready are projected, in tree order (the order of their inbox rows and
+    # effects): most steps make none, and then need no walk of the tree.
+    ready = _ready_human_tasks(workflow) if ready_now.keys() - ready_before else []
     return StepResult(
         snapshot=version.serializer.dumps(workflow),
         completed=completed,
         end_event=end_event,
         outcome=outcome,
         ready=ready_tasks(ready, engine, skip=ready_before),
-        ready_ids={str(t.id) for t in ready},
+        ready_ids=set(ready_now),
         timers=waiting_timers(workflow),
         task_count=task_count,
         max_depth=depth,
