@@ -18,6 +18,7 @@ from .assessment import (
 from .attachments import Attachment
 from .base import Base, UtcDateTime
 from .collaboration import Notification, TaskCopy, TaskSigner
+from .delivery import NotificationDelivery
 from .org import Branch, Member, Town, User, UserRole, Village
 from .process import (
     Artifact,
@@ -33,6 +34,7 @@ from .process import (
     VerifyRun,
 )
 from .records import CalendarDay, Counter, ModelPost, Objection, PublicNotice
+from .stats import StatsCursor, StepTiming
 
 __all__ = [
     "AreaMember",
@@ -52,6 +54,7 @@ __all__ = [
     "Member",
     "ModelPost",
     "Notification",
+    "NotificationDelivery",
     "Objection",
     "PendingMessage",
     "ProcessDefinition",
@@ -63,6 +66,8 @@ __all__ = [
     "ResponsibilityArea",
     "Reward",
     "ScheduleRun",
+    "StatsCursor",
+    "StepTiming",
     "Survey",
     "SurveyLink",
     "SurveyResponse",
