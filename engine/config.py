@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 DEFAULT_DATA_DIR = Path.home() / ".local" / "share" / "xianfeng"
+NOTIFY_PREFIXES = ("XIANFENG_NOTIFY_", "XIANFENG_BASE_URL")
 
 
 def _env_float(name: str, default: float) -> float:
@@ -35,6 +36,9 @@ class Settings:
     max_attachment_bytes: int = 10 * 1024 * 1024
     anchors_file: str = ""
     extra: dict[str, str] = field(default_factory=dict)
+    # XIANFENG_NOTIFY_* and XIANFENG_BASE_URL as given: where notifications are delivered
+    # (read and checked by services.delivery_config).
+    notify: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -51,6 +55,7 @@ class Settings:
             language=os.environ.get("XIANFENG_LANGUAGE") or "zh_CN",
             max_attachment_bytes=int(_env_float("XIANFENG_MAX_ATTACHMENT_MB", 10) * 1024 * 1024),
             anchors_file=os.environ.get("XIANFENG_ANCHORS_FILE") or "",
+            notify={k: v for k, v in os.environ.items() if k.startswith(NOTIFY_PREFIXES)},
         )
 
     @property

@@ -15,6 +15,7 @@ from ..actor import Actor
 from ..kernel import Kernel
 from ..models import Notification, ProcessInstance, User, UserRole
 from ..models.org import ROLE_BRANCH, ROLE_COMMITTEE, ROLE_MEMBER, ROLE_PUBLIC
+from . import delivery, delivery_config
 
 log = logging.getLogger("xianfeng.notifications")
 
@@ -134,10 +135,16 @@ _ANY_UNSENT = select(Notification.id).where(Notification.sent_at.is_(None)).limi
 
 
 def dispatch(kernel: Kernel, adapter: DeliveryAdapter | None = None, batch: int = 200) -> int:
-    """Hand unsent notifications to the adapter; each is marked sent in the same transaction.
+    """Hand unsent notifications on. With delivery channels configured (`delivery_config`) and no
+    adapter given, they go out through Apprise with retries (`delivery`); otherwise each is given to
+    the adapter (log-only by default) and marked sent in the same transaction.
 
     The ticker calls this every second: whether anything waits is read first, so that an empty
     outbox costs no write lock."""
+    if adapter is None:
+        config = delivery_config.load(kernel.settings)
+        if config.enabled:
+            return _deliver(kernel, config, batch)
     adapter = adapter or LogOnlyAdapter()
     with kernel.db.unit_of_work(write=False) as uow:
         if uow.session.execute(_ANY_UNSENT).first() is None:
@@ -161,3 +168,15 @@ def dispatch(kernel: Kernel, adapter: DeliveryAdapter | None = None, batch: int 
             sent += 1
         uow.commit()
     return sent
+
+
+def _deliver(kernel: Kernel, config: delivery_config.DeliveryConfig, batch: int) -> int:
+    """Hand waiting notifications over to their channels and send what is due; how many moved."""
+    with kernel.db.unit_of_work(write=False) as uow:
+        unsent = uow.session.execute(_ANY_UNSENT).first() is not None
+        due = delivery.anything_due(uow.session, kernel.clock.now())
+    if not (unsent or due):
+        return 0
+    handed = delivery.hand_over(kernel, config, batch) if unsent else 0
+    report = delivery.send_due(kernel, config)
+    return handed + report.sent + report.retrying + len(report.failed)

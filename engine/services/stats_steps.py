@@ -1,0 +1,149 @@
+"""Fold the log into step timings: when each human task was put up and when it was done.
+
+An inbox row lives only while its task waits, so the log is the only place that knows how long a
+done task waited: the event whose row changes insert the task, and the one that deletes it. The
+ticker folds new events into `step_timing` every round (in batches, from a cursor), so the
+statistics answer "average working days per step" with one GROUP BY. A round with nothing new
+only reads. Working days are counted on the engine's calendar (holidays, 调休), as deadlines are.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..kernel import Kernel
+from ..models import Event, LedgerHead, ProcessInstance, StatsCursor, StepTiming
+from ..process.calendar import WorkingCalendar
+from .calendar_admin import load_calendar
+
+CURSOR_ID = 1
+BATCH = 2000
+# How a row change of the inbox is spelled in an event's canonical JSON (keys sorted, compact).
+_TOUCHES_INBOX = '%"table":"human_task"%'
+
+
+@dataclass
+class _Fold:
+    """The inserts and deletes of inbox rows found in a batch of events, in chain order."""
+
+    put_up: dict[str, dict[str, Any]] = field(default_factory=dict)
+    taken_down: list[tuple[str, dt.datetime, str]] = field(default_factory=list)
+
+
+def _head_seq(session: Session) -> int:
+    return int(session.execute(select(LedgerHead.seq).order_by(LedgerHead.id).limit(1)).scalar() or 0)
+
+
+def _cursor_seq(session: Session) -> int:
+    return int(session.execute(select(StatsCursor.seq).where(StatsCursor.id == CURSOR_ID)).scalar() or 0)
+
+
+def behind(kernel: Kernel) -> bool:
+    """Whether events wait to be folded (a read only: the ticker asks every second)."""
+    with kernel.db.unit_of_work(write=False) as uow:
+        return _cursor_seq(uow.session) < _head_seq(uow.session)
+
+
+def catch_up(kernel: Kernel, batch: int = BATCH) -> int:
+    """Fold up to `batch` inbox-changing events past the cursor; the number of events passed over."""
+    if not behind(kernel):
+        return 0
+    with kernel.db.unit_of_work() as uow:
+        session = uow.session
+        cursor = session.execute(
+            select(StatsCursor).where(StatsCursor.id == CURSOR_ID).with_for_update()
+        ).scalar_one_or_none()
+        if cursor is None:
+            cursor = StatsCursor(id=CURSOR_ID, seq=0)
+            session.add(cursor)
+        head = _head_seq(session)
+        events = session.execute(
+            select(
+                Event.seq, Event.instance_id, Event.kind, Event.task_id, Event.business_time, Event.changes
+            )
+            .where(Event.seq > cursor.seq, Event.seq <= head, Event.changes.like(_TOUCHES_INBOX))
+            .order_by(Event.seq)
+            .limit(batch)
+        ).all()
+        fold = _fold(events)
+        _apply(session, fold, load_calendar(session))
+        start = cursor.seq
+        cursor.seq = events[-1].seq if len(events) == batch else head
+        if events:
+            cursor.business_time = events[-1].business_time
+        uow.commit()
+    return cursor.seq - start
+
+
+def _fold(events: Any) -> _Fold:
+    fold = _Fold()
+    for seq, instance_id, kind, task_id, at, changes in events:
+        for change in json.loads(changes or "[]"):
+            if change.get("table") != "human_task":
+                continue
+            key = str(change.get("key"))
+            if change.get("op") == "insert":
+                fold.put_up[key] = {**change.get("values", {}), "instance_id": instance_id, "seq": seq}
+            elif change.get("op") == "delete":
+                fold.taken_down.append((key, at, kind if task_id == key else ""))
+    return fold
+
+
+def _instant(value: Any) -> dt.datetime | None:
+    return dt.datetime.fromisoformat(value) if isinstance(value, str) and value else None
+
+
+def _apply(session: Session, fold: _Fold, calendar: WorkingCalendar) -> None:
+    keys = {*fold.put_up, *(key for key, _at, _kind in fold.taken_down)}
+    known = (
+        {
+            row.task_id: row
+            for row in session.execute(select(StepTiming).where(StepTiming.task_id.in_(keys))).scalars()
+        }
+        if keys
+        else {}
+    )
+    instances = {v["instance_id"] for v in fold.put_up.values()}
+    process_keys = (
+        dict(
+            session.execute(
+                select(ProcessInstance.id, ProcessInstance.process_key).where(
+                    ProcessInstance.id.in_(instances)
+                )
+            ).all()
+        )
+        if instances
+        else {}
+    )
+    for key, values in fold.put_up.items():
+        if key in known:
+            continue  # folded before (a cursor moved back by hand): keep the first fold
+        row = StepTiming(
+            task_id=key,
+            instance_id=values["instance_id"],
+            process_key=process_keys.get(values["instance_id"], ""),
+            spec_id=str(values.get("spec_id") or ""),
+            name=str(values.get("name") or ""),
+            name_en=str(values.get("name_en") or ""),
+            role=str(values.get("role") or ""),
+            branch_id=values.get("branch_id"),
+            created_at=_instant(values.get("created_at")),
+            due_at=_instant(values.get("due_at")),
+            ended_by="",
+            late=False,
+        )
+        session.add(row)
+        known[key] = row
+    for key, at, kind in fold.taken_down:
+        done = known.get(key)
+        if done is None or done.ended_at is not None or done.created_at is None:
+            continue
+        done.ended_at, done.ended_by = at, kind
+        done.working_days = calendar.working_days_between(done.created_at, at)
+        done.late = done.due_at is not None and at > done.due_at
