@@ -254,3 +254,23 @@ class VerifyRun(Base):
     head_hash: Mapped[str] = mapped_column(String(64), default="")
     report: Mapped[str] = mapped_column(Text, default="")  # JSON, when done
     error: Mapped[str] = mapped_column(Text, default="")
+
+
+class ProcessDraft(Base):
+    """An administrator's unpublished change to diagrams, decision tables or forms. Not a record
+    people rely on until published: publishing is the chained event (with its reason) that makes a
+    new version, which is what instances start on."""
+
+    __tablename__ = "process_draft"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    process_key: Mapped[str] = mapped_column(String(64), index=True)
+    # JSON: {file name: text} of the files the draft changes or adds.
+    files: Mapped[str] = mapped_column(Text, default="{}")
+    # JSON: {file name: sha256} of the published files the draft started from.
+    base: Mapped[str] = mapped_column(Text, default="{}")
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open / published / discarded
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    published_seq: Mapped[int | None] = mapped_column(Integer)

@@ -213,32 +213,45 @@ class Catalog:
         row = session.get(ProcessVersion, version_id)
         if row is None:
             raise NotFound(f"process version {version_id} does not exist")
-        shas = [f["sha256"] for f in row.files]
-        artifacts = {
-            a.sha256: a for a in session.execute(select(Artifact).where(Artifact.sha256.in_(shas))).scalars()
-        }
-        files = {f["name"]: artifacts[f["sha256"]].content for f in row.files}
-        bundle = parse_bundle(files)
-        spec = bundle.specs[row.process_key]
-        subprocess_specs = bundle.parser.get_subprocess_specs(row.process_key)
-        for each in (spec, *subprocess_specs.values()):
-            wire_loops(each)
-        start_role, start_properties = _start_of(spec)
-        return LoadedVersion(
-            id=row.id,
-            process_key=row.process_key,
-            version=row.version,
-            bundle_hash=row.bundle_hash,
-            name=row.name,
-            spec=spec,
-            subprocess_specs=subprocess_specs,
-            forms=bundle.forms,
-            serializer=SnapshotSerializer(spec, subprocess_specs),
-            start_role=start_role,
-            start_form=start_properties.get(FORM_PROPERTY),
-            start_for=start_properties.get(START_FOR_PROPERTY),
-            cycle=start_properties.get(CYCLE_PROPERTY),
+        files = version_files(session, row)
+        return load_version(
+            parse_bundle(files), row.process_key, row.id, row.version, row.bundle_hash, row.name
         )
+
+
+def version_files(session: Session, row: ProcessVersion) -> dict[str, bytes]:
+    """The files of a stored version, by name."""
+    shas = [f["sha256"] for f in row.files]
+    artifacts = {
+        a.sha256: a for a in session.execute(select(Artifact).where(Artifact.sha256.in_(shas))).scalars()
+    }
+    return {f["name"]: artifacts[f["sha256"]].content for f in row.files}
+
+
+def load_version(
+    bundle: ParsedBundle, process_key: str, version_id: int, version: int, digest: str, name: str
+) -> LoadedVersion:
+    """A runnable version from a parsed bundle: a stored one, or a draft being tried out (what-if)."""
+    spec = bundle.specs[process_key]
+    subprocess_specs = bundle.parser.get_subprocess_specs(process_key)
+    for each in (spec, *subprocess_specs.values()):
+        wire_loops(each)
+    start_role, start_properties = _start_of(spec)
+    return LoadedVersion(
+        id=version_id,
+        process_key=process_key,
+        version=version,
+        bundle_hash=digest,
+        name=name,
+        spec=spec,
+        subprocess_specs=subprocess_specs,
+        forms=bundle.forms,
+        serializer=SnapshotSerializer(spec, subprocess_specs),
+        start_role=start_role,
+        start_form=start_properties.get(FORM_PROPERTY),
+        start_for=start_properties.get(START_FOR_PROPERTY),
+        cycle=start_properties.get(CYCLE_PROPERTY),
+    )
 
 
 def wire_loops(spec: BpmnProcessSpec) -> None:
