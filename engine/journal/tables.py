@@ -86,6 +86,7 @@ UNCHAINED: dict[str, str] = {
     "ledger_head": "the chain's head, checked against the last event",
     "notification": "an outbox of messages to people, not a record (its read marks change freely)",
     "verify_run": "the auditors' background verify jobs and their reports",
+    "process_draft": "an administrator's unpublished work; publishing it is the chained event",
     "notification_delivery": "the outbox's delivery attempts by e-mail, robots and SMS, not a record",
     "step_timing": "statistics folded from the log (how long each task waited), rebuilt from it at will",
     "stats_cursor": "how far the statistics have folded the log",
