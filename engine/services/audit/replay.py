@@ -41,8 +41,22 @@ from ...process.scripting import ScriptTimeout
 from ...process.serialization import state_hash
 from .pinned import PinnedVersions, describe
 
+# Events that change who acts, who is told or whether the case may move, never the workflow itself.
 VERB_KINDS = frozenset(
-    {"transfer", "delegate", "resolve", "add_signer", "sign", "copy", "urge", "survey", "objection"}
+    {
+        "transfer",
+        "delegate",
+        "resolve",
+        "add_signer",
+        "sign",
+        "copy",
+        "urge",
+        "survey",
+        "objection",
+        "reassign",
+        "suspend",
+        "resume",
+    }
 )
 STEP_ERRORS = (Exception, ScriptTimeout)  # ScriptTimeout is a BaseException that scripts cannot catch
 
