@@ -47,6 +47,7 @@ OPERATIONS = {
     ("get", "/api/v1/posts/{post_id}"),
     ("post", "/api/v1/tasks/{task_id}/attachments"),
     ("get", "/api/v1/instances/{instance_id}/attachments/{sha256}"),
+    ("get", "/api/v1/stats"),
 }
 UPLOAD = ("post", "/api/v1/tasks/{task_id}/attachments")  # multipart/form-data, files only
 DOWNLOAD = ("get", "/api/v1/instances/{instance_id}/attachments/{sha256}")  # the file's bytes

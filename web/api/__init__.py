@@ -6,7 +6,17 @@ from flask import Flask
 from flask_smorest import Api
 from flask_wtf.csrf import CSRFProtect
 
-from . import auth_api, cases_api, history_api, inbox_api, instances_api, posts_api, tasks_api, verbs_api
+from . import (
+    auth_api,
+    cases_api,
+    history_api,
+    inbox_api,
+    instances_api,
+    posts_api,
+    stats_api,
+    tasks_api,
+    verbs_api,
+)
 
 
 def register_api(app: Flask, csrf: CSRFProtect) -> Api:
@@ -28,6 +38,7 @@ def register_api(app: Flask, csrf: CSRFProtect) -> Api:
         cases_api.blueprint,
         inbox_api.blueprint,
         posts_api.blueprint,
+        stats_api.blueprint,
     ):
         csrf.exempt(blueprint)  # the API authenticates with bearer tokens, not cookies
         api.register_blueprint(blueprint)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 from . import (
+    admin_notifications,
     area_pages,
     attachment_pages,
     auth_pages,
@@ -16,10 +17,13 @@ from . import (
     instance_pages,
     layout,
     ledger_pages,
+    me_pages,
+    notice_print_pages,
     notification_pages,
     post_pages,
     public_pages,
     start_pages,
+    stats_pages,
     task_pages,
     vendor,
     verb_pages,
@@ -46,6 +50,10 @@ def register_pages(app: Flask) -> None:
         public_pages,
         attachment_pages,
         document_pages,
+        stats_pages,
+        me_pages,
+        notice_print_pages,
+        admin_notifications,
         vendor,
     ):
         app.register_blueprint(module.blueprint)
