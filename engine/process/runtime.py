@@ -40,7 +40,7 @@ TASK_COUNT_WARNING = 500
 class StepInput:
     """One input to an instance, as the event log records it."""
 
-    kind: str  # start / complete / message / tick
+    kind: str  # start / complete / message / tick / return / cancel
     at: dt.datetime
     seed: str
     task_id: str = ""
@@ -61,6 +61,7 @@ class StepResult:
     max_depth: int
     title: str
     caught: bool = True
+    ended_as: str = "completed"  # the instance's status when the step ends it (a cancel: cancelled)
     effects: list[dict[str, Any]] = field(default_factory=list)
     completed_spec: str = ""
     ready_before: set[str] = field(default_factory=set)
@@ -133,8 +134,11 @@ def _step(
     caught, completed_spec = _apply(workflow, step)
     if not caught:
         return _not_caught(snapshot or "")
-    _engine_steps(workflow)
+    if step.kind != "cancel":
+        _engine_steps(workflow)
     result = _result(version, workflow, engine, effects, completed_spec, set(before))
+    if step.kind == "cancel":
+        result.ended_as, result.outcome = "cancelled", "cancelled"
     result.ready_before, result.timers_before = set(before), timers_before
     result.public_before = {task_id for task_id, lane in before.items() if lane == ROLE_PUBLIC}
     return result
@@ -187,6 +191,9 @@ def _apply(workflow: BpmnWorkflow, step: StepInput) -> tuple[bool, str]:
         _guard(workflow.refresh_timers)
         return True, ""
     if step.kind == "start":
+        return True, ""
+    if step.kind == "cancel":  # an administrator's intervention: every open task ends here
+        _guard(workflow.cancel)
         return True, ""
     if step.kind == "return":
         return True, _return_to(workflow, step)

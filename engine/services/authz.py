@@ -23,7 +23,13 @@ TOWN_WIDE_READERS = frozenset({ROLE_COMMITTEE, ROLE_ADMIN, ROLE_AUDITOR})
 
 
 def check_may_act(actor: Actor, task: HumanTask, instance: ProcessInstance) -> None:
-    """Refuse unless the actor holds the task's role and is within its scope (or is its assignee)."""
+    """Refuse unless the actor holds the task's role and is within its scope (or is its assignee),
+    and the case may move (an administrator may have suspended it)."""
+    if instance.status == "suspended":
+        raise NotAllowed(
+            f"case {instance.id} is suspended by an administrator: nothing is done on it until it is resumed",
+            instance_id=instance.id,
+        )
     if task.role == ROLE_PUBLIC:
         if not actor.has(ROLE_PUBLIC):
             raise NotAllowed(

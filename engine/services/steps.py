@@ -185,7 +185,7 @@ def _instance_values(instance: ProcessInstance, result: StepResult, at: dt.datet
         "title": result.title or instance.title,
     }
     if result.completed:
-        values.update(status="completed", ended_at=at, end_event=result.end_event, outcome=result.outcome)
+        values.update(status=result.ended_as, ended_at=at, end_event=result.end_event, outcome=result.outcome)
     return values
 
 

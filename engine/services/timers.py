@@ -66,7 +66,17 @@ def tick(kernel: Kernel, now: dt.datetime | None = None) -> TickReport:
     return report
 
 
-def _tick_instance(kernel: Kernel, instance_id: int, now: dt.datetime, report: TickReport) -> None:
+def tick_one(kernel: Kernel, instance_id: int, now: dt.datetime, meta: EventMeta) -> TickReport:
+    """Fire what is due for one instance now, as `meta` says (an administrator's retry of a step
+    that failed); a failure is raised, not collected."""
+    report = TickReport(now=now)
+    _tick_instance(kernel, instance_id, now, report, meta)
+    return report
+
+
+def _tick_instance(
+    kernel: Kernel, instance_id: int, now: dt.datetime, report: TickReport, meta: EventMeta | None = None
+) -> None:
     with kernel.db.unit_of_work() as uow:
         session = uow.session
         instance = session.execute(
@@ -88,7 +98,7 @@ def _tick_instance(kernel: Kernel, instance_id: int, now: dt.datetime, report: T
             step = step_input_for(instance, "tick", now)
             result = compute(session, kernel, instance, version, step)
             seq = persist(
-                session, kernel, instance, version, step, result, EventMeta(kind="tick", actor=None)
+                session, kernel, instance, version, step, result, meta or EventMeta(kind="tick", actor=None)
             )
             report.fired.append((instance_id, seq))
             deliver_pending(session, kernel, instance, version, now)
