@@ -6,6 +6,8 @@ from flask import Flask
 
 from . import (
     admin_notifications,
+    admin_processes,
+    admin_processes_whatif,
     area_pages,
     attachment_pages,
     auth_pages,
@@ -54,6 +56,7 @@ def register_pages(app: Flask) -> None:
         me_pages,
         notice_print_pages,
         admin_notifications,
+        admin_processes,
         vendor,
     ):
         app.register_blueprint(module.blueprint)

@@ -125,7 +125,7 @@ def for_files(
         for done, row in enumerate(rows):
             if progress is not None:
                 progress(done, len(rows))
-            cases.append(_case(session, kernel, drafts[row.process_key], row))
+            cases.append(rehearse(session, kernel, drafts[row.process_key], row))
         if progress is not None:
             progress(len(rows), len(rows))
     return WhatIfReport(sorted(drafts), cases)
@@ -228,7 +228,10 @@ class _Run:
         self.waiting.update((task.id, task) for task in result.ready)
 
 
-def _case(session: Session, kernel: Kernel, version: LoadedVersion, instance: ProcessInstance) -> CaseVerdict:
+def rehearse(
+    session: Session, kernel: Kernel, version: LoadedVersion, instance: ProcessInstance
+) -> CaseVerdict:
+    """Run one case's recorded inputs on `version` in memory and say what differs."""
     verdict = CaseVerdict(instance.id, instance.process_key, instance.title, instance.status, "same")
     events = list(
         session.execute(
@@ -238,7 +241,7 @@ def _case(session: Session, kernel: Kernel, version: LoadedVersion, instance: Pr
     run = _Run()
     try:
         for event in events:
-            if event.kind in VERB_KINDS:
+            if event.kind in VERB_KINDS or event.kind == "migrate":
                 continue
             stop = _apply(session, kernel, version, instance, event, run, verdict)
             if stop:
