@@ -138,3 +138,9 @@ class DatabaseNotReady(XianfengError):
     """The database is not at the schema this code needs: never initialised, or not yet upgraded."""
 
     code = "database_not_ready"
+
+
+class MigrationRefused(RuleViolation):
+    """A case cannot move to a newer version: something it did or waits at would change under it."""
+
+    code = "migration_refused"

@@ -19,9 +19,16 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
 
-from ..errors import InstanceTooDeep, RuleViolation, ScriptError, TaskNotReady, XianfengError
+from ..errors import (
+    InstanceTooDeep,
+    MigrationRefused,
+    RuleViolation,
+    ScriptError,
+    TaskNotReady,
+    XianfengError,
+)
 from ..models.org import ROLE_PUBLIC
-from . import determinism
+from . import determinism, migration
 from .catalog import LoadedVersion
 from .effects import EffectPort, canonical_copy
 from .helpers import StepHelpers
@@ -93,6 +100,7 @@ def run_step(
     *,
     resume: BpmnWorkflow | None = None,
     keep: bool = False,
+    migrate_from: LoadedVersion | None = None,
 ) -> StepResult:
     """Apply `step` to the snapshot (None: a new instance) and return the new state.
 
@@ -109,7 +117,12 @@ def run_step(
             service_handler=lambda op, params: effects.call(op, params, lambda: services(op, params)),
         )
         engine = SandboxScriptEngine(environment)
-        workflow = _load(version, snapshot, engine, step) if resume is None else _resumed(resume, engine)
+        if step.kind == "migrate":  # loaded by the version it leaves, dumped by the one it moves to
+            if migrate_from is None or snapshot is None:
+                raise ValueError("a migration needs the version it leaves and the instance's snapshot")
+            workflow = _load(migrate_from, snapshot, engine, step)
+        else:
+            workflow = _load(version, snapshot, engine, step) if resume is None else _resumed(resume, engine)
         kept = False
         try:
             result = _step(version, workflow, engine, effects, step, snapshot)
@@ -134,7 +147,9 @@ def _step(
     caught, completed_spec = _apply(workflow, step)
     if not caught:
         return _not_caught(snapshot or "")
-    if step.kind != "cancel":
+    if step.kind == "migrate":
+        _migrate(workflow, version)
+    elif step.kind != "cancel":
         _engine_steps(workflow)
     result = _result(version, workflow, engine, effects, completed_spec, set(before))
     if step.kind == "cancel":
@@ -177,6 +192,15 @@ def _resumed(workflow: BpmnWorkflow, engine: SandboxScriptEngine) -> BpmnWorkflo
     return workflow
 
 
+# Steps that only act on the workflow as a whole (a migration's work is done after `_apply`).
+_PLAIN_KINDS: dict[str, Callable[[BpmnWorkflow], Any] | None] = {
+    "tick": lambda workflow: workflow.refresh_timers(),
+    "start": None,
+    "cancel": lambda workflow: workflow.cancel(),  # an administrator's intervention: every open task ends
+    "migrate": None,
+}
+
+
 def _apply(workflow: BpmnWorkflow, step: StepInput) -> tuple[bool, str]:
     if step.kind == "complete":
         task = _ready_human_task(workflow, step.task_id)
@@ -187,17 +211,24 @@ def _apply(workflow: BpmnWorkflow, step: StepInput) -> tuple[bool, str]:
         event = BpmnEvent(MessageEventDefinition(step.message), payload=step.data)
         caught = _guard(lambda: workflow.event_manager.catch(event, internal=False)) > 0
         return caught, ""
-    if step.kind == "tick":
-        _guard(workflow.refresh_timers)
-        return True, ""
-    if step.kind == "start":
-        return True, ""
-    if step.kind == "cancel":  # an administrator's intervention: every open task ends here
-        _guard(workflow.cancel)
+    if step.kind in _PLAIN_KINDS:
+        action = _PLAIN_KINDS[step.kind]
+        if action is not None:
+            _guard(lambda: action(workflow))
         return True, ""
     if step.kind == "return":
         return True, _return_to(workflow, step)
     raise ValueError(f"unknown step kind {step.kind!r}")
+
+
+def _migrate(workflow: BpmnWorkflow, version: LoadedVersion) -> None:
+    found = migration.blockers(workflow, version)
+    if found:
+        raise MigrationRefused(
+            f"the case cannot move to version {version.version}: " + "; ".join(str(b) for b in found),
+            blockers=[{"element": b.element, "reason": b.reason} for b in found],
+        )
+    _guard(lambda: migration.migrate(workflow, version))
 
 
 def _return_to(workflow: BpmnWorkflow, step: StepInput) -> str:

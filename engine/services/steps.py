@@ -71,8 +71,9 @@ def compute(
     effects: EffectPort | None = None,
     *,
     refused: list[str] | None = None,
+    migrate_from: LoadedVersion | None = None,
 ) -> StepResult:
-    """Run the step in memory (nothing written yet).
+    """Run the step in memory (nothing written yet); a migration step names the version it leaves.
 
     With a `refused` list the step is being computed ahead of the write lock, in a read
     transaction: a service task then stops it (NeedsWriteLock) and its operation is added to the
@@ -94,6 +95,7 @@ def compute(
         services=services,
         helpers=StepHelpers(step.at, lambda: load_calendar(session)),
         time_limit=kernel.settings.script_time_limit,
+        migrate_from=migrate_from,
     )
 
 

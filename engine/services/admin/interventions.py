@@ -40,12 +40,12 @@ class Intervention:
     task_id: str = ""
 
 
-def _check_admin(actor: Actor) -> None:
+def check_admin(actor: Actor) -> None:
     if not actor.roles & ADMINS:
         raise NotAllowed(f"only an administrator intervenes in a case; {actor.username} may not")
 
 
-def _reason(text: str) -> str:
+def reason_of(text: str) -> str:
     text = (text or "").strip()
     if len(text) < MIN_REASON:
         raise RuleViolation(
@@ -54,7 +54,7 @@ def _reason(text: str) -> str:
     return text[:1000]
 
 
-def _locked_instance(session: Any, instance_id: int, statuses: tuple[str, ...]) -> ProcessInstance:
+def locked_instance(session: Any, instance_id: int, statuses: tuple[str, ...]) -> ProcessInstance:
     instance = session.execute(
         select(ProcessInstance).where(ProcessInstance.id == instance_id).with_for_update()
     ).scalar_one_or_none()
@@ -71,11 +71,11 @@ def _locked_instance(session: Any, instance_id: int, statuses: tuple[str, ...]) 
 
 def cancel(kernel: Kernel, actor: Actor, instance_id: int, reason: str) -> Intervention:
     """End a case now: every open task ends, its links close, a notice it put up comes down."""
-    _check_admin(actor)
-    why = _reason(reason)
+    check_admin(actor)
+    why = reason_of(reason)
     with kernel.db.unit_of_work() as uow:
         session = uow.session
-        instance = _locked_instance(session, instance_id, ("running", "suspended"))
+        instance = locked_instance(session, instance_id, ("running", "suspended"))
         version = kernel.catalog.get(session, instance.process_version_id)
         now = kernel.clock.now()
         step = step_input_for(instance, "cancel", now)
@@ -119,11 +119,11 @@ def _set_status(
     statuses: tuple[str, ...],
     status: str,
 ) -> Intervention:
-    _check_admin(actor)
-    why = _reason(reason)
+    check_admin(actor)
+    why = reason_of(reason)
     with kernel.db.unit_of_work() as uow:
         session = uow.session
-        instance = _locked_instance(session, instance_id, statuses)
+        instance = locked_instance(session, instance_id, statuses)
         instance.status = status
         meta = EventMeta(kind=kind, actor=actor, role=ROLE_ADMIN, payload={"reason": why})
         seq = record_verb(session, kernel, instance, meta)
@@ -133,8 +133,8 @@ def _set_status(
 
 def reassign(kernel: Kernel, actor: Actor, task_id: str, username: str, reason: str) -> Intervention:
     """Give a task to one person who holds its role within the case's scope."""
-    _check_admin(actor)
-    why = _reason(reason)
+    check_admin(actor)
+    why = reason_of(reason)
     with kernel.db.unit_of_work() as uow:
         session = uow.session
         task, instance = locked_task(session, task_id)
@@ -168,8 +168,8 @@ def complete_on_behalf(
 ) -> StepOutcome:
     """Complete a task for whoever should have, with data its form accepts; the log names the
     administrator who did it and why."""
-    _check_admin(actor)
-    why = _reason(reason)
+    check_admin(actor)
+    why = reason_of(reason)
     with kernel.db.unit_of_work() as uow:
         session = uow.session
         task, instance = locked_task(session, task_id)
@@ -196,7 +196,7 @@ def complete_on_behalf(
 
 def waiting_rows(kernel: Kernel, actor: Actor, instance_id: int) -> list[HumanTask]:
     """The case's open tasks, for an administrator choosing one to reassign or complete."""
-    _check_admin(actor)
+    check_admin(actor)
     with kernel.db.unit_of_work(write=False) as uow:
         return list(
             uow.session.execute(select(HumanTask).where(HumanTask.instance_id == instance_id)).scalars()
@@ -218,7 +218,7 @@ class StuckCase:
 def stuck(kernel: Kernel, actor: Actor) -> list[StuckCase]:
     """Cases whose timers are more than ten minutes overdue (the ticker fires them within a second,
     so a step there keeps failing), for an administrator to look at and retry."""
-    _check_admin(actor)
+    check_admin(actor)
     before = kernel.clock.now() - STUCK_AFTER
     with kernel.db.unit_of_work(write=False) as uow:
         rows = uow.session.execute(
@@ -234,8 +234,8 @@ def stuck(kernel: Kernel, actor: Actor) -> list[StuckCase]:
 def retry(kernel: Kernel, actor: Actor, instance_id: int, reason: str) -> Intervention:
     """Run the case's due step again now, on the record as the administrator's retry; if it fails
     again the error says why and nothing is stored."""
-    _check_admin(actor)
-    why = _reason(reason)
+    check_admin(actor)
+    why = reason_of(reason)
     meta = EventMeta(kind="tick", actor=actor, role=ROLE_ADMIN, payload={"retry": True, "reason": why})
     report = timers.tick_one(kernel, instance_id, kernel.clock.now(), meta)
     if not report.fired:

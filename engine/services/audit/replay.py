@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,7 +32,7 @@ from sqlalchemy.orm import Session
 from ...clock import parse_instant
 from ...errors import ReplayMismatch
 from ...kernel import Kernel
-from ...models import Event, ProcessInstance
+from ...models import Event, ProcessInstance, ProcessVersion
 from ...process.catalog import LoadedVersion
 from ...process.effects import ReplayedEffects
 from ...process.helpers import StepHelpers
@@ -91,7 +92,10 @@ _EVENT_COLUMNS = select(
     Event.bundle_hash,
     Event.state_hash,
 )
-_INSTANCE = select(ProcessInstance.process_version_id, ProcessInstance.state_json)
+_INSTANCE = select(
+    ProcessInstance.process_version_id, ProcessInstance.state_json, ProcessInstance.process_key
+)
+MIGRATE = "migrate"
 
 
 def replay_instance(
@@ -126,11 +130,18 @@ def _replay_instance(
             _EVENT_COLUMNS.where(Event.instance_id == instance_id).order_by(Event.instance_version)
         )
     ]
+
+    def version_of(digest: str) -> LoadedVersion | str:
+        return _version_by_bundle(session, versions, instance.process_key, digest)
+
+    # A case that moved to a newer version (a migration) began on an older one: its first event says which.
     version = versions.get(session, instance.process_version_id)
+    if events and not isinstance(version, str) and events[0].bundle_hash != version.bundle_hash:
+        version = version_of(events[0].bundle_hash)
     if isinstance(version, str):
         first = f", {events[0].where}" if events else ""
         return [f"instance {instance_id}{first}: cannot be replayed: {version}"]
-    problem, snapshot = replay_events(kernel, version, instance_id, events)
+    problem, snapshot = replay_events(kernel, version, instance_id, events, version_of)
     if problem:
         return [problem]
     return _compare_stored(instance_id, snapshot, instance.state_json)
@@ -149,13 +160,31 @@ def _compare_stored(instance_id: int, replayed: str | None, stored: Any) -> list
 
 
 def replay_events(
-    kernel: Kernel, version: LoadedVersion, instance_id: int, events: list[LoggedEvent]
+    kernel: Kernel,
+    version: LoadedVersion,
+    instance_id: int,
+    events: list[LoggedEvent],
+    version_of: Callable[[str], LoadedVersion | str] | None = None,
 ) -> tuple[str, str | None]:
-    """(the first divergence naming instance and event, or ""; the snapshot replayed up to it)."""
+    """(the first divergence naming instance and event, or ""; the snapshot replayed up to it).
+
+    A migration event moves the replay to the version it names (`version_of` finds it by bundle
+    hash): the events before it replay on the old version, the migration itself and the rest on
+    the new one."""
     snapshot: str | None = None
     live: Any = None
     try:
         for event in events:
+            if event.kind == MIGRATE:
+                if live is not None:
+                    release(live)
+                    live = None
+                problem, snapshot, version = _migrated(
+                    kernel, version, instance_id, event, snapshot, version_of
+                )
+                if problem:
+                    return f"instance {instance_id}, {event.where}: {problem}", snapshot
+                continue
             problem, snapshot, live = _replay_one(kernel, version, instance_id, event, snapshot, live)
             if problem:
                 return f"instance {instance_id}, {event.where}: {problem}", snapshot
@@ -233,6 +262,45 @@ def _restored(
     return "", result.snapshot, result.workflow
 
 
+def _migrated(
+    kernel: Kernel,
+    version: LoadedVersion,
+    instance_id: int,
+    event: LoggedEvent,
+    snapshot: str | None,
+    version_of: Callable[[str], LoadedVersion | str] | None,
+) -> tuple[str, str | None, LoadedVersion]:
+    """Replay a migration: the case moves to the version the event ran on, as it did live."""
+    target = version_of(event.bundle_hash) if version_of is not None else "no version to move to"
+    if isinstance(target, str):
+        return f"the migration cannot be replayed: {target}", snapshot, version
+    try:
+        result = _run(kernel, target, instance_id, event, snapshot, migrate_from=version)
+    except STEP_ERRORS as exc:
+        return f"replay failed: {describe(exc)}", snapshot, version
+    replayed = state_hash(result.snapshot)
+    if replayed != event.state_hash:
+        return (
+            f"replayed state {replayed[:12]}… differs from the logged {str(event.state_hash)[:12]}…",
+            result.snapshot,
+            target,
+        )
+    return "", result.snapshot, target
+
+
+def _version_by_bundle(
+    session: Session, versions: PinnedVersions, key: str, digest: str
+) -> LoadedVersion | str:
+    found = session.execute(
+        select(ProcessVersion.id).where(
+            ProcessVersion.process_key == key, ProcessVersion.bundle_hash == digest
+        )
+    ).scalar_one_or_none()
+    if found is None:
+        return f"no version of {key} has bundle {str(digest)[:12]}…"
+    return versions.get(session, found)
+
+
 def replay_event(kernel: Kernel, version: Any, instance_id: int, event: Any, snapshot: str | None) -> str:
     """The snapshot after `event` (an `Event` row or a `LoggedEvent`), replayed on `snapshot`."""
     return _run(kernel, version, instance_id, event, snapshot).snapshot
@@ -247,6 +315,7 @@ def _run(
     *,
     resume: Any = None,
     keep: bool = False,
+    migrate_from: LoadedVersion | None = None,
 ) -> StepResult:
     step, effects = _logged_step(instance_id, event)
     result = run_step(
@@ -259,6 +328,7 @@ def _run(
         time_limit=kernel.settings.script_time_limit,
         resume=resume,
         keep=keep,
+        migrate_from=migrate_from,
     )
     try:
         effects.assert_consumed()
