@@ -156,3 +156,18 @@ def test_every_case_waiting_at_one_step_moves_each_in_its_own_transaction(backen
     assert {_version_of(backend, first.instance_id), _version_of(backend, second.instance_id)} == {2}
     assert _version_of(backend, still.instance_id) == 1
     assert audit.verify(backend).ok
+
+
+def test_the_check_says_what_blocks_a_migration_without_moving_anything(backend: Kernel) -> None:
+    walk = CreationWalk(backend)
+    walk.start()  # its evaluation is in flight
+    ready = _at_consent(backend, candidate="member5", evaluators=("member6", "member7", "member8"))
+    _longer_approval(backend)
+    before = table_contents(backend)
+    found = migration.check(backend, actor(backend, "admin"), walk.instance_id, 2)
+    assert not found.allowed
+    assert any(
+        r.startswith("Task_member_evaluation: a multi-instance activity is in flight") for r in found.reasons
+    )
+    assert table_contents(backend) == before
+    assert migration.check(backend, actor(backend, "admin"), ready.instance_id, 2).allowed

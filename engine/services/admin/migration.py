@@ -86,6 +86,36 @@ def migrate(kernel: Kernel, actor: Actor, instance_id: int, to_version: int, rea
     return Intervention(instance_id, "migrate", seq)
 
 
+@dataclass(frozen=True)
+class MigrationCheck:
+    """Whether a case may move to a version, and if not, why (each blocking element)."""
+
+    allowed: bool
+    reasons: list[str]
+
+
+def check(kernel: Kernel, actor: Actor, instance_id: int, to_version: int) -> MigrationCheck:
+    """What `migrate` would say, without moving anything: for the page that asks before it moves."""
+    check_admin(actor)
+    with kernel.db.unit_of_work(write=False) as uow:
+        session = uow.session
+        instance = session.get(ProcessInstance, instance_id)
+        if instance is None:
+            raise NotFound(f"no case {instance_id}", instance_id=instance_id)
+        try:
+            old = kernel.catalog.get(session, instance.process_version_id)
+            new = _target(session, kernel, instance, to_version)
+            _rehearse(session, kernel, new, instance)
+            step = step_input_for(instance, "migrate", kernel.clock.now())
+            compute(session, kernel, instance, new, step, migrate_from=old)
+        except MigrationRefused as exc:
+            found = exc.params.get("blockers") or []
+            return MigrationCheck(False, [f"{b['element']}: {b['reason']}" for b in found] or [exc.message])
+        except RuleViolation as exc:
+            return MigrationCheck(False, [exc.message])
+    return MigrationCheck(True, [])
+
+
 def migrate_waiting_at(
     kernel: Kernel, actor: Actor, process_key: str, element: str, to_version: int, reason: str
 ) -> BatchMigration:
