@@ -174,9 +174,10 @@ def step_tables(f: Figures) -> tuple[list[Table], list[Chart]]:
         table.rows.append(
             [labels.process_name(s.process), name, s.done, s.average_days, s.longest_days, s.late]
         )
+    names = [r[1] for r in table.rows]
     chart = Chart(
         "step_durations",
-        [f"{r[0]} · {r[1]}" for r in table.rows],
+        [r[1] if names.count(r[1]) == 1 else f"{r[1]}（{r[0]}）" for r in table.rows],
         [{"name": _("平均用时（工作日）"), "data": [r[3] for r in table.rows]}],
         horizontal=True,
         integer=False,
