@@ -56,7 +56,9 @@ def _published(login: Login) -> FlaskClient:
     admin = login("admin")
     draft_id = _opened(admin)
     _seven_days(admin, draft_id)
-    response = post(admin, f"/admin/processes/drafts/{draft_id}/publish", {"reason": REASON}, "/admin/processes")
+    response = post(
+        admin, f"/admin/processes/drafts/{draft_id}/publish", {"reason": REASON}, "/admin/processes"
+    )
     assert response.status_code == 303, text(response)
     return admin
 
@@ -81,7 +83,10 @@ def test_the_editor_opens_a_draft_with_its_process_files_and_the_panels_choices(
     data = _editor_data(admin, draft_id)
     assert "public_notice.bpmn" in data["files"] and "objection_review.json" in data["files"]
     assert "approval.bpmn" not in data["files"], "only the files of the process being edited"
-    assert "objection_review.json" in data["options"]["forms"] and "public_notice" in data["options"]["processes"]
+    assert (
+        "objection_review.json" in data["options"]["forms"]
+        and "public_notice" in data["options"]["processes"]
+    )
     assert data["problems"] == [] and data["publishable"] is False
     page = text(admin.get(f"/admin/processes/drafts/{draft_id}"))
     assert "/assets/bpmn-editor.js" in page and "/assets/dmn-editor.js" in page
@@ -95,10 +100,14 @@ def test_saving_a_gateway_without_an_outgoing_flow_names_it_and_publishing_is_re
     admin = login("admin")
     draft_id = _opened(admin)
     notice = _editor_data(admin, draft_id)["files"]["public_notice.bpmn"]
-    broken = re.sub(r'\s*<bpmn:outgoing>Flow_objection_upheld</bpmn:outgoing>', "", notice)
-    broken = re.sub(r'\s*<bpmn:outgoing>Flow_objection_dismissed</bpmn:outgoing>', "", broken)
-    broken = re.sub(r'<bpmn:sequenceFlow id="Flow_objection_(upheld|dismissed)"[^>]*?(/>|>.*?</bpmn:sequenceFlow>)',
-                    "", broken, flags=re.S)
+    broken = re.sub(r"\s*<bpmn:outgoing>Flow_objection_upheld</bpmn:outgoing>", "", notice)
+    broken = re.sub(r"\s*<bpmn:outgoing>Flow_objection_dismissed</bpmn:outgoing>", "", broken)
+    broken = re.sub(
+        r'<bpmn:sequenceFlow id="Flow_objection_(upheld|dismissed)"[^>]*?(/>|>.*?</bpmn:sequenceFlow>)',
+        "",
+        broken,
+        flags=re.S,
+    )
     status, saved = _save(admin, draft_id, {"public_notice.bpmn": broken})
     assert status == 200 and saved["publishable"] is False
     elements = {p["element"] for p in saved["problems"]}
@@ -106,10 +115,16 @@ def test_saving_a_gateway_without_an_outgoing_flow_names_it_and_publishing_is_re
     problem = next(p for p in saved["problems"] if p["element"] == "Gateway_objection")
     assert "no outgoing flow" in problem["message"] and "Gateway_objection" in problem["text"]
     page = text(admin.get(f"/admin/processes/drafts/{draft_id}"))
-    assert 'data-element="Gateway_objection"' in page and re.search(r'id="publish-button"[^>]* disabled', page)
+    assert 'data-element="Gateway_objection"' in page and re.search(
+        r'id="publish-button"[^>]* disabled', page
+    )
     with nothing_stored(kernel):
-        response = post(admin, f"/admin/processes/drafts/{draft_id}/publish", {"reason": "改动公示流程"},
-                        "/admin/processes")
+        response = post(
+            admin,
+            f"/admin/processes/drafts/{draft_id}/publish",
+            {"reason": "改动公示流程"},
+            "/admin/processes",
+        )
     assert response.status_code == 422 and "Gateway_objection" in text(response)
 
 
@@ -119,11 +134,19 @@ def test_an_administrator_publishes_with_a_reason_and_the_list_shows_the_new_ver
     admin = login("admin")
     draft_id = _opened(admin)
     saved = _seven_days(admin, draft_id)
-    assert saved["problems"] == [] and saved["publishable"] is True and saved["changed"] == ["public_notice.bpmn"]
+    assert (
+        saved["problems"] == []
+        and saved["publishable"] is True
+        and saved["changed"] == ["public_notice.bpmn"]
+    )
     with nothing_stored(kernel):
-        refused = post(admin, f"/admin/processes/drafts/{draft_id}/publish", {"reason": " "}, "/admin/processes")
+        refused = post(
+            admin, f"/admin/processes/drafts/{draft_id}/publish", {"reason": " "}, "/admin/processes"
+        )
     assert refused.status_code == 422 and "reason" in text(refused)
-    response = post(admin, f"/admin/processes/drafts/{draft_id}/publish", {"reason": REASON}, "/admin/processes")
+    response = post(
+        admin, f"/admin/processes/drafts/{draft_id}/publish", {"reason": REASON}, "/admin/processes"
+    )
     assert response.status_code == 303
     page = text(admin.get("/admin/processes"))
     section = page.split('id="process-public_notice"', 1)[1].split("</section>", 1)[0]
@@ -142,9 +165,12 @@ def test_a_committee_member_reads_but_cannot_open_save_or_publish_and_nothing_is
     page = text(committee.get(f"/admin/processes/drafts/{draft_id}"))
     assert 'id="publish-button"' not in page and 'data-readonly="true"' in page
     with nothing_stored(kernel):
-        assert post(committee, "/admin/processes/public_notice/draft", {}, "/admin/processes").status_code == 403
-        refused = post(committee, f"/admin/processes/drafts/{draft_id}/publish", {"reason": REASON},
-                       "/admin/processes")
+        assert (
+            post(committee, "/admin/processes/public_notice/draft", {}, "/admin/processes").status_code == 403
+        )
+        refused = post(
+            committee, f"/admin/processes/drafts/{draft_id}/publish", {"reason": REASON}, "/admin/processes"
+        )
         assert refused.status_code == 403
         status, body = _save(committee, draft_id, {"public_notice.bpmn": "<x/>"})
         assert status == 403 and body["code"] == "not_allowed"
@@ -188,7 +214,12 @@ def test_the_draft_difference_lists_changed_form_fields(login: Login) -> None:
     assert status == 200 and saved["problems"] == []
     page = text(admin.get(f"/admin/processes/drafts/{draft_id}/diff"))
     section = page.split('id="file-consent.json"', 1)[1].split("</section>", 1)[0]
-    assert 'data-element="pledge"' in section and "maxLength" in section and "1000" in section and "500" in section
+    assert (
+        'data-element="pledge"' in section
+        and "maxLength" in section
+        and "1000" in section
+        and "500" in section
+    )
 
 
 def test_the_form_preview_draws_the_form_in_chinese_and_english_or_says_why_it_cannot(
@@ -199,21 +230,32 @@ def test_the_form_preview_draws_the_form_in_chinese_and_english_or_says_why_it_c
     form = _editor_data(admin, draft_id)["files"]["consent.json"]
     token = csrf_of(admin, "/admin/processes")
     with nothing_stored(kernel):
-        shown = admin.post("/admin/processes/forms/preview", json={"name": "consent.json", "text": form},
-                           headers={"X-CSRFToken": token}).get_json()
-        broken = admin.post("/admin/processes/forms/preview", json={"name": "consent.json", "text": "{}"},
-                            headers={"X-CSRFToken": token}).get_json()
+        shown = admin.post(
+            "/admin/processes/forms/preview",
+            json={"name": "consent.json", "text": form},
+            headers={"X-CSRFToken": token},
+        ).get_json()
+        broken = admin.post(
+            "/admin/processes/forms/preview",
+            json={"name": "consent.json", "text": "{}"},
+            headers={"X-CSRFToken": token},
+        ).get_json()
     assert shown["ok"] and "公开承诺" in shown["zh_CN"] and "Public pledge" in shown["en"]
     assert 'name="willing"' in shown["zh_CN"] and "<script" not in shown["zh_CN"]
     assert broken["ok"] is False and "missing key" in broken["message"]
     member = login("member1")
-    refused = member.post("/admin/processes/forms/preview", json={"name": "consent.json", "text": form},
-                          headers={"X-CSRFToken": csrf_of(member, "/inbox")})
+    refused = member.post(
+        "/admin/processes/forms/preview",
+        json={"name": "consent.json", "text": form},
+        headers={"X-CSRFToken": csrf_of(member, "/inbox")},
+    )
     assert refused.status_code == 403
 
 
 def test_an_administrator_discards_a_draft(kernel: Kernel, login: Login) -> None:
     admin = login("admin")
     draft_id = _opened(admin)
-    assert post(admin, f"/admin/processes/drafts/{draft_id}/discard", {}, "/admin/processes").status_code == 303
+    assert (
+        post(admin, f"/admin/processes/drafts/{draft_id}/discard", {}, "/admin/processes").status_code == 303
+    )
     assert _opened(admin) != draft_id, "a discarded draft is not continued"

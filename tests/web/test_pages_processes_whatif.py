@@ -43,7 +43,9 @@ def test_what_if_lists_each_case_with_its_verdict_and_the_counts(kernel: Kernel,
     assert poll["finished"] and poll["done"] == poll["total"] == 2
     page = text(admin.get(f"/admin/processes/whatif/{run_id}"))
     row = re.search(rf'<tr class="case (\w+)" data-instance="{running.instance_id}">(.*?)</tr>', page, re.S)
-    assert row and row.group(1) == "different_deadlines" and "期限不同" in row.group(2) and "→" in row.group(2)
+    assert (
+        row and row.group(1) == "different_deadlines" and "期限不同" in row.group(2) and "→" in row.group(2)
+    )
     assert re.search(r'data-verdict="different_deadlines">1<', page)
     assert re.search(r'data-verdict="different_path">1<', page), "the finished case ran to another path"
     auditor = login("auditor")
@@ -68,7 +70,10 @@ def test_a_date_that_cannot_be_read_and_an_unknown_run_are_refused(kernel: Kerne
     draft_id = _opened(admin)
     with nothing_stored(kernel):
         response = post(
-            admin, f"/admin/processes/drafts/{draft_id}/whatif", {"scope": "since", "since": "明天"}, "/admin/processes"
+            admin,
+            f"/admin/processes/drafts/{draft_id}/whatif",
+            {"scope": "since", "since": "明天"},
+            "/admin/processes",
         )
     assert response.status_code == 422 and "2026-01-31" in text(response)
     assert admin.get("/admin/processes/whatif/0123456789abcdef").status_code == 404
