@@ -73,6 +73,8 @@ class AssessmentRecord(Base):
     satisfaction: Mapped[float] = mapped_column(Numeric(5, 1))
     responses: Mapped[int] = mapped_column(Integer)
     outcome: Mapped[str] = mapped_column(String(16))  # excellent / pass / rectify / fail
+    # Why the decision table gave this outcome (e.g. too few survey answers: the branch's score alone).
+    basis: Mapped[str] = mapped_column(Text, default="")
     recorded_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
 
 
@@ -88,7 +90,7 @@ class Rectification(Base):
     instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"), index=True)
     problems: Mapped[str] = mapped_column(Text)
     due_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
-    status: Mapped[str] = mapped_column(String(16), default="open")  # open / passed / failed
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open / passed / failed / ended
     closed_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base, UtcDateTime
@@ -25,6 +25,10 @@ class ModelPost(Base):
     title: Mapped[str] = mapped_column(String(128))
     category: Mapped[str] = mapped_column(String(32))
     pledge: Mapped[str] = mapped_column(Text, default="")
+    # R9, R12: the domains it serves the public in (codes of the nomination form), and its duties
+    # as the branch determined them (岗位职责).
+    service_domains: Mapped[list[str]] = mapped_column(JSON, default=list)
+    duties: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[str] = mapped_column(String(16), default="active")  # active / revoked
     established_on: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     badge_issued_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)

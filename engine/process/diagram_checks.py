@@ -25,6 +25,8 @@ from ..errors import DiagramLocation
 from ..models.org import LANE_ROLES
 from .bundle import ParsedBundle
 from .cycles import parse_cycle
+from .decision_checks import table_problems
+from .operations.creation import number_format_problem
 from .scripting import ScriptCompileError, compile_expression, compile_script
 from .service_tasks import SERVICE_TASKS
 from .task_properties import (
@@ -38,6 +40,7 @@ from .task_properties import (
     STARTER_ROLES,
     SUBJECTS,
 )
+from .task_verbs import VERBS, VERBS_PROPERTY, declared_verbs
 
 Problem = tuple[DiagramLocation, str]
 _DMN_INPUT = re.compile(r"(\?)(?=(?:[^'\"]|['\"][^'\"]*['\"])*$)")
@@ -50,7 +53,8 @@ def check_bundle(bundle: ParsedBundle) -> list[Problem]:
         for task_spec in spec.task_specs.values():
             problems.extend(_check_task_spec(bundle, file_name, task_spec))
         problems.extend(_check_start(bundle, file_name, spec))
-    return problems
+    # A decision table used by several tasks is reported once.
+    return list({(str(where), message): (where, message) for where, message in problems}.values())
 
 
 def _check_task_spec(bundle: ParsedBundle, file_name: str, task_spec: Any) -> Iterable[Problem]:
@@ -116,10 +120,17 @@ def _check_user_task(bundle: ParsedBundle, where: DiagramLocation, task_spec: An
         yield (where, f"{REMIND_PROPERTY} must be a whole number of working days")
     if properties.get(ESCALATE_PROPERTY, "") not in ("", "branch", "committee"):
         yield (where, f"{ESCALATE_PROPERTY} must be branch or committee")
+    yield from _check_verbs(where, task_spec)
     for target in [t.strip() for t in properties.get(RETURN_TARGETS_PROPERTY, "").split(",") if t.strip()]:
         target_spec = task_spec._wf_spec.task_specs.get(target)
         if not isinstance(target_spec, UserTask):
             yield (where, f"returnTargets names {target!r}, which is not a user task of the same process")
+
+
+def _check_verbs(where: DiagramLocation, task_spec: Any) -> Iterable[Problem]:
+    unknown = [verb for verb in declared_verbs(task_spec) or [] if verb not in VERBS]
+    if unknown:
+        yield (where, f"{VERBS_PROPERTY} names {', '.join(unknown)}; a task may allow {', '.join(VERBS)}")
 
 
 def service_form(task_spec: Any) -> str | None:
@@ -148,6 +159,22 @@ def _check_service_task(where: DiagramLocation, task_spec: Any, forms: Iterable[
         )
     for name, param in (task_spec.operation_params or {}).items():
         yield from _compiles(where, f"parameter {name}", param["value"], compile_expression)
+        if name.endswith("_format"):
+            yield from _check_number_format(where, name, param["value"])
+
+
+def _check_number_format(where: DiagramLocation, name: str, source: str) -> Iterable[Problem]:
+    """A plate or badge number format is a quoted literal the deployment can check now."""
+    try:
+        template = ast.literal_eval(source)
+    except (ValueError, SyntaxError):
+        template = None
+    if not isinstance(template, str):
+        yield (where, f'parameter {name} must be a quoted format, e.g. "{{town}}-SFG-{{year}}-{{n:04}}"')
+        return
+    problem = number_format_problem(template)
+    if problem:
+        yield (where, f"parameter {name}: {problem}")
 
 
 def _check_decision(bundle: ParsedBundle, task_spec: Any) -> Iterable[Problem]:
@@ -168,6 +195,8 @@ def _check_decision(bundle: ParsedBundle, task_spec: Any) -> Iterable[Problem]:
         for output in rule.outputEntries:
             if output.text:
                 yield from _compiles(where, "output entry", output.text, compile_expression)
+    for element, message in table_problems(decision_id, table):
+        yield (bundle.lines.locate(file_name, element), message)
 
 
 def _dmn_match(input_expression: str, entry: str) -> str:

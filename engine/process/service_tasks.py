@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import ServiceTaskError
-from .operations import areas, creation, notify, posts, surveys
+from .operations import areas, cases, creation, evaluation, notify, posts, surveys
 from .operations.context import ServiceContext
 
 __all__ = ["SERVICE_TASKS", "ServiceContext", "ServiceOperation", "run_operation"]
@@ -51,11 +51,42 @@ SERVICE_TASKS: dict[str, ServiceOperation] = {
     ),
     "establish_post": _op(
         creation.establish_post,
-        "register a model post, issue plate and badge",
+        "register a model post, issue plate and badge numbered in the given formats",
         "member_id",
         "title",
         "category",
         "pledge",
+        "service_domains",
+        "duties",
+        "plate_format",
+        "badge_format",
+    ),
+    "member_standing": _op(
+        evaluation.member_standing,
+        "a member's active posts and other running cases naming them in a start field",
+        "member_id",
+        "start_field",
+    ),
+    "tally_answers": _op(
+        evaluation.tally_answers, "count the answers given to user tasks, with their sums", "tasks"
+    ),
+    "refuse": _op(cases.refuse, "refuse the step for the diagram's reason (nothing is kept)", "reason"),
+    "notify_case": _op(
+        cases.notify_case,
+        "tell the case's starter and the members it concerns how it went",
+        "member_ids",
+        "title",
+        "body",
+    ),
+    "end_dependents": _op(
+        cases.end_dependents,
+        "send a message to the running cases that depend on a post",
+        "post_id",
+        "message",
+        "reason",
+    ),
+    "end_open_rectifications": _op(
+        posts.end_open_rectifications, "end the case's open rectifications unfinished"
     ),
     "open_survey": _op(
         surveys.open_survey,
@@ -75,6 +106,7 @@ SERVICE_TASKS: dict[str, ServiceOperation] = {
         "satisfaction",
         "responses",
         "outcome",
+        "basis",
     ),
     "record_reward": _op(
         posts.record_reward,
@@ -99,7 +131,11 @@ SERVICE_TASKS: dict[str, ServiceOperation] = {
         posts.close_rectification, "close a rectification as passed or failed", "rectification_id", "result"
     ),
     "revoke_post": _op(
-        posts.revoke_post, "revoke a post's title and block that year's commendation", "post_id", "reason"
+        posts.revoke_post,
+        "revoke a post's title and block the given year's commendation",
+        "post_id",
+        "reason",
+        "year",
     ),
     "record_plate_returned": _op(
         posts.record_plate_returned, "record that the nameplate was taken back", "post_id", "returned_on"

@@ -17,6 +17,7 @@ from ..kernel import Kernel
 from ..models import Artifact, HumanTask, ProcessInstance, ProcessVersion, PublicLink, TaskSigner, User
 from ..models.org import ROLE_BRANCH, ROLE_COMMITTEE, ROLE_PUBLIC
 from ..process.inspection import inspect, task_details
+from ..process.task_verbs import allowed_verbs
 from . import authz, surveys
 from .task_locks import why_not_ready
 
@@ -82,7 +83,15 @@ def task_view(kernel: Kernel, actor: Actor, task_id: str) -> TaskView:
             data=details.data,
             due_at=task.due_at,
             state_version=instance.state_version,
-            verbs=_verbs(actor, task, instance, signers, pending_signer, is_delegate),
+            verbs=_verbs(
+                actor,
+                task,
+                instance,
+                signers,
+                pending_signer,
+                is_delegate,
+                allowed_verbs(version, task.process_id, task.spec_id),
+            ),
             return_targets=details.return_targets,
             assignee=assignee[0],
             owner=owner[0],
@@ -159,8 +168,10 @@ def _verbs(
     signers: list[dict[str, Any]],
     pending_signer: bool,
     is_delegate: bool,
+    allowed: frozenset[str],
 ) -> list[str]:
-    """The verbs the actor may use on this task now, in the order a page shows them."""
+    """The verbs the actor may use on this task now, in the order a page shows them: only those
+    its diagram allows (`verbs`; a task that belongs to one person is never handed on)."""
     verbs: list[str] = []
     if is_delegate:
         return ["resolve"]
@@ -170,16 +181,17 @@ def _verbs(
         if task.delegation_state != "pending" and not any(not s["signed"] for s in signers):
             verbs.append("complete")
         if task.role != ROLE_PUBLIC:
-            verbs += ["return", "transfer", "delegate", "add_signer"]
+            verbs += [v for v in ("return", "transfer", "delegate", "add_signer") if v in allowed]
     if pending_signer:
         verbs.append("sign")
     if (
         actor.user_id == instance.started_by
         or actor.has(ROLE_COMMITTEE)
         or (actor.has(ROLE_BRANCH) and actor.branch_id == instance.branch_id)
-    ):
+    ) and "urge" in allowed:
         verbs.append("urge")
-    verbs.append("copy")
+    if "copy" in allowed:
+        verbs.append("copy")
     return verbs
 
 

@@ -20,6 +20,7 @@ from ..errors import NotAllowed, NotFound, RuleViolation, StaleSubmission
 from ..kernel import Kernel
 from ..models import Event, HumanTask, ProcessInstance, TaskCopy, TaskSigner, User
 from ..models.org import ROLE_BRANCH, ROLE_COMMITTEE, ROLE_MEMBER, ROLE_PUBLIC
+from ..process.task_verbs import allowed_verbs
 from . import authz, notifications
 from .accounts import actor_of
 from .results import StepOutcome
@@ -59,11 +60,40 @@ def _in_scope(user: User, task: HumanTask) -> bool:
     return True
 
 
-def _actionable(session: Session, actor: Actor, task_id: str) -> tuple[HumanTask, ProcessInstance]:
+_VERB_WORDS = {
+    "return": "returned (退回)",
+    "transfer": "transferred (转办)",
+    "delegate": "delegated (委派)",
+    "add_signer": "given co-signers (加签)",
+    "copy": "copied (抄送)",
+    "urge": "urged (催办)",
+}
+
+
+def check_verb_allowed(
+    session: Session, kernel: Kernel, task: HumanTask, instance: ProcessInstance, verb: str
+) -> None:
+    """Refuse a verb the task's diagram does not allow (its `verbs` property, or the default:
+    a task that belongs to one person is never handed on)."""
+    version = kernel.catalog.get(session, instance.process_version_id)
+    allowed = allowed_verbs(version, task.process_id, task.spec_id)
+    if verb not in allowed:
+        words = ", ".join(sorted(allowed)) or "none"
+        raise NotAllowed(
+            f"{task.name} cannot be {_VERB_WORDS.get(verb, verb)}: its diagram allows {words}",
+            task_id=task.id,
+            verb=verb,
+        )
+
+
+def _actionable(
+    session: Session, kernel: Kernel, actor: Actor, task_id: str, verb: str
+) -> tuple[HumanTask, ProcessInstance]:
     task, instance = locked_task(session, task_id)
     authz.check_may_act(actor, task, instance)
     if task.role == ROLE_PUBLIC:
         raise NotAllowed("a task answered by the public through its link cannot be reassigned")
+    check_verb_allowed(session, kernel, task, instance, verb)
     return task, instance
 
 
@@ -118,7 +148,7 @@ def transfer(kernel: Kernel, actor: Actor, task_id: str, to_username: str, reaso
     """转办: hand the task to another person who holds its role within its scope."""
     with kernel.db.unit_of_work() as uow:
         session = uow.session
-        task, instance = _actionable(session, actor, task_id)
+        task, instance = _actionable(session, kernel, actor, task_id, "transfer")
         if task.delegation_state == "pending":
             raise RuleViolation("the task is delegated; it must come back before it can be transferred")
         target = _user(session, to_username)
@@ -149,7 +179,7 @@ def delegate(kernel: Kernel, actor: Actor, task_id: str, to_username: str, reaso
     """委派: ask someone in scope to handle the task; it comes back to the owner, who completes it."""
     with kernel.db.unit_of_work() as uow:
         session = uow.session
-        task, instance = _actionable(session, actor, task_id)
+        task, instance = _actionable(session, kernel, actor, task_id, "delegate")
         if task.delegation_state == "pending":
             raise RuleViolation("the task is already delegated")
         target = _user(session, to_username)
@@ -199,7 +229,7 @@ def add_signers(kernel: Kernel, actor: Actor, task_id: str, usernames: list[str]
     """加签 (before): the task cannot be completed until each added person has signed with an opinion."""
     with kernel.db.unit_of_work() as uow:
         session = uow.session
-        task, instance = _actionable(session, actor, task_id)
+        task, instance = _actionable(session, kernel, actor, task_id, "add_signer")
         if not usernames:
             raise RuleViolation("name at least one person to add as co-signer", field="users")
         targets = [_user(session, name) for name in dict.fromkeys(usernames)]
@@ -290,6 +320,9 @@ def copy_to(
         if instance is None:
             raise NotFound(f"no instance {instance_id}", instance_id=instance_id)
         authz.check_may_take_part(actor, instance)
+        task = session.get(HumanTask, task_id) if task_id else None
+        if task is not None and task.instance_id == instance.id:
+            check_verb_allowed(session, kernel, task, instance, "copy")
         targets = [_user(session, name) for name in dict.fromkeys(usernames)]
         if not targets:
             raise RuleViolation("name at least one person to copy to", field="users")
@@ -333,6 +366,7 @@ def urge(kernel: Kernel, actor: Actor, task_id: str, note: str = "") -> VerbResu
         session = uow.session
         task, instance = locked_task(session, task_id)
         _check_may_urge(actor, instance)
+        check_verb_allowed(session, kernel, task, instance, "urge")
         now = kernel.clock.now()
         last = session.execute(
             select(func.max(Event.business_time)).where(
@@ -370,7 +404,7 @@ def return_to(
     """退回: send the case back to an earlier step that the task's diagram lists in `returnTargets`."""
     with kernel.db.unit_of_work() as uow:
         session = uow.session
-        task, instance = _actionable(session, actor, task_id)
+        task, instance = _actionable(session, kernel, actor, task_id, "return")
         if expected_version is not None and instance.state_version != expected_version:
             raise StaleSubmission(f"instance {instance.id} changed since the page was loaded: reload")
         text = _reason(reason, "a return")

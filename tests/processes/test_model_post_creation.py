@@ -199,15 +199,15 @@ def test_low_scores_fail_the_evaluation_by_the_decision_table(walk: CreationWalk
     _verified(walk)
 
 
-def test_evaluation_period_ending_early_lapses_the_nomination_and_closes_links(walk: CreationWalk) -> None:
+def test_a_deadline_with_too_few_answers_closes_the_links_and_asks_the_branch(walk: CreationWalk) -> None:
     walk.start()
     walk.complete("member2", dict(GOOD), "Task_member_evaluation")
     tokens = walk.public_tokens()
     walk.kernel.clock.set(dt.datetime(2026, 12, 10, 0, 0, 1, tzinfo=dt.timezone(dt.timedelta(hours=8))))  # type: ignore[attr-defined]
     walk.pass_notice()
     view = walk.show()
-    assert view["outcome"] == "evaluation_lapsed"
-    assert ready_rows(walk.kernel, walk.instance_id) == []
+    assert view["status"] == "running" and view["data"]["evaluation_result"] == "too_few"
+    assert [r.spec_id for r in ready_rows(walk.kernel, walk.instance_id)] == ["Task_extend_evaluation"]
     with pytest.raises(TokenInvalid) as refused:
         tasks.complete_by_token(walk.kernel, tokens[0], dict(GOOD))
     assert refused.value.params["reason"] == "closed"

@@ -77,7 +77,7 @@ def test_pass_needs_no_further_step(walk: AssessmentWalk) -> None:
     assert _post(walk.kernel, walk.post_id).status == "active"
 
 
-def test_too_few_answers_run_the_survey_once_more_then_count_as_rectify(walk: AssessmentWalk) -> None:
+def test_too_few_answers_after_the_rounds_let_the_branchs_score_decide(walk: AssessmentWalk) -> None:
     walk.start_assessment()
     walk.report_and_opinions()
     walk.answer_survey([{"overall": "satisfied"}] * 4)
@@ -88,7 +88,20 @@ def test_too_few_answers_run_the_survey_once_more_then_count_as_rectify(walk: As
     walk.close_survey()
     assert walk.show()["data"]["survey_responses"] == 3
     outcome = walk.score(SCORES_HIGH)
+    assert (outcome.status, outcome.outcome) == ("completed", "pass"), "not rectification, not excellent"
+    basis = "群众满意度测评仅收回 3 份（少于 10 份），满意率不作依据，按支部考核得分 94.0 评定"
+    assert walk.show()["data"]["assessment_basis"] == basis
+    (record,) = _rows(walk.kernel, AssessmentRecord)
+    assert (record.outcome, record.basis) == ("pass", basis)
+    _verified(walk.kernel)
+
+
+def test_too_few_answers_and_a_middling_score_lead_to_rectification(walk: AssessmentWalk) -> None:
+    walk.through_survey(satisfied=2)
+    walk.close_survey()  # the second round brings no answer either
+    outcome = walk.score(SCORES_RECTIFY)
     assert [t.spec_id for t in outcome.next_tasks] == ["Task_rectification_plan"]
+    assert "按支部考核得分" in walk.show()["data"]["assessment_basis"]
 
 
 def test_a_closed_survey_link_says_so(walk: AssessmentWalk) -> None:
@@ -150,12 +163,12 @@ def test_a_rectification_not_reported_by_its_deadline_fails_and_leads_to_revocat
     _verified(kernel)
 
 
-def test_failing_leads_to_revocation_which_the_committee_may_refuse(walk: AssessmentWalk) -> None:
+def test_a_failing_post_is_revoked_once_the_committee_confirms(walk: AssessmentWalk) -> None:
     walk.through_survey(satisfied=3, dissatisfied=9)
     walk.score(SCORES_FAIL)
-    outcome = walk.decide("reject")
-    assert outcome.outcome == "kept"
-    assert _post(walk.kernel, walk.post_id).status == "active"
+    outcome = walk.decide("approve")
+    assert [t.spec_id for t in outcome.next_tasks] == ["Task_plate_return"]
+    assert _post(walk.kernel, walk.post_id).status == "revoked"
 
 
 def test_a_revocation_blocks_that_years_commendation(walk: AssessmentWalk) -> None:

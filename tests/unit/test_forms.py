@@ -851,10 +851,10 @@ ONE_ERROR: list[tuple[str, str, dict[str, Any], str, str, str]] = [
     (
         "below minimum",
         "nomination",
-        {"public_evaluator_count": 4},
-        "public_evaluator_count",
-        "群众测评人数 (Number of public evaluators): must be at least 5",
-        "群众测评人数：不能小于 5",
+        {"paper_ballot_count": -1},
+        "paper_ballot_count",
+        "纸质测评票份数 (Paper ballots handed out): must be at least 0",
+        "纸质测评票份数：不能小于 0",
     ),
     (
         "above maximum",
@@ -870,7 +870,7 @@ ONE_ERROR: list[tuple[str, str, dict[str, Any], str, str, str]] = [
         {"category": "hub"},
         "category",
         "示范岗类别 (Category): must be one of: Key post, Key area, Important work, Major activity",
-        "示范岗类别：必须是以下之一：关键岗位、重点领域、重要工作、重大活动",
+        "示范岗类别：必须是以下之一：关键岗位、重点区域、重要工作、重大活动",
     ),
     (
         "integer enum",
@@ -888,9 +888,9 @@ ONE_ERROR: list[tuple[str, str, dict[str, Any], str, str, str]] = [
         "service_domains/1",
         "服务领域 (Service domains), item 2: must be one of: Employment, Education, Medical care, "
         "Travel, Housing, Elderly care, Petitions and disputes, Hardship relief, Industry support, "
-        "Living environment",
+        "Living-environment improvement",
         "服务领域（第 2 项）：必须是以下之一：就业、教育、医疗、出行、住房、养老、"
-        "信访矛盾、困难帮扶、产业发展、人居环境",
+        "信访矛盾、困难救助、产业扶持、人居环境整治",
     ),
     (
         "unknown field",

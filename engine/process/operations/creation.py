@@ -3,6 +3,7 @@ public notice, answer objections, establish the post with its plate and badge.""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from sqlalchemy import select
@@ -82,17 +83,65 @@ def answer_objection(
     return {"receipt_no": objection.receipt_no, "status": objection.status}
 
 
+_FIELD = re.compile(r"\{([^{}]*)\}")
+_KNOWN = re.compile(r"(town|year|n)(?::0?([1-9]))?")
+
+
+def number_format_problem(template: str) -> str | None:
+    """Why a plate or badge number format cannot be used, or None. A format names the town code,
+    the year and the running number in braces, e.g. "{town}-SFG-{year}-{n:04}"; nothing else may
+    stand in braces, and the running number must (it keeps numbers unique within a year)."""
+    fields = _FIELD.findall(template)
+    if "{" in _FIELD.sub("", template) or "}" in _FIELD.sub("", template):
+        return f"unbalanced braces in {template!r}"
+    unknown = [f for f in fields if not _KNOWN.fullmatch(f)]
+    if unknown:
+        allowed = "{town}, {year}, {n}, {n:04}"
+        return f"{template!r} names {', '.join(unknown)}; a number format may use {allowed}"
+    if not any(f.split(":")[0] == "n" for f in fields):
+        return f"{template!r} lacks the running number {{n}}"
+    if len(render_number(template, "TOWN", 2026, 9999)) > 32:
+        return f"{template!r} makes numbers longer than 32 characters"
+    return None
+
+
+def render_number(template: str, town: str, year: int, n: int) -> str:
+    def field(match: re.Match[str]) -> str:
+        known = _KNOWN.fullmatch(match.group(1))
+        if known is None:
+            raise ServiceTaskError(f"number format {template!r} names {{{match.group(1)}}}")
+        name, width = known.group(1), int(known.group(2) or 0)
+        if name == "town":
+            return town
+        return str(year if name == "year" else n).zfill(width)
+
+    return _FIELD.sub(field, template)
+
+
 def establish_post(
-    ctx: ServiceContext, member_id: int, title: str, category: str, pledge: str
+    ctx: ServiceContext,
+    member_id: int,
+    title: str,
+    category: str,
+    pledge: str,
+    service_domains: list[str],
+    duties: str,
+    plate_format: str,
+    badge_format: str,
 ) -> dict[str, Any]:
-    """Register the post with a unique plate number and issue the badge (R3.6, R4)."""
+    """Register the post with a unique plate number and issue the badge (R3.6, R4); the numbers'
+    formats are the diagram's parameters."""
+    for template in (plate_format, badge_format):
+        problem = number_format_problem(str(template))
+        if problem:
+            raise ServiceTaskError(problem)
     member = ctx.session.get(Member, member_id)
     if member is None:
         raise ServiceTaskError(f"member {member_id} does not exist")
     year = ctx.now.astimezone(CHINA_TZ).year
     town_code = ctx.session.execute(select(Town.code).order_by(Town.id).limit(1)).scalar_one()
-    plate_no = f"{town_code}-SFG-{year}-{_next_number(ctx.session, f'plate:{year}'):04d}"
-    badge_no = f"{town_code}-HZ-{year}-{_next_number(ctx.session, f'badge:{year}'):04d}"
+    plate_no = render_number(plate_format, town_code, year, _next_number(ctx.session, f"plate:{year}"))
+    badge_no = render_number(badge_format, town_code, year, _next_number(ctx.session, f"badge:{year}"))
     post = ModelPost(
         plate_no=plate_no,
         badge_no=badge_no,
@@ -102,6 +151,8 @@ def establish_post(
         title=title,
         category=category,
         pledge=pledge,
+        service_domains=[str(domain) for domain in service_domains or []],
+        duties=duties or "",
         status="active",
         established_on=ctx.now,
         badge_issued_at=ctx.now,

@@ -12,7 +12,7 @@ from ...models.org import ROLE_BRANCH
 from .context import ServiceContext
 
 
-def _send(ctx: ServiceContext, user_ids: list[int], kind: str, title: str, body: str) -> int:
+def send(ctx: ServiceContext, user_ids: list[int], kind: str, title: str, body: str) -> int:
     if user_ids:
         ctx.session.execute(
             insert(Notification),
@@ -41,9 +41,9 @@ def notify_branch(ctx: ServiceContext, title: str, body: str) -> dict[str, Any]:
             .where(UserRole.role == ROLE_BRANCH, User.branch_id == ctx.branch_id, User.active.is_(True))
         ).scalars()
     )
-    return {"notified": _send(ctx, secretaries, "escalation", title, body)}
+    return {"notified": send(ctx, secretaries, "escalation", title, body)}
 
 
 def notify_member(ctx: ServiceContext, member_id: int, title: str, body: str) -> dict[str, Any]:
     users = list(ctx.session.execute(select(User.id).where(User.member_id == member_id)).scalars())
-    return {"notified": _send(ctx, users, "notice", title, body)}
+    return {"notified": send(ctx, users, "notice", title, body)}

@@ -7,6 +7,8 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import select
+
 from ...clock import CHINA_TZ, parse_instant
 from ...errors import RuleViolation, ServiceTaskError
 from ...models import (
@@ -66,11 +68,12 @@ def mark(
     reason: str,
     post_id: int | None = None,
     area_id: int | None = None,
+    year: int | None = None,
 ) -> CommendationMark:
-    """A line in the commendation ledger (评先选优) for the step's calendar year."""
+    """A line in the commendation ledger (评先选优), for `year` or else the step's calendar year."""
     row = CommendationMark(
         member_id=member_id,
-        year=year_of(ctx.now),
+        year=year if year is not None else year_of(ctx.now),
         kind=kind,
         reason=reason,
         instance_id=ctx.instance_id,
@@ -83,7 +86,13 @@ def mark(
 
 
 def record_assessment(
-    ctx: ServiceContext, post_id: int, score: float, satisfaction: float, responses: int, outcome: str
+    ctx: ServiceContext,
+    post_id: int,
+    score: float,
+    satisfaction: float,
+    responses: int,
+    outcome: str,
+    basis: str = "",
 ) -> dict[str, Any]:
     """R5: the cycle's result enters the register; an excellent post earns a ledger merit (R6)."""
     if outcome not in OUTCOMES:
@@ -97,6 +106,7 @@ def record_assessment(
         satisfaction=Decimal(str(satisfaction)),
         responses=int(responses),
         outcome=outcome,
+        basis=basis or "",
         recorded_at=ctx.now,
     )
     ctx.session.add(record)
@@ -175,17 +185,38 @@ def close_rectification(ctx: ServiceContext, rectification_id: int, result: str)
     return {"rectification_id": row.id, "status": result}
 
 
-def revoke_post(ctx: ServiceContext, post_id: int, reason: str) -> dict[str, Any]:
+def revoke_post(ctx: ServiceContext, post_id: int, reason: str, year: int) -> dict[str, Any]:
     """R7: the title is revoked, the register says when and why, and the member is blocked from
-    that calendar year's commendation."""
+    the commendation of `year` (当年: the diagram passes the year of the assessment that failed)."""
     post = _post(ctx, post_id)
     if post.status != "active":
         raise RuleViolation(f"model post {post.plate_no} is already {post.status}", post_id=post_id)
+    if not 2000 <= int(year) <= 2100:
+        raise ServiceTaskError(f"the year a revocation blocks must be a calendar year, not {year!r}")
     post.status, post.revoked_at, post.revoke_reason = "revoked", ctx.now, reason
     post.revocation_instance_id = ctx.instance_id
-    mark(ctx, post.member_id, "block", f"示范岗 {post.plate_no} 被撤销：{reason}", post_id=post.id)
+    text = f"示范岗 {post.plate_no} 被撤销：{reason}"
+    mark(ctx, post.member_id, "block", text, post_id=post.id, year=int(year))
     ctx.session.flush()
-    return {"post_id": post.id, "plate_no": post.plate_no, "revoked_year": year_of(ctx.now)}
+    return {"post_id": post.id, "plate_no": post.plate_no, "revoked_year": int(year)}
+
+
+def end_open_rectifications(ctx: ServiceContext) -> dict[str, Any]:
+    """The case's open rectifications end unfinished ("ended"): the post they were to put right
+    was revoked meanwhile (the message that ended the case, in its history, says by which case)."""
+    rows = (
+        ctx.session.execute(
+            select(Rectification).where(
+                Rectification.instance_id == ctx.instance_id, Rectification.status == "open"
+            )
+        )
+        .scalars()
+        .all()
+    )
+    for row in rows:
+        row.status, row.closed_at = "ended", ctx.now
+    ctx.session.flush()
+    return {"ended": [row.id for row in rows]}
 
 
 def record_plate_returned(ctx: ServiceContext, post_id: int, returned_on: str) -> dict[str, Any]:

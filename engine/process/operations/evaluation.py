@@ -1,0 +1,93 @@
+"""What a nomination needs to know from the records: where a member stands (posts held, nominations
+running) and the evaluation answers received so far, counted from the event log.
+
+The rules built on these (one post per member, no second nomination, the minimum counts) live in
+the diagram's scripts and decision tables; these operations only report facts. Both read the
+chained log and registers and write nothing, so their results are recorded effects that replay
+feeds back unchanged.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import select
+
+from ...errors import ServiceTaskError
+from ...models import Event, ModelPost, ProcessInstance, User
+from .context import ServiceContext
+
+
+def _start_data(session: Any, instance_id: int) -> dict[str, Any]:
+    raw = session.execute(
+        select(Event.payload).where(
+            Event.instance_id == instance_id, Event.instance_version == 1, Event.kind == "start"
+        )
+    ).scalar_one_or_none()
+    try:
+        data = json.loads(raw or "{}").get("data", {})
+    except (ValueError, AttributeError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def member_standing(ctx: ServiceContext, member_id: int, start_field: str) -> dict[str, Any]:
+    """The member's active posts, and the other running cases of this process whose start form
+    names the member in `start_field` (e.g. other nominations of the same member)."""
+    posts = ctx.session.execute(
+        select(ModelPost.id, ModelPost.plate_no, ModelPost.title)
+        .where(ModelPost.member_id == member_id, ModelPost.status == "active")
+        .order_by(ModelPost.id)
+    ).all()
+    this = ctx.session.get(ProcessInstance, ctx.instance_id)
+    if this is None:
+        raise ServiceTaskError(f"instance {ctx.instance_id} does not exist")
+    running = ctx.session.execute(
+        select(ProcessInstance.id, ProcessInstance.title)
+        .where(
+            ProcessInstance.process_key == this.process_key,
+            ProcessInstance.status == "running",
+            ProcessInstance.id != ctx.instance_id,
+        )
+        .order_by(ProcessInstance.id)
+    ).all()
+    cases = [
+        {"id": case_id, "title": title}
+        for case_id, title in running
+        if _start_data(ctx.session, case_id).get(start_field) == member_id
+    ]
+    return {
+        "active_posts": [{"id": i, "plate_no": plate, "title": title} for i, plate, title in posts],
+        "running_cases": cases,
+    }
+
+
+def _numbers(data: dict[str, Any]) -> Iterable[tuple[str, int | float]]:
+    for field, value in data.items():
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            yield field, value
+
+
+def tally_answers(ctx: ServiceContext, tasks: list[str]) -> dict[str, Any]:
+    """Per user task (element id): how many answers it received in this case, the sum of each
+    numeric field over them, and the members (ids) who answered; nothing about who gave what."""
+    if not isinstance(tasks, list) or not all(isinstance(t, str) for t in tasks):
+        raise ServiceTaskError(f"tasks must be a list of element ids, not {tasks!r}")
+    rows = ctx.session.execute(
+        select(Event.spec_id, Event.payload, User.member_id)
+        .outerjoin(User, User.id == Event.actor_user_id)
+        .where(Event.instance_id == ctx.instance_id, Event.kind == "complete", Event.spec_id.in_(tasks))
+        .order_by(Event.seq)
+    ).all()
+    result: dict[str, Any] = {task: {"count": 0, "sums": {}, "members": []} for task in tasks}
+    for spec_id, payload, member_id in rows:
+        data = json.loads(payload).get("data", {})
+        entry = result[spec_id]
+        entry["count"] += 1
+        for field, value in _numbers(data if isinstance(data, dict) else {}):
+            entry["sums"][field] = entry["sums"].get(field, 0) + value
+        if member_id is not None and member_id not in entry["members"]:
+            entry["members"].append(member_id)
+    return result
