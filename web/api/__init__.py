@@ -16,6 +16,7 @@ from . import (
     stats_api,
     tasks_api,
     verbs_api,
+    verify_api,
 )
 
 
@@ -39,6 +40,7 @@ def register_api(app: Flask, csrf: CSRFProtect) -> Api:
         inbox_api.blueprint,
         posts_api.blueprint,
         stats_api.blueprint,
+        verify_api.blueprint,
     ):
         csrf.exempt(blueprint)  # the API authenticates with bearer tokens, not cookies
         api.register_blueprint(blueprint)

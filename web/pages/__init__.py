@@ -29,6 +29,7 @@ from . import (
     task_pages,
     vendor,
     verb_pages,
+    verify_pages,
 )
 
 
@@ -57,6 +58,7 @@ def register_pages(app: Flask) -> None:
         notice_print_pages,
         admin_notifications,
         admin_processes,
+        verify_pages,
         vendor,
     ):
         app.register_blueprint(module.blueprint)
