@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from . import cli_audit, cli_interventions, cli_registers
+from . import cli_audit, cli_interventions, cli_processes, cli_registers
 from .cli_calendar import holidays
 from .cli_progress import VerifyProgress
 from .cli_support import OPERATOR, command, kernel_of, parse_data
@@ -260,6 +260,7 @@ for _registry_command in (cli_registers.posts, cli_registers.areas_cmd, cli_regi
     cli.add_command(_registry_command)
 cli_audit.register(cli)
 cli_interventions.register(cli)
+cli_processes.register(cli)
 
 
 def _parse_anchor(text: str) -> tuple[int, str]:
