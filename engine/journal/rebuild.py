@@ -130,12 +130,20 @@ class Rebuilt:
         ]
 
 
+# Columns by which a row names the case it belongs to, most direct first.
+_CASE_COLUMNS = ("instance_id", "creation_instance_id", "division_instance_id", "revocation_instance_id")
+
+
 def _case_of(table: str, key: Any, values: dict[str, Any] | None) -> int | None:
-    """The instance a row belongs to: an instance itself, or a row naming its instance."""
+    """The instance a row belongs to: an instance itself, or a row naming its instance (a post
+    names the case that created it, an area the division that drew it)."""
     if table == "process_instance":
         return int(key)
-    found = (values or {}).get("instance_id")
-    return int(found) if isinstance(found, int) else None
+    for column in _CASE_COLUMNS:
+        found = (values or {}).get(column)
+        if isinstance(found, int):
+            return found
+    return None
 
 
 def digest_rows(rows: dict[Any, dict[str, Any]]) -> str:
