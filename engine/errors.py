@@ -88,6 +88,13 @@ class NotAuthenticated(XianfengError):
     code = "not_authenticated"
 
 
+class TooManyAttempts(XianfengError):
+    """Refused before it was tried: too many failures (or hits) of this account or address lately;
+    `retry_after` says in how many seconds it may be tried again."""
+
+    code = "too_many_attempts"
+
+
 class StaleSubmission(XianfengError):
     """The instance moved on since the submitter loaded it (or the submission was already made)."""
 

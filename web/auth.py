@@ -1,7 +1,9 @@
 """Sign-in with a session cookie for pages, bearer tokens for the API.
 
-A token is signed with the secret key and carries the user id and a fingerprint of the password
-hash, so changing a password or disabling the account invalidates every token at once.
+A session and a token are signed with the secret key and carry the user id and the account's
+credentials version at the time they were issued, nothing derived from the password. Every request
+reads the account afresh: a sign-out or a new password moves the version on, and a disabled
+account is refused, so each ends every session and token of that account at once.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from xianfeng.engine.actor import Actor
 from xianfeng.engine.errors import NotAuthenticated
-from xianfeng.engine.services import accounts
+from xianfeng.engine.services import accounts, credentials
 
 from .context import kernel
 
@@ -41,11 +43,8 @@ def _serializer(app: Flask) -> URLSafeTimedSerializer:
 
 
 def issue_token(app: Flask, username: str, password: str) -> str:
-    who = accounts.authenticate(kernel(), username, password)
-    assert who.user_id is not None
-    return _serializer(app).dumps(
-        {"uid": who.user_id, "pw": accounts.token_fingerprint(kernel(), who.user_id)}
-    )
+    signed = credentials.sign_in(kernel(), username, password, request.remote_addr)
+    return _serializer(app).dumps({"uid": signed.actor.user_id, "cv": signed.credentials_version})
 
 
 def _actor_from_token(app: Flask, header: str) -> Actor:
@@ -56,10 +55,21 @@ def _actor_from_token(app: Flask, header: str) -> Actor:
         raise NotAuthenticated("the token has expired; request a new one") from exc
     except BadSignature as exc:
         raise NotAuthenticated("the token is not valid") from exc
-    who = accounts.signed_in(kernel(), int(claims["uid"]), str(claims.get("pw", "")))
+    user_id, version = _claims(claims)
+    who = accounts.signed_in(kernel(), user_id, version) if user_id is not None else None
     if who is None:
         raise NotAuthenticated("the token is no longer valid (account changed or disabled)")
     return who
+
+
+def _claims(claims: Any) -> tuple[int | None, int]:
+    """The user id and credentials version a session or token carries (None if it has none)."""
+    if not isinstance(claims, dict):
+        return None, 0
+    user_id, version = claims.get("uid"), claims.get("cv")
+    if type(user_id) is not int or type(version) is not int:
+        return None, 0
+    return user_id, version
 
 
 def load_actor(app: Flask) -> None:
@@ -68,25 +78,33 @@ def load_actor(app: Flask) -> None:
     if request.path.startswith("/api/"):
         g.actor = _actor_from_token(app, header) if header.startswith("Bearer ") else None
         return
-    user_id = session.get("user_id")
-    g.actor = accounts.signed_in(kernel(), int(user_id)) if user_id else None
-    if user_id and g.actor is None:
+    user_id, version = _claims({"uid": session.get("user_id"), "cv": session.get("cv")})
+    g.actor = accounts.signed_in(kernel(), user_id, version) if user_id is not None else None
+    if session.get("user_id") is not None and g.actor is None:
         session.clear()
 
 
 def sign_in(username: str, password: str) -> Actor:
-    who = accounts.authenticate(kernel(), username, password)
+    signed = credentials.sign_in(kernel(), username, password, request.remote_addr)
     language = session.get("lang")
     session.clear()  # a new session on sign-in: nothing from before the sign-in carries over…
     if language:
         session["lang"] = language  # …except the language the person chose
-    session["user_id"] = who.user_id
+    session["user_id"] = signed.actor.user_id
+    session["cv"] = signed.credentials_version
     session.permanent = True
-    return who
+    return signed.actor
 
 
 def sign_out() -> None:
+    """Sign out everywhere: every session and API token of the account ends, not only this one."""
+    actor = g.get("actor")
+    if actor is not None and actor.user_id is not None:
+        credentials.end_sessions(kernel(), actor.user_id)
+    language = session.get("lang")
     session.clear()
+    if language:
+        session["lang"] = language
 
 
 def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -107,3 +125,13 @@ def api_login_required(view: Callable[..., Any]) -> Callable[..., Any]:
         return view(*args, **kwargs)
 
     return wrapper
+
+
+def keep_signed_in() -> None:
+    """After the holder changed their own password in this request: this session goes on, at the
+    account's new credentials version; every other session and token of the account has ended."""
+    actor = g.get("actor")
+    if actor is not None and actor.user_id is not None:
+        version = credentials.current_version(kernel(), actor.user_id)
+        if version is not None:
+            session["cv"] = version

@@ -20,6 +20,7 @@ STATUS: dict[type[errors.XianfengError], int] = {
     errors.TaskNotReady: 409,
     errors.InstanceTooDeep: 409,
     errors.TokenInvalid: 410,
+    errors.TooManyAttempts: 429,
     errors.FormInvalid: 422,
     errors.RuleViolation: 422,
     errors.DiagramInvalid: 422,
@@ -47,6 +48,7 @@ def title_of(code: str) -> str:
         "task_not_ready": _("该待办已不可办理"),
         "instance_too_deep": _("流程实例已达到安全深度上限，请联系管理员"),
         "token_invalid": _("该链接无效、已使用或已过期"),
+        "too_many_attempts": _("尝试次数过多，请稍后再试"),
         "form_invalid": _("表单填写有误，请按提示修改"),
         "rule_violation": _("不符合办理规则"),
         "diagram_invalid": _("流程图有误，未保存"),
@@ -75,9 +77,13 @@ def register(app: Flask) -> None:
     @app.errorhandler(errors.XianfengError)
     def _typed(error: errors.XianfengError) -> Any:
         status = status_of(error)
+        headers = {}
+        if isinstance(error, errors.TooManyAttempts):
+            headers["Retry-After"] = str(error.params.get("retry_after", 1))
         if wants_json():
-            return jsonify(error_body(error)), status
-        return render_template("error.html", title=title_of(error.code), error=error, status=status), status
+            return jsonify(error_body(error)), status, headers
+        page = render_template("error.html", title=title_of(error.code), error=error, status=status)
+        return page, status, headers
 
     @app.errorhandler(CSRFError)
     def _csrf(error: CSRFError) -> Any:

@@ -44,7 +44,7 @@ CHAINED: dict[str, ChainedTable] = {
         ChainedTable("branch"),
         ChainedTable("village"),
         ChainedTable("member"),
-        ChainedTable("app_user", omit=frozenset({"password_hash", "language"})),
+        ChainedTable("app_user", omit=frozenset({"password_hash", "language", "credentials_version"})),
         ChainedTable("user_role"),
         ChainedTable("calendar_day"),
         # What is deployed, and what runs on it.
@@ -86,6 +86,7 @@ UNCHAINED: dict[str, str] = {
     "ledger_head": "the chain's head, checked against the last event",
     "notification": "an outbox of messages to people, not a record (its read marks change freely)",
     "verify_run": "the auditors' background verify jobs and their reports",
+    "rate_limit": "counters of abuse limits (objections, sign-in failures) shared by server processes",
     "process_draft": "an administrator's unpublished work; publishing it is the chained event",
     "notification_delivery": "the outbox's delivery attempts by e-mail, robots and SMS, not a record",
     "step_timing": "statistics folded from the log (how long each task waited), rebuilt from it at will",
@@ -94,6 +95,8 @@ UNCHAINED: dict[str, str] = {
 
 # Columns left out of row images that are not secrets but bookkeeping of notifications: whether a
 # reminder or an escalation went out, and whether a copy was read, are not records people rely on.
+# An account's credentials_version is session bookkeeping beside its password hash: it moves at
+# every sign-out, and it can only ever end sessions, never grant anything.
 
 
 def table_of(name: str) -> Table:

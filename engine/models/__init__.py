@@ -19,6 +19,7 @@ from .attachments import Attachment
 from .base import Base, UtcDateTime
 from .collaboration import Notification, TaskCopy, TaskSigner
 from .delivery import NotificationDelivery
+from .limits import RateCounter
 from .org import Branch, Member, Town, User, UserRole, Village
 from .process import (
     Artifact,
@@ -64,6 +65,7 @@ __all__ = [
     "ProcessVersion",
     "PublicLink",
     "PublicNotice",
+    "RateCounter",
     "Rectification",
     "ResponsibilityArea",
     "Reward",

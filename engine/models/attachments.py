@@ -24,5 +24,8 @@ class Attachment(Base):
     media_type: Mapped[str] = mapped_column(String(100))
     size: Mapped[int] = mapped_column(Integer)
     uploaded_by: Mapped[int] = mapped_column(ForeignKey("app_user.id"), index=True)
-    uploaded_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    uploaded_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, index=True)
+    # When a step first cited the file in a file field; a file still uncited a day after its
+    # upload is removed by the ticker (a refused form's files do not stay).
+    cited_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     content: Mapped[bytes] = mapped_column(LargeBinary)

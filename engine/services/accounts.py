@@ -1,4 +1,7 @@
-"""Accounts: password hashing with a real KDF (scrypt), and the Actor a username stands for."""
+"""Accounts: password hashing with a real KDF (scrypt), and the Actor a username stands for.
+
+Signing in (throttled, in the same time for every name) and ending sessions are in `credentials`.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +10,11 @@ from collections.abc import Iterable
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
-from werkzeug.security import check_password_hash, generate_password_hash
+from werkzeug.security import generate_password_hash
 
 from ..actor import Actor
 from ..db import _WRITE_OPTION
-from ..errors import NotAuthenticated, NotFound, RuleViolation
+from ..errors import NotFound, RuleViolation
 from ..kernel import Kernel
 from ..models import User, UserRole
 from ..models.org import ACCOUNT_ROLES
@@ -38,7 +41,8 @@ def actor_of(user: User) -> Actor:
 
 
 def fingerprint(password_hash: str) -> str:
-    """What a bearer token carries of the password hash: a changed password voids every token."""
+    """Kept for callers that still name it; sessions and tokens no longer carry anything derived
+    from the password (they carry the account's credentials version: `credentials`)."""
     return password_hash[-16:]
 
 
@@ -52,7 +56,7 @@ _SIGNED_IN = (
     select(
         _USERS.c.username,
         _USERS.c.display_name,
-        _USERS.c.password_hash,
+        _USERS.c.credentials_version,
         _USERS.c.active,
         _USERS.c.branch_id,
         _USERS.c.village_id,
@@ -64,10 +68,11 @@ _SIGNED_IN = (
 )
 
 
-def signed_in(kernel: Kernel, user_id: int, token_fingerprint: str | None = None) -> Actor | None:
+def signed_in(kernel: Kernel, user_id: int, credentials_version: int | None = None) -> Actor | None:
     """The actor of an active account, read afresh (it runs before every request, so a disabled
-    account, a new password or changed roles count from the very next request); with a token's
-    fingerprint, None also when the password has changed since the token was issued.
+    account or changed roles count from the very next request); with the credentials version a
+    session or token was issued at, None also when the account signed out or changed its password
+    since (`credentials`).
 
     One Core query on a plain connection; on SQLite outside any transaction (one statement sees
     one consistent state, and it must never queue behind writers). It commits nothing, so it
@@ -80,7 +85,7 @@ def signed_in(kernel: Kernel, user_id: int, token_fingerprint: str | None = None
         return None
     user = rows[0]
     if not user.active or (
-        token_fingerprint is not None and fingerprint(user.password_hash) != token_fingerprint
+        credentials_version is not None and user.credentials_version != credentials_version
     ):
         return None
     return Actor(
@@ -94,13 +99,6 @@ def signed_in(kernel: Kernel, user_id: int, token_fingerprint: str | None = None
     )
 
 
-def token_fingerprint(kernel: Kernel, user_id: int) -> str:
-    with kernel.db.unit_of_work(write=False) as uow:
-        return fingerprint(
-            uow.session.execute(select(User.password_hash).where(User.id == user_id)).scalar_one()
-        )
-
-
 def actor_for(kernel: Kernel, username: str) -> Actor:
     """The actor an operator names with `--as`; unknown or disabled accounts are refused."""
     with kernel.db.unit_of_work(write=False) as uow:
@@ -111,11 +109,10 @@ def actor_for(kernel: Kernel, username: str) -> Actor:
 
 
 def authenticate(kernel: Kernel, username: str, password: str) -> Actor:
-    with kernel.db.unit_of_work(write=False) as uow:
-        user = uow.session.execute(select(User).where(User.username == username)).scalar_one_or_none()
-        if user is None or not user.active or not check_password_hash(user.password_hash, password):
-            raise NotAuthenticated("wrong username or password")
-        return actor_of(user)
+    """The actor of a name and password (throttled, in the same time for every name: `credentials`)."""
+    from .credentials import sign_in  # it builds on this module
+
+    return sign_in(kernel, username, password).actor
 
 
 def ensure_user(

@@ -15,7 +15,7 @@ from support import CreationWalk
 
 from xianfeng.engine.kernel import Kernel
 from xianfeng.engine.models import User, UserRole
-from xianfeng.engine.services import accounts
+from xianfeng.engine.services import accounts, chain
 from xianfeng.web.config import SECRET_FILE
 
 
@@ -114,6 +114,7 @@ def _change_account(kernel: Kernel, username: str, **changes: object) -> None:
         user = uow.session.execute(sa.select(User).where(User.username == username)).scalar_one()
         for name, value in changes.items():
             setattr(user, name, value)
+        chain.record(uow.session, kernel, None, "account", {"username": username, "test": "changed"})
         uow.commit()
 
 
@@ -145,8 +146,11 @@ def test_a_disabled_account_loses_its_session(login: Callable[[str], FlaskClient
 def _set_roles(kernel: Kernel, username: str, roles: set[str]) -> None:
     with kernel.db.unit_of_work() as uow:
         user_id = uow.session.execute(sa.select(User.id).where(User.username == username)).scalar_one()
-        uow.session.execute(sa.delete(UserRole).where(UserRole.user_id == user_id))
+        for link in uow.session.execute(sa.select(UserRole).where(UserRole.user_id == user_id)).scalars():
+            uow.session.delete(link)
+        uow.session.flush()
         uow.session.add_all(UserRole(user_id=user_id, role=role) for role in sorted(roles))
+        chain.record(uow.session, kernel, None, "account", {"username": username, "test": "roles"})
         uow.commit()
 
 

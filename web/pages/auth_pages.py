@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, redirect, render_template, request, session, url_for
 
-from xianfeng.engine.errors import NotAuthenticated
+from xianfeng.engine.errors import NotAuthenticated, TooManyAttempts
 
 from .. import auth
 from ..i18n import LANGUAGES
@@ -27,16 +27,20 @@ def _safe_next(target: str | None) -> str:
 
 @blueprint.route("/login", methods=["GET", "POST"])
 def login() -> Any:
-    error = None
+    error, status, headers, retry_after = None, 200, {}, 0
     if request.method == "POST":
         try:
             auth.sign_in(request.form.get("username", "").strip(), request.form.get("password", ""))
             return redirect(_safe_next(request.args.get("next")))
         except NotAuthenticated:
-            error = "wrong"
-    return render_template("login.html", error=error, username=request.form.get("username", "")), (
-        401 if error else 200
+            error, status = "wrong", 401
+        except TooManyAttempts as refused:
+            retry_after = int(refused.params.get("retry_after", 1))
+            error, status, headers = "too_many", 429, {"Retry-After": str(retry_after)}
+    page = render_template(
+        "login.html", error=error, retry_after=retry_after, username=request.form.get("username", "")
     )
+    return page, status, headers
 
 
 @blueprint.route("/logout", methods=["POST"])

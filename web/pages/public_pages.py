@@ -13,29 +13,19 @@ import re
 from typing import Any
 
 import segno
-from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 
-from xianfeng.engine.errors import FormInvalid, NotFound, RuleViolation
-from xianfeng.engine.services import notices, taskview
+from xianfeng.engine.errors import FormInvalid, NotFound, RuleViolation, XianfengError
+from xianfeng.engine.services import limits, notices, taskview
 from xianfeng.engine.services import tasks as task_service
 
 from ..context import kernel
 from . import formview
-from .ratelimit import RateLimit
+from .ratelimit import OBJECTIONS_PER_HOUR, objection_key
 
 blueprint = Blueprint("public", __name__)
-OBJECTIONS_PER_HOUR = 5
-_LIMIT_KEY = "xianfeng.objection_limit"
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{8,64}")
 _RECEIPT = re.compile(r"[A-Za-z0-9-]{4,40}")
-
-
-def _limit() -> RateLimit:
-    """One limit per app, made on first use (each test's app starts with a clean count)."""
-    if _LIMIT_KEY not in current_app.extensions:
-        current_app.extensions[_LIMIT_KEY] = RateLimit(OBJECTIONS_PER_HOUR, dt.timedelta(hours=1))
-    limit: RateLimit = current_app.extensions[_LIMIT_KEY]
-    return limit
 
 
 @blueprint.get("/public/notices")
@@ -69,17 +59,19 @@ def objection_form(notice_id: int) -> Any:
 
 @blueprint.post("/public/notices/<int:notice_id>/object")
 def file_objection(notice_id: int) -> Any:
-    client, now = request.remote_addr or "unknown", kernel().clock.now()
-    if not _limit().allows(client, now):
-        return render_template("public/too_many.html", limit=OBJECTIONS_PER_HOUR), 429
+    key = objection_key(request.remote_addr)
+    taken = limits.take(kernel(), key, OBJECTIONS_PER_HOUR, dt.timedelta(hours=1))
+    if not taken.allowed:
+        page = render_template("public/too_many.html", limit=OBJECTIONS_PER_HOUR)
+        return page, 429, {"Retry-After": str(taken.retry_after)}
     text, contact = request.form.get("text", "").strip(), request.form.get("contact", "").strip()
     try:
         receipt = notices.file_objection(kernel(), notice_id, text, contact)
-    except RuleViolation as error:
-        if error.params.get("field") != "text":
+    except XianfengError as error:
+        limits.give_back(kernel(), key)  # a refused objection does not count
+        if not isinstance(error, RuleViolation) or error.params.get("field") != "text":
             raise
         return _objection_page(_active_notice(notice_id), error="length", status=422)
-    _limit().record(client, now)
     return redirect(url_for("public.objection_status", receipt_no=receipt["receipt_no"], new=1))
 
 
