@@ -15,6 +15,12 @@ from typing import Any
 from ..clock import CHINA_TZ, parse_instant
 from .calendar import WorkingCalendar
 from .effects import EffectPort
+from .sandbox_guards import SandboxViolation
+
+# Counting working days walks the calendar day by day: bounded so that no script can keep a step
+# (and the write lock it may hold) busy for seconds. Ten years of working days; twenty of dates.
+MAX_WORKING_DAYS = 2_600
+MAX_SPAN = dt.timedelta(days=20 * 366)
 
 
 class StepHelpers:
@@ -40,11 +46,17 @@ class StepHelpers:
         def add_working_days(start: str, days: int) -> str:
             """End of the `days`-th working day after `start` (China's holiday calendar)."""
             start_text, count = str(start), int(days)
+            if abs(count) > MAX_WORKING_DAYS:
+                raise SandboxViolation(
+                    f"add_working_days counts at most {MAX_WORKING_DAYS} working days, not {count}"
+                )
             args = {"start": start_text, "days": count}
             return str(effects.call("add_working_days", args, lambda: self._add(start_text, count)))
 
         def working_days_between(start: str, end: str) -> int:
             args = {"start": str(start), "end": str(end)}
+            if abs(parse_instant(args["end"]) - parse_instant(args["start"])) > MAX_SPAN:
+                raise SandboxViolation("working_days_between counts over at most twenty years")
             return int(
                 effects.call("working_days_between", args, lambda: self._between(args["start"], args["end"]))
             )

@@ -12,6 +12,7 @@ from __future__ import annotations
 import builtins
 import datetime as dt
 import operator
+import os
 import re
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -22,6 +23,8 @@ from RestrictedPython.Guards import guarded_iter_unpack_sequence, guarded_unpack
 MAX_ITEMS = 1_000_000  # longest str/list/tuple one operation may build
 MAX_INT_BITS = 100_000  # widest int one operation may build (about 30,000 decimal digits)
 RUN_BUDGET = 20_000_000  # items, chars and 64-bit words one evaluate/execute call may allocate in total
+MEMORY_LIMIT = 256 * 1024 * 1024  # bytes one evaluate/execute call may grow the process by
+_MEMORY_EVERY = 64  # ticks between two looks at the process's memory
 _CHECK_EVERY = 1000
 _MAX_SPEC = 200  # longest f-string format spec; datetime specs go to strftime and expand
 
@@ -49,6 +52,8 @@ class Run:
         self.expired = False
         self.used = 0
         self._next_check = _CHECK_EVERY
+        self._ticks = 0
+        self._memory_base = resident_bytes()
 
     def timed_out(self) -> bool:
         self.expired = self.expired or time.monotonic() > self.deadline
@@ -57,6 +62,19 @@ class Run:
     def tick(self) -> None:
         if self.timed_out():
             raise ScriptTimeout(f"script ran longer than its limit of {self.time_limit:g} s")
+        self._ticks += 1
+        if self._ticks % _MEMORY_EVERY == 0:
+            self._check_memory()
+
+    def _check_memory(self) -> None:
+        """Bytes, not operations: what the counted allocations miss (a set, a dict of dicts) still
+        shows in the process's resident memory."""
+        now = resident_bytes()
+        if now is not None and self._memory_base is not None and now - self._memory_base > MEMORY_LIMIT:
+            self.used = RUN_BUDGET + 1  # stays hit, like the deadline
+            raise SandboxViolation(
+                f"script made the process grow by more than {MEMORY_LIMIT // (1024 * 1024)} MB of memory"
+            )
 
     def charge(self, units: int) -> None:
         self.used += units
@@ -80,6 +98,18 @@ class Run:
         if count > MAX_INT_BITS:
             raise SandboxViolation(f"result would be a {count:,}-bit integer; the limit is {MAX_INT_BITS:,}")
         self.charge(max(count, 0) // 64)
+
+
+_PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+
+
+def resident_bytes() -> int | None:
+    """The process's resident memory, from /proc (None where there is none: the check is skipped)."""
+    try:
+        with open("/proc/self/statm", "rb") as statm:
+            return int(statm.read().split()[1]) * _PAGE
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 # --- sizes, measured before anything is built ------------------------------------------------
@@ -353,6 +383,17 @@ class Guards:
 
         return counted
 
+    def compare(self, value: Any) -> Any:
+        """An operand of a comparison, let through when comparing it cannot run away in C: its
+        rendered size (shared parts counted at every appearance, as a comparison visits them) is
+        within the limit."""
+        if isinstance(value, _CONTAINERS) and render_weight(value) > MAX_ITEMS:
+            raise SandboxViolation(
+                "comparing a value this large (or this deeply shared) is not allowed: it could run "
+                "for ever inside the interpreter, out of the time limit's reach"
+            )
+        return value
+
     def builtins(self) -> dict[str, Any]:
         """All of `__builtins__`: STATIC_BUILTINS plus counting constructors (isinstance maps them back)."""
         made = {kind: self._counted(kind) for kind in (str, list, tuple, set, frozenset, dict)}
@@ -364,15 +405,38 @@ class Guards:
             return isinstance(obj, real.get(classinfo, classinfo))
 
         guarded = {name: getattr(self, name) for name in ("range", "pow", "sum", "round")}
+        ordering = {name: self._comparing(fn) for name, fn in (("min", min), ("max", max))}
         return {
             **STATIC_BUILTINS,
             **{kind.__name__: wrapper for kind, wrapper in made.items()},
-            **{"sorted": self._counted(sorted), "isinstance": isinstance_, **guarded},
+            **{"sorted": self._comparing(self._counted(sorted)), "isinstance": isinstance_, **guarded},
+            **ordering,
         }
+
+    def _comparing(self, fn: Callable[..., Any]) -> Callable[..., Any]:
+        """`sorted`, `min`, `max` compare their items inside C: their arguments are checked as a
+        comparison's operands are."""
+
+        def checked(*args: Any, **kwargs: Any) -> Any:
+            for arg in args:
+                self.compare(arg)
+            return fn(*args, **kwargs)
+
+        return checked
 
     def hooks(self) -> dict[str, Any]:
         """Globals for exec/eval: `_getattr_` → self.getattr and so on, plus `__builtins__`."""
-        own = ("getattr", "getitem", "write", "getiter", "inplacevar", "binop", "starred", "format")
+        own = (
+            "getattr",
+            "getitem",
+            "write",
+            "getiter",
+            "inplacevar",
+            "binop",
+            "starred",
+            "format",
+            "compare",
+        )
         return {
             **{f"_{name}_": getattr(self, name) for name in own},
             **{"_tick_": self.run.tick, "_apply_": _apply, "__builtins__": self.builtins()},

@@ -148,6 +148,7 @@ def _fields() -> dict[str, object]:
         "recorded_at": AT,
         "bundle_hash": "b" * 64,
         "state_hash": "s" * 64,
+        "changes": "[]",
     }
 
 
@@ -165,6 +166,13 @@ def test_every_field_of_an_event_is_covered_by_its_hash(name: str) -> None:
         else f"{value}x"
     )
     assert history.event_hash(changed, history.GENESIS_HASH) != original
+
+
+def test_an_event_that_wrote_no_rows_hashes_as_events_did_before_rows_were_recorded() -> None:
+    without = {name: value for name, value in _fields().items() if name != "changes"}
+    assert history.event_hash(_fields(), history.GENESIS_HASH) == history.event_hash(
+        without, history.GENESIS_HASH
+    )
 
 
 def test_the_hash_depends_on_the_previous_hash() -> None:
