@@ -16,6 +16,8 @@ class Actor:
     village_id: int | None = None
     member_id: int | None = None
     display_name: str = ""
+    # A temporary password is in use: the web asks for a new one before anything else.
+    must_change_password: bool = False
 
     def has(self, role: str) -> bool:
         return role in self.roles

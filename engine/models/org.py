@@ -75,6 +75,8 @@ class Member(Base):
     work_ability: Mapped[str] = mapped_column(String(16), default="adequate")
     organising_ability: Mapped[str] = mapped_column(String(16), default="adequate")
     status: Mapped[str] = mapped_column(String(16), default="active")  # active / moved / left
+    # When the status took effect: joining the current branch (active), moving out (moved), leaving (left).
+    status_since: Mapped[dt.date | None] = mapped_column(Date)
     note: Mapped[str] = mapped_column(Text, default="")
 
 
@@ -92,6 +94,8 @@ class User(Base):
     # Moved on by a sign-out or a password change: sessions and tokens carry the value they were
     # issued at, so every one of them ends at once (left out of the log: engine/journal/tables.py).
     credentials_version: Mapped[int] = mapped_column(Integer, default=0)
+    # Set when an administrator gives out a temporary password: the next sign-in asks for a new one.
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
     language: Mapped[str] = mapped_column(String(8), default="zh_CN")
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
 

@@ -37,6 +37,7 @@ def actor_of(user: User) -> Actor:
         village_id=user.village_id,
         member_id=user.member_id,
         display_name=user.display_name,
+        must_change_password=user.must_change_password,
     )
 
 
@@ -61,6 +62,7 @@ _SIGNED_IN = (
         _USERS.c.branch_id,
         _USERS.c.village_id,
         _USERS.c.member_id,
+        _USERS.c.must_change_password,
         _ROLES.c.role,
     )
     .select_from(_USERS.outerjoin(_ROLES, _ROLES.c.user_id == _USERS.c.id))
@@ -96,6 +98,7 @@ def signed_in(kernel: Kernel, user_id: int, credentials_version: int | None = No
         village_id=user.village_id,
         member_id=user.member_id,
         display_name=user.display_name,
+        must_change_password=bool(user.must_change_password),
     )
 
 
