@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from . import cli_audit, cli_interventions, cli_processes, cli_registers
+from . import cli_admin, cli_audit, cli_interventions, cli_processes, cli_registers
 from .cli_calendar import holidays
 from .cli_progress import VerifyProgress
 from .cli_support import OPERATOR, command, kernel_of, parse_data
@@ -259,6 +259,7 @@ cli.add_command(holidays)
 for _registry_command in (cli_registers.posts, cli_registers.areas_cmd, cli_registers.ledger_cmd):
     cli.add_command(_registry_command)
 cli_audit.register(cli)
+cli_admin.register(cli)
 cli_interventions.register(cli)
 cli_processes.register(cli)
 
