@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 from . import (
+    admin,
     admin_notifications,
     admin_processes,
     admin_processes_whatif,
@@ -62,3 +63,4 @@ def register_pages(app: Flask) -> None:
         vendor,
     ):
         app.register_blueprint(module.blueprint)
+    admin.register(app)
