@@ -31,7 +31,9 @@ from xianfeng.engine.journal.rebuild import Finding
 from xianfeng.engine.journal.tables import CHAINED, UNCHAINED, encode_key, key_column, table_of
 from xianfeng.engine.kernel import Kernel
 from xianfeng.engine.models import Base, HumanTask, User
-from xianfeng.engine.services import areas, audit, calendar_admin, notices, tasks, timers, verbs
+from xianfeng.engine.services import accounts, areas, audit, calendar_admin, notices, tasks, timers, verbs
+from xianfeng.engine.services.admin import accounts_admin, departures
+from xianfeng.engine.services.admin.accounts_admin import AccountSpec
 from xianfeng.engine.services.attachments import Upload
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -71,6 +73,10 @@ def _world(kernel: Kernel) -> None:
     _review(kernel, area_id)
     at_rectification_report(kernel)
     calendar_admin.add_holiday(kernel, actor(kernel, "admin"), dt.date(2031, 2, 3), "holiday", "春节")
+    accounts_admin.create_account(kernel, actor(kernel, "admin"), AccountSpec("auditor2", "", ["auditor"]))
+    member30 = accounts.actor_for(kernel, "member30").member_id
+    assert member30 is not None
+    departures.carry_out(kernel, actor(kernel, "admin"), member30, departures.Departure("moved"), "转出本镇")
     kernel.clock.set(dt.datetime(2027, 1, 1, 9, 0, 1, tzinfo=CHINA_TZ))  # type: ignore[attr-defined]
     timers.tick(kernel)  # the assessment cycle of 1 January: a schedule run and its instances
 
