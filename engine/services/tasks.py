@@ -19,7 +19,6 @@ from ..actor import Actor
 from ..errors import (
     NotAllowed,
     RuleViolation,
-    StaleSubmission,
     TokenInvalid,
     XianfengError,
 )
@@ -27,7 +26,7 @@ from ..kernel import Kernel
 from ..models import HumanTask, ProcessInstance, PublicLink, TaskSigner, User
 from ..process.catalog import LoadedVersion
 from ..process.runtime import StepInput, StepResult
-from . import authz, forms, surveys
+from . import authz, forms, surveys, task_versions
 from .outcomes import outcome_of
 from .results import StepOutcome
 from .starting import start, start_for_subjects
@@ -71,7 +70,7 @@ def complete(
     with kernel.db.unit_of_work() as uow:
         session = uow.session
         task, instance, unsigned = locked(session, task_id)
-        _check_may_complete(actor, task, instance, expected_version)
+        _check_may_complete(session, actor, task, instance, expected_version)
         prepared = _prepare(session, kernel, actor, task, instance, data, unsigned, batch)
         outcome = _write(session, kernel, instance, prepared)
         uow.commit()
@@ -108,7 +107,7 @@ def _complete_reading_first(
     with kernel.db.unit_of_work_reading_first() as uow:
         session = uow.session
         task, instance, unsigned = locked(session, task_id)
-        _check_may_complete(actor, task, instance, expected_version)
+        _check_may_complete(session, actor, task, instance, expected_version)
         if instance.pending_messages:
             return None
         try:
@@ -130,16 +129,13 @@ def _complete_reading_first(
 
 
 def _check_may_complete(
-    actor: Actor, task: HumanTask, instance: ProcessInstance, expected_version: int | None
+    session: Session, actor: Actor, task: HumanTask, instance: ProcessInstance, expected_version: int | None
 ) -> None:
+    """Role, scope and delegation; then whether the page's task is still as it was read (only the
+    task's own changes make a page stale, not other tasks' steps: `task_versions`)."""
     _check_not_delegated(task)
     authz.check_may_act(actor, task, instance)
-    if expected_version is not None and instance.state_version != expected_version:
-        raise StaleSubmission(
-            f"instance {instance.id} is at version {instance.state_version}, the submission was made at "
-            f"{expected_version}: reload and try again",
-            instance_id=instance.id,
-        )
+    task_versions.check_fresh(session, task, instance, expected_version)
 
 
 def complete_by_token(kernel: Kernel, token: str, data: dict[str, Any]) -> StepOutcome | SurveyAnswer:

@@ -16,12 +16,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..actor import Actor
-from ..errors import NotAllowed, NotFound, RuleViolation, StaleSubmission
+from ..errors import NotAllowed, NotFound, RuleViolation
 from ..kernel import Kernel
 from ..models import Event, HumanTask, ProcessInstance, TaskCopy, TaskSigner, User
 from ..models.org import ROLE_BRANCH, ROLE_COMMITTEE, ROLE_MEMBER, ROLE_PUBLIC
 from ..process.task_verbs import allowed_verbs
-from . import authz, notifications
+from . import authz, notifications, task_versions
 from .accounts import actor_of
 from .results import StepOutcome
 from .steps import EventMeta, compute, deliver_pending, earliest_pending, persist, record_verb, step_input_for
@@ -405,8 +405,7 @@ def return_to(
     with kernel.db.unit_of_work() as uow:
         session = uow.session
         task, instance = _actionable(session, kernel, actor, task_id, "return")
-        if expected_version is not None and instance.state_version != expected_version:
-            raise StaleSubmission(f"instance {instance.id} changed since the page was loaded: reload")
+        task_versions.check_fresh(session, task, instance, expected_version)
         text = _reason(reason, "a return")
         version = kernel.catalog.get(session, instance.process_version_id)
         now = kernel.clock.now()

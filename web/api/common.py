@@ -28,7 +28,8 @@ ERROR_DESCRIPTIONS = {
     401: "No valid bearer token (missing, forged, expired, or the account changed).",
     403: "The caller's role or branch scope does not allow this.",
     404: "No such task, instance, process, post or account.",
-    409: "Stale: the instance moved on since the ETag was read, or the task is already done.",
+    409: "Stale: the task changed since its ETag was read (done by someone else, or ready again "
+    "after a return); other tasks' steps do not make it stale.",
     410: "The single-use link is unknown, used, closed or expired.",
     413: "The request is larger than the upload limit.",
     422: "The request or the form data breaks a rule; `errors` names each field.",
@@ -80,7 +81,9 @@ class Instant(fields.DateTime):
 
 
 def etag_of(instance_id: int, state_version: int) -> str:
-    """The strong ETag of an instance state: any step changes the version and so the tag."""
+    """The ETag of a task as read at an instance state. Sent back as If-Match, it is refused only
+    when the task itself changed since (`engine.services.task_versions`): another task's step
+    moves the version but leaves the ETags of the other open tasks good."""
     return f'"{instance_id}-{state_version}"'
 
 
