@@ -19,7 +19,7 @@ from typing import Any
 
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
-from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import LoopTask
+from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import LoopTask, ParallelMultiInstanceTask
 from SpiffWorkflow.spiff.specs.defaults import BusinessRuleTask, ServiceTask, UserTask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -30,7 +30,9 @@ from ..errors import DiagramInvalid, NotFound
 from ..models import Artifact, ProcessDefinition, ProcessInstance, ProcessVersion
 from .bundle import ParsedBundle, file_kind, parse_bundle, sha256_hex
 from .diagram_checks import check_bundle, service_form
+from .sandbox_guards import SandboxViolation
 from .serialization import SnapshotSerializer
+from .structure_checks import MAX_INSTANCES
 from .task_properties import CYCLE_PROPERTY, FORM_PROPERTY, START_FOR_PROPERTY, properties_of
 
 ENGINE_VERSION = f"spiffworkflow=={metadata.version('SpiffWorkflow')}"
@@ -267,6 +269,27 @@ def wire_loops(spec: BpmnProcessSpec) -> None:
             child = spec.task_specs[task_spec.task_spec]
             if not child.completed_event.is_connected(task_spec.merge_child):
                 child.completed_event.connect(task_spec.merge_child)
+        if isinstance(task_spec, ParallelMultiInstanceTask) and "create_children" not in vars(task_spec):
+            task_spec.create_children = _bounded(task_spec, task_spec.create_children)
+
+
+def _bounded(task_spec: Any, create_children: Any) -> Any:
+    """A parallel multi-instance activity starts at most MAX_INSTANCES children: the count is taken
+    from its input collection or cardinality before any child is made (deploy refuses a literal
+    cardinality above it; this catches one that data or a script makes)."""
+
+    def create(my_task: Any) -> Any:
+        if task_spec.data_input is not None:
+            count = len(task_spec.data_input.get(my_task))
+        else:
+            count = my_task.workflow.script_engine.evaluate(my_task, task_spec.cardinality)
+        if not isinstance(count, int) or count > MAX_INSTANCES:
+            raise SandboxViolation(
+                f"{task_spec.bpmn_id} would start {count} instances at once; at most {MAX_INSTANCES} may run"
+            )
+        return create_children(my_task)
+
+    return create
 
 
 def _start_of(spec: BpmnProcessSpec) -> tuple[str | None, dict[str, str]]:
