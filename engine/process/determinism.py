@@ -24,6 +24,8 @@ from typing import Any
 
 import SpiffWorkflow.bpmn.specs.event_definitions.timer as _spiff_timer
 import SpiffWorkflow.task as _spiff_task
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
+from SpiffWorkflow.exceptions import SpiffWorkflowException
 
 _ID_NAMESPACE = uuid.UUID("6f1c3d2a-58f4-4d4e-9a55-0c1f3b6e9d11")
 
@@ -120,4 +122,30 @@ def install() -> None:
     _spiff_task.uuid4 = _task_id
     _spiff_task.time = _StepTime
     _spiff_timer.datetime = _StepDatetime
+    for definition in (
+        _spiff_timer.TimeDateEventDefinition,
+        _spiff_timer.DurationTimerEventDefinition,
+        _spiff_timer.CycleTimerEventDefinition,
+    ):
+        definition.has_fired = _naming_the_timer(definition.has_fired)
     _installed = True
+
+
+def _naming_the_timer(has_fired: Any) -> Any:
+    """A timer value that does not parse raises a bare `Exception` inside SpiffWorkflow ("Invalid
+    duration"), which would escape as a traceback: say it as an error of that task instead."""
+
+    def checked(self: Any, my_task: Any) -> Any:
+        try:
+            return has_fired(self, my_task)
+        except SpiffWorkflowException:
+            raise
+        except Exception as exc:
+            value = my_task._get_internal_data("event_value")
+            raise WorkflowTaskException(
+                f"the timer's value is not an ISO 8601 date, duration or cycle ({exc}; value {value!r})",
+                task=my_task,
+                exception=exc,
+            ) from exc
+
+    return checked
