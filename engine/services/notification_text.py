@@ -27,6 +27,8 @@ KIND_WORDS: dict[str, tuple[str, str]] = {
     "rejected": ("未通过", "Not approved"),
     "revoked": ("已撤销", "Revoked"),
     "outcome": ("已办结", "Case closed"),
+    "escalation": ("请督办", "For the branch"),
+    "notice": ("通知", "Notice"),
 }
 
 

@@ -1,4 +1,5 @@
-"""Fold the log into step timings: when each human task was put up and when it was done.
+"""Fold the log into step timings: when each human task was put up and when it was done (and, on
+the way, tell people why a task came back: `case_news`).
 
 An inbox row lives only while its task waits, so the log is the only place that knows how long a
 done task waited: the event whose row changes insert the task, and the one that deletes it. The
@@ -20,6 +21,7 @@ from sqlalchemy.orm import Session
 from ..kernel import Kernel
 from ..models import Event, LedgerHead, ProcessInstance, StatsCursor, StepTiming
 from ..process.calendar import WorkingCalendar
+from . import case_news
 from .calendar_admin import load_calendar
 
 CURSOR_ID = 1
@@ -34,6 +36,7 @@ class _Fold:
 
     put_up: dict[str, dict[str, Any]] = field(default_factory=dict)
     taken_down: list[tuple[str, dt.datetime, str]] = field(default_factory=list)
+    news: list[case_news.News] = field(default_factory=list)  # tasks that came back after a return
 
 
 def _head_seq(session: Session) -> int:
@@ -65,14 +68,25 @@ def catch_up(kernel: Kernel, batch: int = BATCH) -> int:
         head = _head_seq(session)
         events = session.execute(
             select(
-                Event.seq, Event.instance_id, Event.kind, Event.task_id, Event.business_time, Event.changes
+                Event.seq,
+                Event.instance_id,
+                Event.kind,
+                Event.task_id,
+                Event.business_time,
+                Event.changes,
+                Event.payload,
             )
-            .where(Event.seq > cursor.seq, Event.seq <= head, Event.changes.like(_TOUCHES_INBOX))
+            .where(
+                Event.seq > cursor.seq,
+                Event.seq <= head,
+                Event.changes.like(_TOUCHES_INBOX),
+            )
             .order_by(Event.seq)
             .limit(batch)
         ).all()
         fold = _fold(events)
         _apply(session, fold, load_calendar(session))
+        case_news.tell(session, fold.news)
         start = cursor.seq
         cursor.seq = events[-1].seq if len(events) == batch else head
         if events:
@@ -83,8 +97,10 @@ def catch_up(kernel: Kernel, batch: int = BATCH) -> int:
 
 def _fold(events: Any) -> _Fold:
     fold = _Fold()
-    for seq, instance_id, kind, task_id, at, changes in events:
-        for change in json.loads(changes or "[]"):
+    for seq, instance_id, kind, task_id, at, changes, payload in events:
+        parsed = json.loads(changes or "[]")
+        fold.news.append(case_news.read(parsed, kind, payload))
+        for change in parsed:
             if change.get("table") != "human_task":
                 continue
             key = str(change.get("key"))

@@ -17,7 +17,7 @@ from support import CreationWalk, actor
 from xianfeng.engine.errors import NotAllowed
 from xianfeng.engine.kernel import Kernel
 from xianfeng.engine.models import Member, NotificationDelivery, User
-from xianfeng.engine.services import chain, delivery, delivery_admin, notifications
+from xianfeng.engine.services import chain, delivery, delivery_admin, notifications, stats_steps, verbs
 from xianfeng.engine.services.delivery_config import DeliveryConfigError, Recipient, load, render
 from xianfeng.engine.services.notification_text import compose
 
@@ -202,3 +202,30 @@ def test_each_message_says_what_happened_in_the_cases_words() -> None:
     overdue = compose("overdue", "逾期：镇党委审批", "", "党员示范岗创建：张三", "https://xf/tasks/1")
     assert overdue.title == "【已逾期】逾期：镇党委审批" and overdue.body.endswith("办理：https://xf/tasks/1")
     assert compose("urge", "党员测评", "", "x", language="en").title == "[Urged] 党员测评"
+
+
+def notices_of(kernel: Kernel, username: str) -> list[dict[str, object]]:
+    return notifications.list_for(kernel, actor(kernel, username))
+
+
+def test_a_task_sent_back_reads_as_returned_with_the_reason(backend: Kernel) -> None:
+    walk = CreationWalk(backend)
+    walk.start()
+    walk.evaluate()
+    walk.pass_notice()
+    walk.consent()
+    task = walk.task_of("secretary1", "Task_determine_list")
+    verbs.return_to(
+        backend,
+        actor(backend, "secretary1"),
+        task.id,
+        "Task_consent",
+        "请补充公开承诺",
+        task.instance_version,
+    )
+    stats_steps.catch_up(backend)
+    (back,) = [n for n in notices_of(backend, "member1") if n["title"] == "本人确认意愿" and not n["read"]][
+        :1
+    ]
+    assert (back["kind"], back["body"]) == ("returned", "请补充公开承诺")
+    assert compose("returned", str(back["title"]), str(back["body"]), "x").title == "【被退回】本人确认意愿"
