@@ -259,3 +259,16 @@ def test_an_administrator_discards_a_draft(kernel: Kernel, login: Login) -> None
         post(admin, f"/admin/processes/drafts/{draft_id}/discard", {}, "/admin/processes").status_code == 303
     )
     assert _opened(admin) != draft_id, "a discarded draft is not continued"
+
+
+def test_the_pages_and_the_editors_words_are_in_english_for_an_english_reader(login: Login) -> None:
+    admin = login("admin")
+    admin.post(
+        "/lang/en", data={"csrf_token": csrf_of(admin, "/admin/processes"), "next": "/admin/processes"}
+    )
+    page = text(admin.get("/admin/processes"))
+    assert "<h1>Procedures</h1>" in page and "Published by" in page
+    draft_id = _opened(admin)
+    data = _editor_data(admin, draft_id)
+    assert data["texts"]["dueInWorkingDays"] == "Due in working days (dueInWorkingDays)"
+    assert dict(data["options"]["roles"])["branch"].isascii(), "the lane roles are named in English too"
