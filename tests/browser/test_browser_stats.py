@@ -5,6 +5,7 @@ Screenshots are kept under test-artifacts/browser/stats/<width>/ for a reviewer.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import subprocess
 from collections.abc import Iterator
@@ -16,7 +17,7 @@ from pdf_support import flat, pdf_text, qr_codes
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 from support import CreationWalk
 
-from xianfeng.engine.services import stats_steps
+from xianfeng.engine.services import notifications, stats_steps
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -165,3 +166,41 @@ def _picture(pdf: Path) -> None:
         )
     except (OSError, subprocess.TimeoutExpired):
         return
+
+
+ME = {
+    DESKTOP.name: ("member29", ("member30", "member21", "member22")),
+    MOBILE.name: ("member30", ("member29", "member23", "member24")),
+}
+
+
+def test_a_member_opens_their_page_and_the_administrator_the_failed_deliveries(
+    context: BrowserContext, live_server: LiveServer, device: Device
+) -> None:
+    candidate, evaluators = ME[device.name]
+    kernel = live_server.kernel
+    settings = kernel.settings
+    kernel.settings = dataclasses.replace(settings, notify={"XIANFENG_NOTIFY_URLS_MEMBER": "dingtalk://"})
+    try:
+        CreationWalk(kernel, secretary="secretary3", candidate=candidate, evaluators=evaluators).start()
+        notifications.dispatch(kernel)  # Apprise cannot use that address: each delivery fails at once
+    finally:
+        kernel.settings = settings
+    page = context.new_page()
+    sign_in(page, evaluators[0])
+    page.locator("nav.mainnav").get_by_role("link", name="我的", exact=True).click()
+    expect(page).to_have_url(re.compile(r"/me$"))
+    expect(page.locator("#my-tasks")).to_contain_text("党员测评")
+    expect(page.locator("#my-notifications .tag").first).to_have_text("新待办")
+    fits(page, device, "the member's own page")
+    page.screenshot(path=str(folder(device) / "05-me.png"), full_page=True)
+
+    admin = context.new_page()
+    sign_in(admin, "admin")
+    admin.goto("/admin/notifications")
+    expect(admin.locator("h1")).to_have_text("通知投递")
+    row = admin.locator("#failed-deliveries tbody tr").first
+    expect(row).to_contain_text("dingtalk://")
+    expect(row).to_contain_text("Apprise")
+    fits(admin, device, "the failed deliveries")
+    admin.screenshot(path=str(folder(device) / "06-failed-deliveries.png"), full_page=True)
