@@ -20,7 +20,7 @@ $(STAMP): $(BIN)/python pyproject.toml web/package-lock.json
 
 # The browser bundles (web/src → web/static/dist), rebuilt when a source or the lock file changes.
 ASSETS := web/static/dist/.built
-$(ASSETS): $(STAMP) web/build.mjs $(wildcard web/src/*)
+$(ASSETS): $(STAMP) web/build.mjs web/.bpmnlintrc $(wildcard web/src/* web/src/*/*)
 	npm run --silent build --prefix web
 	touch $(ASSETS)
 

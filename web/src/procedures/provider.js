@@ -123,7 +123,7 @@ function textEntry(id, label, read, write, { area = false, monospace = false } =
   return { id, component: Entry, isEdited: area ? isTextAreaEntryEdited : isTextFieldEntryEdited };
 }
 
-function selectEntry(id, label, choices, read, write) {
+function selectEntry(id, label, choices, read, write, description) {
   function Entry(props) {
     const services = useServices();
     const { element } = props;
@@ -131,6 +131,7 @@ function selectEntry(id, label, choices, read, write) {
       id,
       element,
       label,
+      description,
       getOptions: () => choices.map(([value, text]) => ({ value, label: text })),
       getValue: () => read(getBusinessObject(element)),
       setValue: (value) => write(element, value || "", services),
@@ -149,13 +150,14 @@ function property(name, label, options) {
   );
 }
 
-function propertySelect(name, label, choices) {
+function propertySelect(name, label, choices, description) {
   return selectEntry(
     `xf-${name}`,
     label,
     choices,
     (bo) => propertyOf(bo, name),
     (element, value, services) => setProperty(element, name, value, services),
+    description,
   );
 }
 
@@ -211,7 +213,7 @@ function groupsFor(element, config) {
   }
   if (is(element, "bpmn:UserTask")) {
     add("xianfeng-task", texts.group_task, [
-      propertySelect("formJsonSchemaFilename", texts.form, forms),
+      propertySelect("formJsonSchemaFilename", texts.form, forms, texts.batch_hint),
       body("spiffworkflow:InstructionsForEndUser", "xf-instructions", texts.instructions, { area: true }),
       body("spiffworkflow:VariableName", "xf-variable", texts.variableName),
       property("dueInWorkingDays", texts.dueInWorkingDays),
