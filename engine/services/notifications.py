@@ -83,15 +83,20 @@ def unread_count(kernel: Kernel, actor: Actor) -> int:
         )
 
 
-def list_for(kernel: Kernel, actor: Actor, limit: int = 50) -> list[dict[str, Any]]:
+def list_for(
+    kernel: Kernel, actor: Actor, limit: int = 50, unread_only: bool = False
+) -> list[dict[str, Any]]:
     with kernel.db.unit_of_work(write=False) as uow:
-        rows = uow.session.execute(
+        statement = (
             select(Notification, ProcessInstance.title)
             .outerjoin(ProcessInstance, ProcessInstance.id == Notification.instance_id)
             .where(Notification.user_id == actor.user_id)
             .order_by(Notification.id.desc())
             .limit(limit)
-        ).all()
+        )
+        if unread_only:
+            statement = statement.where(Notification.read_at.is_(None))
+        rows = uow.session.execute(statement).all()
         return [
             {
                 "id": n.id,

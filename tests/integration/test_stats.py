@@ -144,3 +144,14 @@ def test_work_records_rewards_and_criticisms_are_counted(kernel: Kernel) -> None
     assert [(r.branch_id, r.rewards, r.amount, r.criticisms) for r in town.rewards] == [(1, 1, 500.0, 0)]
     assert figures(kernel, "committee", year=2025).records == []
     assert figures(kernel, "secretary2").records == [] and figures(kernel, "secretary2").rewards == []
+
+
+def test_the_servers_ticker_folds_the_log_every_round(kernel: Kernel) -> None:
+    from xianfeng.web.server import Ticker
+
+    walk = CreationWalk(kernel)
+    walk.start()
+    walk.complete("member2", {"political": 5, "work": 5, "service": 4, "conduct": 5, "discipline": 5})
+    assert figures(kernel, "committee").steps == []
+    Ticker(kernel, interval=1.0).tick_once()
+    assert [s.spec_id for s in figures(kernel, "committee").steps] == ["Task_member_evaluation"]

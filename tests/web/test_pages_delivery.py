@@ -62,3 +62,12 @@ def test_the_administrator_lists_failed_deliveries_and_sends_one_again(kernel: K
     assert done.status_code == 302
     assert text(admin.get("/admin/notifications")).count('id="delivery-') == 2
     assert 'href="/admin/notifications"' in page  # in the administrator's nav
+
+
+def test_the_bell_shows_the_unread_ones_alone_on_asking(kernel: Kernel, login: Login) -> None:
+    walk_to(kernel, "evaluation")
+    client = login("member2")
+    assert "党员测评</a>" in text(client.get("/notifications?show=unread"))
+    post(client, "/notifications/read", {})
+    assert "暂无通知" in text(client.get("/notifications?show=unread"))
+    assert "党员测评</a>" in text(client.get("/notifications"))  # still listed, as read

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from xianfeng.engine.services import notifications
@@ -18,8 +18,9 @@ blueprint = Blueprint("notifications", __name__, url_prefix="/notifications")
 @blueprint.get("")
 @login_required
 def index() -> Any:
-    rows = notifications.list_for(kernel(), require_actor(), limit=100)
-    return render_template("notifications.html", rows=rows)
+    unread = request.args.get("show") == "unread"
+    rows = notifications.list_for(kernel(), require_actor(), limit=100, unread_only=unread)
+    return render_template("notifications.html", rows=rows, unread_only=unread)
 
 
 @blueprint.post("/read")
