@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -31,7 +31,7 @@ from ..models import (
     WorkRecordComment,
 )
 from ..models.org import ROLE_BRANCH, ROLE_MEMBER
-from . import attachments, authz, chain, forms
+from . import attachments, authz, chain, citations, forms
 
 WORK_RECORD_FORM = "area_work_record.json"
 
@@ -167,7 +167,7 @@ def record_work(kernel: Kernel, actor: Actor, data: dict[str, Any], area_id: int
         held = _check_holds(session, actor, area_id)
         area = session.get(ResponsibilityArea, held)
         assert area is not None
-        cleaned = forms.validate(session, form, data, area.branch_id)  # attached files must exist
+        cleaned = forms.validate(session, form, data, area.branch_id, _citer(session, actor, held))
         record = AreaWorkRecord(
             area_id=held,
             member_id=actor.member_id,
@@ -182,6 +182,7 @@ def record_work(kernel: Kernel, actor: Actor, data: dict[str, Any], area_id: int
         )
         session.add(record)
         session.flush()
+        citations.mark_cited(session, citations.file_values(form, cleaned), kernel.clock.now())
         chain.record(
             session,
             kernel,
@@ -192,6 +193,15 @@ def record_work(kernel: Kernel, actor: Actor, data: dict[str, Any], area_id: int
         )
         uow.commit()
     return record.id
+
+
+def _citer(session: Session, actor: Actor, area_id: int) -> Callable[[set[str]], set[str]]:
+    """Files a record may hold: the member's own uploads, or files the area's records hold already."""
+
+    def cited_here(hashes: set[str]) -> set[str]:
+        return citations.cited_by_area(session, area_id, hashes)
+
+    return lambda hashes: citations.may_cite(session, actor, hashes, cited_here)
 
 
 def comment_work(kernel: Kernel, actor: Actor, record_id: int, comment: str) -> None:

@@ -3,8 +3,9 @@
 Uploading is its own unit of work, before the task is completed: the page stores the files, then
 completes the task with their sha256 in the form data. A refused completion therefore keeps the
 files (content-addressed, stored once), so the re-rendered form still lists them and nothing has
-to be uploaded twice. Who may read a file follows the case: whoever may read an instance whose
-history cites the file, and the uploader until it is cited.
+to be uploaded twice; a file that no form cites within a day is removed (`citations`). Who may
+read a file follows the case: whoever may read an instance that cites the file in a file field,
+and its uploader. Who may cite one: its uploader, or a case that cites it already (`citations`).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from xianfeng.forms import FormDefinition
 from xianfeng.forms.files import (
@@ -33,9 +34,10 @@ from xianfeng.forms.files import (
 from ..actor import Actor
 from ..errors import FormInvalid, NotAllowed, NotFound
 from ..kernel import Kernel
-from ..models import Attachment, Event, HumanTask, ProcessInstance
-from . import authz, chain
+from ..models import Attachment, HumanTask, ProcessInstance
+from . import authz, chain, citations
 
+_NO_CONTENT = defer(Attachment.content)  # the bytes are not read to describe a file
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f/\\]+")
 _SHA256 = re.compile(SHA256_PATTERN)
 
@@ -142,6 +144,8 @@ def _stored(session: Session, actor: Actor, upload: Upload, now: Any) -> Attachm
     sha = hashlib.sha256(content).hexdigest()
     row = session.get(Attachment, sha)
     if row is not None:
+        if row.cited_at is None:  # not cited yet: the day to cite it starts again
+            row.uploaded_at = now
         return row
     name = clean_name(upload.name)
     kind = kind_of(name, content)
@@ -202,7 +206,8 @@ def upload(
                 for field, files in uploads.items()
             }
             files = [{"sha256": i.sha256, "name": i.name, "size": i.size} for f in stored.values() for i in f]
-            chain.record(session, kernel, actor, "upload", {"files": files}, only_if_changed=True)
+            # Always recorded, even for bytes stored before: the event shows this person had them.
+            chain.record(session, kernel, actor, "upload", {"files": files})
             uow.commit()
         return stored
 
@@ -225,32 +230,54 @@ def is_sha256(value: Any) -> bool:
     return isinstance(value, str) and _SHA256.fullmatch(value) is not None
 
 
-def describe(kernel: Kernel, hashes: Iterable[str]) -> dict[str, AttachmentInfo]:
-    """Name, kind and size of the files a form's data cites, by sha256 (unknown ones are left out).
+def describe(
+    kernel: Kernel, hashes: Iterable[str], uploaded_by: int | None = None
+) -> dict[str, AttachmentInfo]:
+    """Name, kind and size of the files a form's data cites, by sha256 (unknown ones are left out);
+    with `uploaded_by`, only that person's uploads (a form they are filling in, not yet stored).
 
     Only metadata: the pages that call this have already been allowed to show the data citing them.
     """
     wanted = sorted({h for h in hashes if is_sha256(h)})
     if not wanted:
         return {}
+    query = select(Attachment).where(Attachment.sha256.in_(wanted))
+    if uploaded_by is not None:
+        query = query.where(Attachment.uploaded_by == uploaded_by)
     with kernel.db.unit_of_work(write=False) as uow:
-        rows = uow.session.execute(
-            select(Attachment.sha256, Attachment.name, Attachment.media_type, Attachment.size).where(
-                Attachment.sha256.in_(wanted)
-            )
-        ).all()
-        return {sha: AttachmentInfo(sha, name, media, size, _inline(name)) for sha, name, media, size in rows}
+        return {row.sha256: _info(row) for row in uow.session.execute(query.options(_NO_CONTENT)).scalars()}
+
+
+def describe_readable(
+    kernel: Kernel, actor: Actor, instance_id: int, hashes: Iterable[str]
+) -> dict[str, AttachmentInfo]:
+    """Like `describe`, for a case's page: only the files the actor may open there (their own
+    uploads, or files a file field of the case cites), so that a hash written into a text field or
+    posted in a refused form does not show another's file name."""
+    wanted = {h for h in hashes if is_sha256(h)}
+    if not wanted:
+        return {}
+    with kernel.db.unit_of_work(write=False) as uow:
+        session = uow.session
+        instance = session.get(ProcessInstance, instance_id)
+        cited = citations.cited_in_case(session, kernel, instance, wanted) if instance else set()
+        rows = session.execute(select(Attachment).where(Attachment.sha256.in_(wanted)).options(_NO_CONTENT))
+        mine = actor.user_id
+        return {r.sha256: _info(r) for r in rows.scalars() if r.sha256 in cited or r.uploaded_by == mine}
 
 
 def fetch(kernel: Kernel, actor: Actor, instance_id: int, sha256: str) -> tuple[AttachmentInfo, bytes]:
-    """A file and its bytes, for one who may read the instance whose history cites it, or its uploader."""
+    """A file and its bytes, for one who may read the instance that cites it in a file field, or
+    its uploader."""
     with kernel.db.unit_of_work(write=False) as uow:
         session = uow.session
         instance = session.get(ProcessInstance, instance_id)
         if instance is None:
             raise NotFound(f"no instance {instance_id}", instance_id=instance_id)
         authz.check_may_read(actor, instance)
-        return read(session, actor, sha256, lambda: _cited(session, instance_id, sha256))
+        return read(
+            session, actor, sha256, lambda: bool(citations.cited_in_case(session, kernel, instance, [sha256]))
+        )
 
 
 def read(
@@ -262,16 +289,6 @@ def read(
     if row is None or (row.uploaded_by != actor.user_id and not cited()):
         raise NotFound(f"no attachment {sha256} here", sha256=sha256)
     return _info(row), bytes(row.content)
-
-
-def _cited(session: Session, instance_id: int, sha256: str) -> bool:
-    """Whether the instance's log holds the hash: the log, not a side table, says what a case cites."""
-    found = session.execute(
-        select(Event.seq)
-        .where(Event.instance_id == instance_id, Event.payload.contains(f'"{sha256}"'))
-        .limit(1)
-    ).first()
-    return found is not None
 
 
 def existing(session: Session, hashes: Iterable[Any]) -> set[str]:
@@ -288,6 +305,7 @@ __all__ = [
     "Upload",
     "clean_name",
     "describe",
+    "describe_readable",
     "existing",
     "fetch",
     "is_sha256",

@@ -43,9 +43,20 @@ SOURCES: dict[str, tuple[Callable[[int], Any], str, str]] = {
 }
 
 
-def validate(session: Session, form: FormDefinition, data: Any, branch_id: int | None) -> dict[str, Any]:
+def validate(
+    session: Session,
+    form: FormDefinition,
+    data: Any,
+    branch_id: int | None,
+    may_cite: Callable[[set[str]], set[str]] | None = None,
+) -> dict[str, Any]:
+    """The cleaned data, or FormInvalid naming each bad field. A file field may hold only files
+    that `may_cite` allows of those stored (`citations.may_cite`: the actor's own uploads, or files
+    the case already cites); without it, none. One message for an unknown file and for another's,
+    so that the refusal does not tell whether a hash is stored."""
     allowed = _allowed_values(session, form, branch_id)
-    files = attachments.existing(session, _cited_files(form, data))
+    stored = attachments.existing(session, _cited_files(form, data))
+    files = may_cite(stored) if may_cite is not None and stored else set()
 
     def check_source(source: str, value: Any) -> tuple[str, str] | None:
         if source == ATTACHMENT_SOURCE:

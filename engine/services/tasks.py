@@ -7,6 +7,7 @@ every table as it was.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,7 +27,7 @@ from ..kernel import Kernel
 from ..models import HumanTask, ProcessInstance, PublicLink, TaskSigner, User
 from ..process.catalog import LoadedVersion
 from ..process.runtime import StepInput, StepResult
-from . import authz, forms, surveys, task_versions
+from . import authz, citations, forms, surveys, task_versions
 from .outcomes import outcome_of
 from .results import StepOutcome
 from .starting import start, start_for_subjects
@@ -179,6 +180,7 @@ class _Prepared:
     step: StepInput
     result: StepResult
     meta: EventMeta
+    files: frozenset[str]  # the files its file fields cite
 
 
 def _prepare(
@@ -198,7 +200,9 @@ def _prepare(
     form = version.form(task.form)
     if batch:
         _check_batchable(form, task, data)
-    cleaned = forms.validate(session, form, data, instance.branch_id)
+    cleaned = forms.validate(
+        session, form, data, instance.branch_id, _citer(session, kernel, actor, instance)
+    )
     step = step_input_for(
         instance,
         "complete",
@@ -216,12 +220,24 @@ def _prepare(
         spec_id=task.spec_id,
         payload={"task": task.name, "data": cleaned},
     )
-    return _Prepared(version, step, result, meta)
+    return _Prepared(version, step, result, meta, frozenset(citations.file_values(form, cleaned)))
+
+
+def _citer(
+    session: Session, kernel: Kernel, actor: Actor, instance: ProcessInstance
+) -> Callable[[set[str]], set[str]]:
+    """Which stored files the actor may put in this case's file fields (`citations.may_cite`)."""
+
+    def cited_here(hashes: set[str]) -> set[str]:
+        return citations.cited_in_case(session, kernel, instance, hashes)
+
+    return lambda hashes: citations.may_cite(session, actor, hashes, cited_here)
 
 
 def _write(session: Session, kernel: Kernel, instance: ProcessInstance, prepared: _Prepared) -> StepOutcome:
     """Persist a prepared completion and deliver any messages it made the instance ready for."""
     version, step, result = prepared.version, prepared.step, prepared.result
+    citations.mark_cited(session, set(prepared.files), step.at)
     seq = persist(session, kernel, instance, version, step, result, prepared.meta)
     delivered = deliver_pending(session, kernel, instance, version, step.at)
     return outcome_of(instance, result, seq, delivered)

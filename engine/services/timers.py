@@ -19,7 +19,7 @@ from sqlalchemy import select
 from ..errors import XianfengError
 from ..kernel import Kernel
 from ..models import PendingMessage, ProcessInstance, TimerRow
-from . import reminders, schedules
+from . import citations, limits, reminders, schedules
 from .audit import anchors
 from .steps import EventMeta, compute, deliver_pending, earliest_pending, persist, step_input_for
 
@@ -38,6 +38,7 @@ class TickReport:
         default_factory=list
     )  # (process key, instance id) by the scheduler
     published: anchors.Anchor | None = None  # the chain head published this round, if it was due
+    removed_files: list[str] = field(default_factory=list)  # uploads no form cited within a day
 
 
 def due_instances(kernel: Kernel, now: dt.datetime) -> list[int]:
@@ -63,6 +64,8 @@ def tick(kernel: Kernel, now: dt.datetime | None = None) -> TickReport:
             log.error("tick of instance %s failed: %s", instance_id, exc.message)
             report.failed.append((instance_id, exc.message))
     report.published = anchors.publish_due(kernel, now)
+    report.removed_files = citations.remove_uncited(kernel, now)
+    limits.purge(kernel, now)
     return report
 
 

@@ -93,7 +93,7 @@ def _render_record_form(
 ) -> tuple[str, int]:
     form = areas.work_record_form()
     by_field, general = formview.messages_of(form, error) if error else ({}, [])
-    files = attachments.describe(kernel(), formview.file_hashes(form, values))
+    files = attachments.describe(kernel(), formview.file_hashes(form, values), require_actor().user_id)
     page = render_template(
         "area_record.html",
         area=area,

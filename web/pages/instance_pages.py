@@ -56,7 +56,7 @@ def _files(instance_id: int, data: dict[str, Any], history: list[dict[str, Any]]
     """Files the case cites: in its data, and in what was submitted at any step (a call activity's
     data, such as a rectification report, stays in its own sub-process)."""
     cited = [data, [event["payload"] for event in history]]
-    files = attachments.describe(kernel(), presenters.hashes_in(cited))
+    files = attachments.describe_readable(kernel(), require_actor(), instance_id, presenters.hashes_in(cited))
     return presenters.files_in(cited, files, file_link(instance_id))
 
 

@@ -64,8 +64,11 @@ def render_task(
 ) -> tuple[str, int]:
     by_field, general = formview.messages_of(view.form, error) if error else ({}, [])
     history = readable(lambda: instances.history(kernel(), require_actor(), view.instance_id))
-    files = attachments.describe(
-        kernel(), [*formview.file_hashes(view.form, values or {}), *presenters.hashes_in(view.data)]
+    files = attachments.describe_readable(
+        kernel(),
+        require_actor(),
+        view.instance_id,
+        [*formview.file_hashes(view.form, values or {}), *presenters.hashes_in(view.data)],
     )
     page = render_template(
         "task.html",
