@@ -87,6 +87,7 @@ class Room:
         return page
 
     def shot(self, page: Page, name: str) -> None:
+        page.wait_for_load_state("load")  # the stylesheets too: a phone lays out what it has
         if self.device.mobile:
             width, inner = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
             assert width <= inner == self.device.width, f"{name}: {width} px wide at {inner} px"

@@ -23,37 +23,66 @@ class Column:
     required: bool
     width: int
     help: str  # for the sheet 填写说明 and the README
+    help_en: str = ""
 
 
+_GRADE = "强、一般 或 较弱（R8）；新党员留空为“一般”"
+_GRADE_EN = "强, 一般 or 较弱 (strong, adequate, weak; R8); a new member's blank is 一般"
 COLUMNS = (
-    Column("党员编号", "Member code", "code", True, 14, "必填。党员的唯一编号，导入时按此匹配已有党员"),
-    Column("姓名", "Name", "name", True, 10, "必填"),
-    Column("性别", "Gender", "gender", False, 6, "男 或 女"),
-    Column("出生年份", "Birth year", "birth_year", False, 10, "四位数年份，如 1975"),
-    Column("入党日期", "Joined the Party", "joined_party_on", False, 12, "日期，如 2001-07-01"),
-    Column("联系电话", "Phone", "phone", False, 14, "按文本填写"),
-    Column("所在党支部", "Branch", "branch", True, 18, "必填。党支部的名称或代码，须已在“组织机构”中建立"),
-    Column("所在嘎查村", "Village", "village", False, 12, "嘎查村的名称或代码，须属于所在党支部"),
     Column(
-        "政治素质",
-        "Political quality",
-        "political_quality",
+        "党员编号",
+        "Member code",
+        "code",
+        True,
+        14,
+        "必填。党员的唯一编号，导入时按此匹配已有党员",
+        "Required. The member's unique code; rows are matched to members by it",
+    ),
+    Column("姓名", "Name", "name", True, 10, "必填", "Required"),
+    Column("性别", "Gender", "gender", False, 6, "男 或 女", "男 (male) or 女 (female)"),
+    Column(
+        "出生年份", "Birth year", "birth_year", False, 10, "四位数年份，如 1975", "Four digits, e.g. 1975"
+    ),
+    Column(
+        "入党日期",
+        "Joined the Party",
+        "joined_party_on",
         False,
-        10,
-        "强、一般 或 较弱（R8）；新党员留空为“一般”",
+        12,
+        "日期，如 2001-07-01",
+        "A date, e.g. 2001-07-01",
+    ),
+    Column("联系电话", "Phone", "phone", False, 14, "按文本填写", "As text"),
+    Column(
+        "所在党支部",
+        "Branch",
+        "branch",
+        True,
+        18,
+        "必填。党支部的名称或代码，须已在“组织机构”中建立",
+        "Required. The branch's name or code; it must exist under Organisation",
     ),
     Column(
-        "业务能力", "Work ability", "work_ability", False, 10, "强、一般 或 较弱（R8）；新党员留空为“一般”"
-    ),
-    Column(
-        "组织能力",
-        "Organising ability",
-        "organising_ability",
+        "所在嘎查村",
+        "Village",
+        "village",
         False,
-        10,
-        "强、一般 或 较弱（R8）；新党员留空为“一般”",
+        12,
+        "嘎查村的名称或代码，须属于所在党支部",
+        "The village's name or code; it must be one of the branch's",
     ),
-    Column("状态", "Status", "status", False, 8, "在册、已转出 或 已离开；新党员留空为“在册”"),
+    Column("政治素质", "Political quality", "political_quality", False, 10, _GRADE, _GRADE_EN),
+    Column("业务能力", "Work ability", "work_ability", False, 10, _GRADE, _GRADE_EN),
+    Column("组织能力", "Organising ability", "organising_ability", False, 10, _GRADE, _GRADE_EN),
+    Column(
+        "状态",
+        "Status",
+        "status",
+        False,
+        8,
+        "在册、已转出 或 已离开；新党员留空为“在册”",
+        "在册, 已转出 or 已离开 (on the roll, moved out, left); a new member's blank is 在册",
+    ),
     Column(
         "状态日期",
         "Status since",
@@ -61,8 +90,9 @@ COLUMNS = (
         False,
         12,
         "状态生效的日期（转入本支部、转出或离开的日期）",
+        "When the status took effect (joining the branch, moving out, leaving)",
     ),
-    Column("备注", "Note", "note", False, 24, ""),
+    Column("备注", "Note", "note", False, 24, "", ""),
 )
 HEADERS = tuple(c.header for c in COLUMNS)
 _BY_HEADER = {c.header: c for c in COLUMNS} | {c.header_en.casefold(): c for c in COLUMNS}
