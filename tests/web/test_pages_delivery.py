@@ -27,7 +27,7 @@ def test_the_bell_says_what_happened_in_the_cases_words(kernel: Kernel, login: L
 
 
 def test_the_notice_prints_for_the_board_with_a_qr_code_to_object(
-    kernel: Kernel, client: FlaskClient
+    kernel: Kernel, client: FlaskClient, login: Login
 ) -> None:
     walk = CreationWalk(kernel)
     walk.start()
@@ -43,6 +43,8 @@ def test_the_notice_prints_for_the_board_with_a_qr_code_to_object(
     assert any("CJK" in font for font in pdf_fonts(response.data))
     assert qr_codes(response.data) == [f"http://localhost/public/notices/{found.group(1)}/object"]
     assert client.get("/public/notices/999/print.pdf").status_code == 404
+    case = text(login("secretary1").get(f"/instances/{walk.instance_id}"))
+    assert f'href="/public/notices/{found.group(1)}/print.pdf"' in case  # the case page links it too
 
 
 def test_the_administrator_lists_failed_deliveries_and_sends_one_again(kernel: Kernel, login: Login) -> None:
