@@ -105,19 +105,26 @@ def instance_ids(kernel: Kernel) -> list[int]:
         return list(uow.session.execute(sa.select(ProcessInstance.id).order_by(ProcessInstance.id)).scalars())
 
 
-def timed(action: Callable[[], Any], repeats: int) -> float:
-    """Median seconds of `repeats` runs; each run must find nothing wrong."""
-    times = []
+def timed(action: Callable[[], Any], repeats: int) -> tuple[float, float]:
+    """Median wall-clock and CPU seconds of `repeats` runs (CPU of this process and of the worker
+    processes it waited for); each run must find nothing wrong."""
+    walls, cpus = [], []
     for _ in range(repeats):
-        t0 = time.perf_counter()
+        c0, t0 = _cpu(), time.perf_counter()
         outcome = action()
-        times.append(time.perf_counter() - t0)
+        walls.append(time.perf_counter() - t0)
+        cpus.append(_cpu() - c0)
         problems = (
             outcome.problems if hasattr(outcome, "problems") else [p for v in outcome.values() for p in v]
         )
         if problems:
             raise SystemExit(f"verify found problems in the bench's own database: {problems[:3]}")
-    return statistics.median(times)
+    return statistics.median(walls), statistics.median(cpus)
+
+
+def _cpu() -> float:
+    times = os.times()
+    return times.user + times.system + times.children_user + times.children_system
 
 
 def where_the_time_goes(kernel: Kernel, ids: list[int]) -> None:
@@ -180,19 +187,31 @@ def main() -> None:
 def measure(kernel: Kernel, repeats: int) -> None:
     ids, total, replayed = instance_ids(kernel), count_events(kernel), count_events(kernel, of_instances=True)
     print(f"{total:,} events, {replayed:,} of them in {len(ids):,} instances (the others: no instance)")
-    chain = timed(lambda: audit.verify(kernel, replay=False), repeats)
+    print(f"before: load average {_load()} on {len(os.sched_getaffinity(0))} cores (a shared machine)")
+    chain, _ = timed(lambda: audit.verify(kernel, replay=False), repeats)
     print(f"a) chain and tables alone (verify --no-replay): {total / chain:8,.0f} events/s  ({chain:.2f} s)")
-    one = timed(lambda: replay_instances(kernel, ids, workers=1), repeats)
-    two = timed(lambda: replay_instances(kernel, ids, workers=2), repeats)
-    print(f"b) replay alone, in this process (workers=1) : {replayed / one:8,.0f} events/s  ({one:.2f} s)")
-    print(f"   replay alone, 2 worker processes          : {replayed / two:8,.0f} events/s  ({two:.2f} s)")
-    print(f"   speed-up {one / two:.2f}x on {len(os.sched_getaffinity(0))} cores")
-    whole = timed(lambda: audit.verify(kernel), repeats)
+    one, one_cpu = timed(lambda: replay_instances(kernel, ids, workers=1), repeats)
+    two, two_cpu = timed(lambda: replay_instances(kernel, ids, workers=2), repeats)
+    print(f"b) replay alone, in this process (workers=1) : {_rate(replayed, one, one_cpu)}")
+    print(f"   replay alone, 2 worker processes          : {_rate(replayed, two, two_cpu)}")
+    ceiling = 2 * replayed / two_cpu
+    print(f"   speed-up {one / two:.2f}x (two free cores would give at most {ceiling:,.0f} events/s)")
+    whole, _ = timed(lambda: audit.verify(kernel), repeats)
     rate = total / whole
     verdict = "OK" if rate >= TARGET else "MISSED"
     print(f"c) verify with replay, as the CLI runs it     : {rate:8,.0f} events/s  ({whole:.2f} s)")
     print(f"   target >= {TARGET:,.0f} events/s  {verdict}")
     where_the_time_goes(kernel, ids[: max(1, len(ids) // 4)])
+    print(f"after: load average {_load()}")
+
+
+def _rate(events: int, wall: float, cpu: float) -> str:
+    return f"{events / wall:8,.0f} events/s  ({wall:.2f} s; CPU {1000 * cpu / events:.3f} ms per event)"
+
+
+def _load() -> str:
+    one, five, _fifteen = os.getloadavg()
+    return f"{one:.2f} (1 min) {five:.2f} (5 min)"
 
 
 if __name__ == "__main__":
