@@ -151,7 +151,7 @@ def test_an_administrator_lengthens_the_notice_reads_the_what_if_and_publishes(
 
     page.get_by_role("link", name="试算：对现有案件的影响").click()
     page.get_by_role("button", name="开始试算").click()
-    expect(page.locator("#counts")).to_be_visible()
+    expect(page.locator("#counts")).to_be_visible(timeout=120_000)  # the what-if runs in the background
     row = page.locator(f'tr.case[data-instance="{running.instance_id}"]')
     expect(row).to_contain_text("期限不同")
     expect(row).to_contain_text("→")
@@ -259,7 +259,7 @@ def test_the_list_the_diff_and_the_what_if_work_on_a_phone(server: LiveServer, p
     page.get_by_role("link", name="试算：对现有案件的影响").click()
     _fits(page, MOBILE, "the what-if form")
     page.get_by_role("button", name="开始试算").click()
-    expect(page.locator("#counts")).to_be_visible()
+    expect(page.locator("#counts")).to_be_visible(timeout=120_000)  # the what-if runs in the background
     _fits(page, MOBILE, "the what-if")
     _shot(page, MOBILE, "03-what-if")
     processes.discard(server.kernel, accounts.actor_for(server.kernel, "admin"), draft_id)
