@@ -28,9 +28,9 @@ from xianfeng.engine.db import Database
 from xianfeng.engine.journal.capture import CHAINED_OPTION
 from xianfeng.engine.kernel import Kernel
 from xianfeng.engine.models import (
+    ChainHead,
     Event,
     HumanTask,
-    LedgerHead,
     Member,
     ProcessInstance,
     PublicLink,
@@ -269,21 +269,22 @@ def clone_history(kernel: Kernel, target_events: int) -> None:
     with kernel.db.unit_of_work() as uow:
         session = uow.session
         templates = [_template(session, i) for i in template_ids]
-        head = session.get(LedgerHead, history.HEAD_ID)
-        assert head is not None
-        seq, digest, next_id = head.seq, head.hash, driver.instance_id + 1
+        heads = {h.shard: (h.seq, h.hash) for h in session.execute(sa.select(ChainHead)).scalars()}
+        seq = session.execute(sa.select(sa.func.max(Event.seq))).scalar_one()
+        next_id = driver.instance_id + 1
         while seq < target_events:
             batch_events: list[dict[str, Any]] = []
             for _ in range(min(500, max(1, (target_events - seq) // 5))):
                 instance, events, open_tasks = templates[next_id % len(templates)]
-                seq, digest = _clone(
-                    session, instance, events, open_tasks, next_id, seq, digest, batch_events
-                )
+                seq = _clone(session, instance, events, open_tasks, next_id, seq, heads, batch_events)
                 next_id += 1
                 if seq >= target_events:
                     break
             session.execute(sa.insert(Event), batch_events)
-        session.execute(sa.update(LedgerHead).values(seq=seq, hash=digest))
+        for shard, (number, digest) in heads.items():
+            session.execute(
+                sa.update(ChainHead).where(ChainHead.shard == shard).values(seq=number, hash=digest)
+            )
         uow.commit()
 
 
@@ -319,17 +320,20 @@ def _clone(
     open_tasks: list[dict[str, Any]],
     new_id: int,
     seq: int,
-    digest: str,
+    heads: dict[int, tuple[int, str]],
     out: list[dict[str, Any]],
-) -> tuple[int, str]:
+) -> int:
+    shard = history.shard_of(new_id)
+    number, digest = heads[shard]
     last_hash = digest
     for event in events:
-        seq += 1
+        seq, number = seq + 1, number + 1
         fields = {name: event[name] for name in history.HASHED_FIELDS}
-        fields.update(seq=seq, instance_id=new_id)
+        fields.update(seq=seq, instance_id=new_id, shard=shard, shard_seq=number)
         last_hash = history.event_hash(fields, digest)
         out.append({**fields, "prev_hash": digest, "hash": last_hash})
         digest = last_hash
+    heads[shard] = (number, digest)
     session.execute(_behind(sa.insert(ProcessInstance)), [{**instance, "id": new_id, "head_hash": last_hash}])
     rows = [{**t, "id": str(uuid.uuid4()), "instance_id": new_id} for t in open_tasks]
     if rows:
@@ -360,7 +364,7 @@ def _clone(
                     for r in public
                 ],
             )
-    return seq, digest
+    return seq
 
 
 def raw_floor(path: Path, instances_count: int, evaluators: int, public: int) -> list[float]:

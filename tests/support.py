@@ -21,9 +21,9 @@ from xianfeng.engine.journal.capture import CHAINED_OPTION
 from xianfeng.engine.kernel import Kernel
 from xianfeng.engine.models import (
     Base,
+    ChainHead,
     Event,
     HumanTask,
-    LedgerHead,
     Member,
     ProcessInstance,
     PublicLink,
@@ -379,10 +379,15 @@ def behind_the_back(kernel: Kernel, statement: sa.Executable) -> None:
 
 def rehash_chain_from(kernel: Kernel, seq: int, changed: dict[str, str]) -> None:
     """Forge consistently: give event `seq` the `changed` fields, then recompute its hash and every
-    later one, the ledger head and the instances' heads, as a forger with the whole database would."""
+    later one of its shard, the shard's head and the instances' heads, as a forger with the whole
+    database would."""
     with kernel.db.unit_of_work(write=False) as uow:
-        events = list(uow.session.execute(sa.select(Event).order_by(Event.seq)).scalars())
-    prev = next((e.hash for e in events if e.seq == seq - 1), history.GENESIS_HASH)
+        target = uow.session.get(Event, seq)
+        assert target is not None
+        events = list(
+            uow.session.execute(sa.select(Event).where(Event.shard == target.shard).order_by(Event.seq)).scalars()
+        )
+    prev = target.prev_hash
     heads: dict[int, str] = {}
     for event in (e for e in events if e.seq >= seq):
         fields = {name: getattr(event, name) for name in history.HASHED_FIELDS}
@@ -394,7 +399,7 @@ def rehash_chain_from(kernel: Kernel, seq: int, changed: dict[str, str]) -> None
         prev = digest
         if event.instance_id is not None:
             heads[event.instance_id] = digest
-    behind_the_back(kernel, sa.update(LedgerHead).values(hash=prev))
+    behind_the_back(kernel, sa.update(ChainHead).where(ChainHead.shard == target.shard).values(hash=prev))
     for instance_id, digest in heads.items():
         statement = sa.update(ProcessInstance).where(ProcessInstance.id == instance_id)
         behind_the_back(kernel, statement.values(head_hash=digest))

@@ -83,14 +83,14 @@ CHAINED: dict[str, ChainedTable] = {
 
 UNCHAINED: dict[str, str] = {
     "event": "the chain itself",
-    "ledger_head": "the chain's head, checked against the last event",
+    "chain_head": "the heads of the chain's shards, checked against each shard's last event",
     "notification": "an outbox of messages to people, not a record (its read marks change freely)",
     "verify_run": "the auditors' background verify jobs and their reports",
-    "rate_limit": "counters of abuse limits (objections, sign-in failures) shared by server processes",
-    "process_draft": "an administrator's unpublished work; publishing it is the chained event",
     "notification_delivery": "the outbox's delivery attempts by e-mail, robots and SMS, not a record",
     "step_timing": "statistics folded from the log (how long each task waited), rebuilt from it at will",
     "stats_cursor": "how far the statistics have folded the log",
+    "process_draft": "an administrator's unpublished work; publishing it is the chained event",
+    "rate_limit": "counters of abuse limits (objections, sign-in failures) shared by server processes",
 }
 
 # Columns left out of row images that are not secrets but bookkeeping of notifications: whether a

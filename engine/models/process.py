@@ -184,14 +184,20 @@ class PendingMessage(Base):
 
 
 class Event(Base):
-    """One input to an instance, appended to a single global hash chain.
+    """One input to an instance (or a change outside any), appended to the chain of its shard.
 
-    `hash` = sha256(prev_hash + canonical JSON of every other column); `state_hash` is the sha256 of
-    the snapshot after the step, which replay must reproduce byte for byte.
+    `hash` = sha256(prev_hash + canonical JSON of every other column), `prev_hash` being the hash of
+    the shard's event before it; `seq` orders all events (as they committed, where they touched the
+    same rows); `state_hash` is the sha256 of the snapshot after the step, which replay must
+    reproduce byte for byte. Events from before the chain had shards have no `shard_seq`: they are
+    the beginning of shard 0.
     """
 
     __tablename__ = "event"
-    __table_args__ = (UniqueConstraint("instance_id", "instance_version", name="uq_event_instance_version"),)
+    __table_args__ = (
+        UniqueConstraint("instance_id", "instance_version", name="uq_event_instance_version"),
+        UniqueConstraint("shard", "shard_seq", name="uq_event_shard_seq"),
+    )
 
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     # An instance's events are found through the unique (instance_id, instance_version) index; a
@@ -215,21 +221,25 @@ class Event(Base):
     state_hash: Mapped[str] = mapped_column(String(64))
     # The rows of chained tables the event wrote (engine/journal): what `verify` rebuilds them from.
     changes: Mapped[str] = mapped_column(Text, default="[]", server_default="[]")
+    shard: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    shard_seq: Mapped[int | None] = mapped_column(Integer)
     prev_hash: Mapped[str] = mapped_column(String(64))
     # Not indexed: the chain itself proves each hash; a unique index on random 64-hex keys would
     # make every append touch a random page of an ever-growing index.
     hash: Mapped[str] = mapped_column(String(64))
 
 
-class LedgerHead(Base):
-    """The chain's head: last sequence number and hash. Locked by each appending transaction."""
+class ChainHead(Base):
+    """The head of one shard of the chain: its last event's number within the shard, hash and
+    business time. An appending transaction locks only its own shard's row, so steps of cases in
+    different shards append side by side; the published head is the root over every shard's head."""
 
-    __tablename__ = "ledger_head"
+    __tablename__ = "chain_head"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    shard: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     seq: Mapped[int] = mapped_column(Integer)
     hash: Mapped[str] = mapped_column(String(64))
-    # The last event's business time: no event is dated before it.
+    # The shard's last event's business time: no event of the shard is dated before it.
     business_time: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
 
 

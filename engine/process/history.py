@@ -1,13 +1,16 @@
 """The hash-chained event log: append, and verify that nobody edited, removed, reordered or
 inserted a row.
 
-Every input to every instance is one row of a single global chain: `hash = sha256(prev_hash ||
-canonical JSON of the row)`. A one-row `ledger_head` holds the last sequence number and hash and is
-locked by each appending transaction, which also serialises appends on PostgreSQL. Instances carry
-the hash of their own last event (`head_hash`) and their event count (`version`), so truncating an
-instance's tail is caught even if the global tail is rewritten. A chain alone cannot detect a
-rewrite of everything after some point: publish the head (`xianfeng verify` prints it) and check it
-later with `--anchor`.
+Every input to every instance, and every change made outside one, is a row of the chain:
+`hash = sha256(prev_hash || canonical JSON of the row)`. The chain has `SHARDS` strands: an event
+links to the event before it in its shard (a case's events all fall in one shard; changes outside
+any case in shard 0), and an appending transaction locks only its shard's `chain_head` row, so
+cases in different shards append side by side on PostgreSQL. Within a shard, events are numbered
+without gaps (`shard_seq`) and dated never before the one before them; `seq` orders all events.
+Instances carry the hash of their own last event (`head_hash`) and their event count (`version`),
+so truncating an instance's tail is caught even where its shard's tail is rewritten. The chain's
+head is the root over every shard's head (`root_of`): publishing it (anchors) catches a rewrite of
+the whole database.
 """
 
 from __future__ import annotations
@@ -19,14 +22,20 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import Integer, String, bindparam, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from ..journal.capture import take_changes
-from ..models import Event, LedgerHead, ProcessInstance
+from ..models import ChainHead, Event, ProcessInstance
+from ..models.base import UtcDateTime
 
 GENESIS_HASH = "0" * 64
-HEAD_ID = 1
+SHARDS = 16
+
+
+def shard_of(instance_id: int | None) -> int:
+    """The shard an event goes to: its case's, or shard 0 for what happens outside any case."""
+    return instance_id % SHARDS if instance_id else 0
 
 
 def canonical_json(value: Any) -> str:
@@ -54,6 +63,9 @@ def event_hash(fields: dict[str, Any], prev_hash: str) -> str:
     body["prev_hash"] = prev_hash
     if body.get("changes", NO_CHANGES) == NO_CHANGES:
         body.pop("changes", None)
+    if body.get("shard_seq") is None:  # an event from before the chain had shards
+        body.pop("shard", None)
+        body.pop("shard_seq", None)
     return hashlib.sha256(canonical_json(body).encode("utf-8")).hexdigest()
 
 
@@ -74,6 +86,8 @@ HASHED_FIELDS = (
     "bundle_hash",
     "state_hash",
     "changes",
+    "shard",
+    "shard_seq",
 )
 
 
@@ -95,15 +109,27 @@ class NewEvent:
     role: str = ""
 
 
-_LOCK_HEAD = (
-    select(LedgerHead.seq, LedgerHead.hash, LedgerHead.business_time)
-    .where(LedgerHead.id == HEAD_ID)
-    .with_for_update()
-)
+# Lock the shard's head and take the event's place in the order of all events, in one statement.
+_LOCK_COLUMNS: dict[str, Any] = {
+    "seq": Integer(),
+    "hash": String(),
+    "business_time": UtcDateTime(),
+    "next_seq": Integer(),
+}
+_LOCK_SHARD = {
+    "postgresql": text(
+        "SELECT seq, hash, business_time, nextval('event_seq') AS next_seq "
+        "FROM chain_head WHERE shard = :shard FOR UPDATE"
+    ).columns(**_LOCK_COLUMNS),
+    "sqlite": text(  # one writer at a time: the next number is the highest plus one
+        "SELECT seq, hash, business_time, (SELECT coalesce(max(seq), 0) + 1 FROM event) AS next_seq "
+        "FROM chain_head WHERE shard = :shard"
+    ).columns(**_LOCK_COLUMNS),
+}
 _INSERT_EVENT = insert(Event)
 _MOVE_HEAD = (
-    update(LedgerHead)
-    .where(LedgerHead.id == HEAD_ID)
+    update(ChainHead)
+    .where(ChainHead.shard == bindparam("b_shard"))
     .values(seq=bindparam("seq"), hash=bindparam("hash"), business_time=bindparam("business_time"))
 )
 STEPPED_AT = "stepped_at"
@@ -116,24 +142,43 @@ class Appended:
 
 
 def append(session: Session, event: NewEvent) -> Appended:
-    """Append one event at the head of the chain (locks the head row until commit), recording
-    every chained row the transaction wrote since the last event (`journal.capture`).
+    """Append one event at the head of its shard (locks the shard's head row until commit),
+    recording every chained row the transaction wrote since the last event (`journal.capture`).
 
-    An event is never dated before the one before it. A step computed ahead of its append (while
-    another transaction appended) keeps the time it ran at in the payload (`stepped_at`, which
-    replay uses) and is dated at the head's time: a few milliseconds at most on a live clock.
+    An event is never dated before the one before it in its shard. A step computed ahead of its
+    append (while another transaction appended) keeps the time it ran at in the payload
+    (`stepped_at`, which replay uses) and is dated at the head's time: milliseconds on a live clock.
 
     Core statements on the session's connection: this runs on every step, and the ORM's unit of
     work would add a flush and identity bookkeeping for a row nobody reads back.
     """
     changes = take_changes(session)
     connection = session.connection()
-    head_seq, head_hash, head_time = connection.execute(_LOCK_HEAD).one()
+    shard = shard_of(event.instance_id)
+    locked = connection.execute(_LOCK_SHARD[connection.dialect.name], {"shard": shard}).one_or_none()
+    if locked is None:
+        raise RuntimeError(f"the chain has no head for shard {shard}: run `xianfeng init`")
+    shard_seq, head_hash, head_time, seq = locked
     dated, payload = event.business_time, event.payload
     if head_time is not None and head_time > dated:
         dated, payload = head_time, {**payload, STEPPED_AT: _instant(event.business_time)}
-    fields = {
-        "seq": head_seq + 1,
+    fields = _fields(event, payload, changes, dated) | {
+        "seq": seq,
+        "shard": shard,
+        "shard_seq": shard_seq + 1,
+    }
+    digest = event_hash(fields, head_hash)
+    connection.execute(_INSERT_EVENT, {**fields, "prev_hash": head_hash, "hash": digest})
+    connection.execute(
+        _MOVE_HEAD, {"b_shard": shard, "seq": shard_seq + 1, "hash": digest, "business_time": dated}
+    )
+    return Appended(seq, digest)
+
+
+def _fields(
+    event: NewEvent, payload: dict[str, Any], changes: list[Any], dated: dt.datetime
+) -> dict[str, Any]:
+    return {
         "instance_id": event.instance_id,
         "instance_version": event.instance_version,
         "kind": event.kind,
@@ -150,10 +195,6 @@ def append(session: Session, event: NewEvent) -> Appended:
         "state_hash": event.state_hash,
         "changes": canonical_json(changes) if changes else NO_CHANGES,
     }
-    digest = event_hash(fields, head_hash)
-    connection.execute(_INSERT_EVENT, {**fields, "prev_hash": head_hash, "hash": digest})
-    connection.execute(_MOVE_HEAD, {"seq": head_seq + 1, "hash": digest, "business_time": dated})
-    return Appended(head_seq + 1, digest)
 
 
 def step_time(event: Event) -> dt.datetime:
@@ -163,8 +204,22 @@ def step_time(event: Event) -> dt.datetime:
 
 
 def ensure_head(session: Session) -> None:
-    if session.get(LedgerHead, HEAD_ID) is None:
-        session.add(LedgerHead(id=HEAD_ID, seq=0, hash=GENESIS_HASH))
+    """Give every shard a head row (a new shard starts at the genesis hash)."""
+    present = set(session.execute(select(ChainHead.shard)).scalars())
+    for shard in range(SHARDS):
+        if shard not in present:
+            session.add(ChainHead(shard=shard, seq=0, hash=GENESIS_HASH))
+
+
+def heads(session: Session) -> list[tuple[int, int, str]]:
+    """(shard, number of its last event, hash) of every shard, in shard order."""
+    rows = session.execute(select(ChainHead.shard, ChainHead.seq, ChainHead.hash).order_by(ChainHead.shard))
+    return [(shard, seq, digest) for shard, seq, digest in rows]
+
+
+def root_of(shard_heads: list[tuple[int, int, str]]) -> str:
+    """The chain's head: one hash over every shard's head, what is published and printed."""
+    return hashlib.sha256(canonical_json([list(h) for h in sorted(shard_heads)]).encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -174,7 +229,7 @@ class ChainProblem:
     message: str
 
     def __str__(self) -> str:
-        where = f"event {self.seq}" if self.seq is not None else "ledger"
+        where = f"event {self.seq}" if self.seq is not None else "chain"
         if self.instance_id is not None:
             where += f" (instance {self.instance_id})"
         return f"{where}: {self.message}"
@@ -195,64 +250,95 @@ def iter_events(session: Session, batch: int = 2000) -> Iterator[Event]:
 
 
 @dataclass
-class _Walk:
-    """Where a walk along the chain is: what the next row must link to, follow and succeed."""
+class _Strand:
+    """Where the walk along one shard is: what its next event must link to, follow and succeed."""
 
     prev_hash: str = GENESIS_HASH
-    expected_seq: int = 1
+    last: int = 0  # the shard's number of its last event (0 before any, and for events from before shards)
     prev_time: dt.datetime | None = None
+    legacy_next: int = 1  # shard 0: the seq the next event from before shards must have
+    sharded: bool = False  # an event with a shard number has been met
+
+
+@dataclass
+class _Walk:
+    strands: dict[int, _Strand] = field(default_factory=dict)
     per_instance: dict[int, tuple[int, str]] = field(default_factory=dict)
+
+    def strand(self, shard: int) -> _Strand:
+        found = self.strands.get(shard)
+        if found is None:
+            found = self.strands[shard] = _Strand()
+        return found
 
 
 def verify_chain(
     session: Session, progress: Any = None, visit: Callable[[Event], None] | None = None
 ) -> list[ChainProblem]:
-    """Recompute every hash and link; check business time only moves forward; compare the ledger
-    head and each instance's head. `visit` sees each event in chain order (one pass for verify)."""
+    """Recompute every hash and link of every shard; check business time only moves forward in
+    each; compare each shard's head and each instance's head. `visit` sees each event in `seq`
+    order (one pass for verify)."""
     problems: list[ChainProblem] = []
     walk = _Walk()
     for row in iter_events(session):
-        problems.extend(_check_row(row, walk))
+        strand = walk.strand(row.shard or 0)
+        problems.extend(_check_row(row, strand))
         if visit is not None:
             visit(row)
-        walk.prev_hash, walk.expected_seq = row.hash, row.seq + 1
-        walk.prev_time = row.business_time or walk.prev_time
+        _advance(strand, row)
         if row.instance_id is not None:
+            problems.extend(_check_version(row, walk))
             walk.per_instance[row.instance_id] = (row.instance_version or 0, row.hash)
         if progress is not None:
             progress(1)
-    problems.extend(_check_ledger_head(session, walk))
+    problems.extend(_check_shard_heads(session, walk))
     problems.extend(_check_instance_heads(session, walk.per_instance))
     return problems
 
 
-def _check_ledger_head(session: Session, walk: _Walk) -> list[ChainProblem]:
-    head = session.get(LedgerHead, HEAD_ID)
-    last_seq, last_hash = walk.expected_seq - 1, walk.prev_hash
-    same_time = head is None or head.business_time in (None, walk.prev_time) or walk.prev_time is None
-    if head is not None and head.seq == last_seq and head.hash == last_hash and same_time:
-        return []
-    found = f"seq {head.seq}, hash {head.hash[:12]}…" if head else "missing"
-    return [
-        ChainProblem(
-            None,
-            None,
-            f"ledger head is {found}, but the last event is seq "
-            f"{last_seq} with hash {last_hash[:12]}… (rows removed at the end?)",
-        )
-    ]
+def _advance(strand: _Strand, row: Event) -> None:
+    strand.prev_hash = row.hash
+    strand.prev_time = row.business_time or strand.prev_time
+    if row.shard_seq is None:
+        strand.legacy_next = row.seq + 1
+    else:
+        strand.last, strand.sharded = row.shard_seq, True
 
 
-def _check_row(row: Event, walk: _Walk) -> list[ChainProblem]:
+def _check_shard_heads(session: Session, walk: _Walk) -> list[ChainProblem]:
+    rows = {row.shard: row for row in session.execute(select(ChainHead)).scalars()}
+    problems = []
+    for shard in sorted(set(rows) | set(walk.strands)):
+        strand, head = walk.strand(shard), rows.get(shard)
+        expected = (strand.last, strand.prev_hash)
+        if head is None:
+            problems.append(ChainProblem(None, None, f"shard {shard} has no head row (removed?)"))
+        elif (head.seq, head.hash) != expected or (
+            head.business_time is not None
+            and strand.prev_time is not None
+            and head.business_time != strand.prev_time
+        ):
+            problems.append(
+                ChainProblem(
+                    None,
+                    None,
+                    f"the head of shard {shard} is number {head.seq}, hash {head.hash[:12]}…, but the "
+                    f"shard's last event is number {expected[0]} with hash {expected[1][:12]}… "
+                    "(rows removed at the end?)",
+                )
+            )
+    return problems
+
+
+def _check_row(row: Event, strand: _Strand) -> list[ChainProblem]:
     problems = []
 
     def problem(message: str) -> None:
         problems.append(ChainProblem(row.seq, row.instance_id, message))
 
-    if row.seq != walk.expected_seq:
-        problem(f"sequence jumps from {walk.expected_seq - 1} to {row.seq} (rows removed or renumbered)")
-    if row.prev_hash != walk.prev_hash:
-        problem("does not link to the event before it (rows removed, inserted or reordered)")
+    problems.extend(_check_place(row, strand))
+    if row.prev_hash != strand.prev_hash:
+        problem("does not link to the event before it in its shard (rows removed, inserted or reordered)")
     try:
         recomputed = event_hash({name: getattr(row, name) for name in HASHED_FIELDS}, row.prev_hash)
     except (TypeError, ValueError, AttributeError) as exc:
@@ -262,19 +348,61 @@ def _check_row(row: Event, walk: _Walk) -> list[ChainProblem]:
             f"content does not match its hash (row edited): "
             f"stored {(row.hash or '')[:12]}…, recomputed {recomputed[:12]}…"
         )
-    if row.business_time is not None and walk.prev_time is not None and row.business_time < walk.prev_time:
+    if (
+        row.business_time is not None
+        and strand.prev_time is not None
+        and row.business_time < strand.prev_time
+    ):
         problem(
             f"dated {_instant(row.business_time)}, before the event before it "
-            f"({_instant(walk.prev_time)}): business time never runs backwards"
+            f"({_instant(strand.prev_time)}): business time never runs backwards"
         )
-    if row.instance_id is not None:
-        last_version = walk.per_instance.get(row.instance_id, (0, ""))[0]
-        if row.instance_version != last_version + 1:
-            problem(
-                f"instance version {row.instance_version} follows "
-                f"{last_version} (events of the instance missing or reordered)"
-            )
     return problems
+
+
+def _check_place(row: Event, strand: _Strand) -> list[ChainProblem]:
+    """The event's number in its shard follows the last one; it is in its case's shard."""
+    here = (row.seq, row.instance_id)
+    if row.shard_seq is None:
+        if (row.shard or 0) != 0 or strand.sharded:
+            return [ChainProblem(*here, "an event without a shard number among sharded events (inserted?)")]
+        if row.seq != strand.legacy_next:
+            return [
+                ChainProblem(
+                    *here,
+                    f"sequence jumps from {strand.legacy_next - 1} to {row.seq} (rows removed or renumbered)",
+                )
+            ]
+        return []
+    found = []
+    if row.shard_seq != strand.last + 1:
+        found.append(
+            ChainProblem(
+                *here,
+                f"shard {row.shard}: numbering jumps from {strand.last} to {row.shard_seq} "
+                "(rows removed or renumbered)",
+            )
+        )
+    if row.shard != shard_of(row.instance_id):
+        found.append(
+            ChainProblem(*here, f"is in shard {row.shard}, not its case's shard {shard_of(row.instance_id)}")
+        )
+    return found
+
+
+def _check_version(row: Event, walk: _Walk) -> list[ChainProblem]:
+    assert row.instance_id is not None
+    last_version = walk.per_instance.get(row.instance_id, (0, ""))[0]
+    if row.instance_version != last_version + 1:
+        return [
+            ChainProblem(
+                row.seq,
+                row.instance_id,
+                f"instance version {row.instance_version} follows "
+                f"{last_version} (events of the instance missing or reordered)",
+            )
+        ]
+    return []
 
 
 def _check_instance_heads(session: Session, per_instance: dict[int, tuple[int, str]]) -> list[ChainProblem]:

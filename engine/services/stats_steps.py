@@ -15,11 +15,11 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..kernel import Kernel
-from ..models import Event, LedgerHead, ProcessInstance, StatsCursor, StepTiming
+from ..models import Event, ProcessInstance, StatsCursor, StepTiming
 from ..process.calendar import WorkingCalendar
 from . import case_news
 from .calendar_admin import load_calendar
@@ -40,7 +40,7 @@ class _Fold:
 
 
 def _head_seq(session: Session) -> int:
-    return int(session.execute(select(LedgerHead.seq).order_by(LedgerHead.id).limit(1)).scalar() or 0)
+    return int(session.execute(select(func.max(Event.seq))).scalar() or 0)
 
 
 def _cursor_seq(session: Session) -> int:

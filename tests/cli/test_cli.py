@@ -12,6 +12,7 @@ from alembic import command
 from click.testing import CliRunner, Result
 
 from xianfeng.engine.cli import cli
+from xianfeng.engine.process import history
 from xianfeng.engine.services.setup import alembic_config
 
 GOOD = '{"political":5,"work":5,"service":4,"conduct":5,"discipline":5}'
@@ -206,13 +207,18 @@ def test_verify_checks_the_heads_the_ticker_published(run: Cli, tmp_path: Path) 
     published = run.folder / "anchors.jsonl"
     (line,) = published.read_text(encoding="utf-8").splitlines()[-1:]
     head = json.loads(line)
-    (seq,) = run.sql("select seq from ledger_head")[0]
+    (seq,) = run.sql("select max(seq) from event")[0]
     assert head["seq"] == seq and len(head["hash"]) == 64 and "model_post" in head["tables"]
+    assert len(head["heads"]) == 16
+    shard, (number, _digest) = next((k, v) for k, v in head["heads"].items() if v[0] > 0)
+    heads = {**head["heads"], shard: [number, "0" * 64]}
+    root = history.root_of([(int(k), v[0], v[1]) for k, v in heads.items()])
     forged = tmp_path / "anchors.jsonl"
-    forged.write_text(json.dumps({**head, "hash": "0" * 64}) + "\n", encoding="utf-8")
+    forged.write_text(json.dumps({**head, "heads": heads, "hash": root}) + "\n", encoding="utf-8")
     result = run("verify", "--anchors", str(forged), "--no-replay")
     assert result.exit_code == 1
-    assert f"published head {head['seq']}" in result.output and "now has hash" in result.output
+    assert f"published head {head['seq']}" in result.output
+    assert f"shard {shard}'s event {number} now has hash" in result.output
 
 
 def test_posts_areas_and_the_ledger_from_the_command_line(run: Cli, tmp_path: Path) -> None:

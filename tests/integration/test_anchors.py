@@ -12,7 +12,7 @@ from support import CreationWalk, establish_post, rehash_chain_from
 
 from xianfeng.engine.journal.capture import CHAINED_OPTION
 from xianfeng.engine.kernel import Kernel
-from xianfeng.engine.models import Event, LedgerHead, ModelPost, ProcessInstance
+from xianfeng.engine.models import ChainHead, Event, ModelPost, ProcessInstance
 from xianfeng.engine.process import history
 from xianfeng.engine.services import audit, timers
 from xianfeng.engine.services.audit import anchors
@@ -41,7 +41,10 @@ def test_the_ticker_publishes_the_head_first_daily_and_after_every_public_notice
     walk.evaluate()  # the evaluation passes: the 公示 goes up
     published = timers.tick(backend).published
     assert published is not None and published.reason == "notice"
-    assert published.seq == _events(backend)[-1].seq and published.hash == _events(backend)[-1].hash
+    with backend.db.unit_of_work(write=False) as uow:
+        root = history.root_of(history.heads(uow.session))
+    assert published.seq == _events(backend)[-1].seq and published.hash == root
+    assert published.heads[str(history.shard_of(walk.instance_id))][1] == _events(backend)[-1].hash
     assert set(published.tables) >= {"model_post", "human_task", "public_notice"}
     backend.clock.advance(days=1, seconds=1)  # type: ignore[attr-defined]
     daily = timers.tick(backend).published
@@ -68,9 +71,14 @@ def test_a_head_published_then_cut_off_the_chain_is_reported(backend: Kernel) ->
     establish_post(backend)
     head = anchors.publish(backend, "test")
     assert head is not None
+    with backend.db.unit_of_work(write=False) as uow:
+        last = uow.session.get(Event, head.seq)
+        assert last is not None
+        shard, number = last.shard, last.shard_seq
     _sql(backend, sa.delete(Event).where(Event.seq == head.seq))
     problems = audit.verify(backend, anchors=[head], replay=False).problems
-    assert any(f"the chain ends at {head.seq - 1}" in p for p in problems), problems
+    gone = f"published head {head.seq} (published {head.published_at}): shard {shard}'s event {number} is gone"
+    assert any(gone in p for p in problems), problems
 
 
 def test_an_unreadable_line_of_the_anchors_file_is_a_problem_not_a_crash(kernel: Kernel) -> None:
@@ -105,14 +113,16 @@ def test_an_event_computed_before_a_later_one_was_appended_is_dated_at_the_head(
 def test_an_event_dated_before_the_one_before_it_is_reported(kernel: Kernel) -> None:
     walk = CreationWalk(kernel)
     walk.start()
-    events = _events(kernel)
+    walk.complete("member2", {"political": 5, "work": 5, "service": 4, "conduct": 5, "discipline": 5})
+    events = [e for e in _events(kernel) if e.instance_id == walk.instance_id]  # one shard's strand
     target = events[-1]
     earlier = events[-2].business_time - dt.timedelta(days=3)
     fields = {name: getattr(target, name) for name in history.HASHED_FIELDS}
     fields["business_time"] = earlier
     digest = history.event_hash(fields, target.prev_hash)
     _sql(kernel, sa.update(Event).where(Event.seq == target.seq).values(business_time=earlier, hash=digest))
-    _sql(kernel, sa.update(LedgerHead).values(hash=digest, business_time=earlier))
+    head = sa.update(ChainHead).where(ChainHead.shard == target.shard)
+    _sql(kernel, head.values(hash=digest, business_time=earlier))
     _sql(
         kernel,
         sa.update(ProcessInstance).where(ProcessInstance.id == walk.instance_id).values(head_hash=digest),

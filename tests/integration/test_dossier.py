@@ -17,7 +17,8 @@ from walks_support import divide, excellent_post, name_of
 
 from xianfeng.engine.errors import NotAllowed, NotFound
 from xianfeng.engine.kernel import Kernel
-from xianfeng.engine.models import Event, LedgerHead, ModelPost, User
+from xianfeng.engine.models import Event, ModelPost, User
+from xianfeng.engine.process import history
 from xianfeng.engine.services import instances, tasks
 from xianfeng.engine.services.audit import dossier, printing
 from xianfeng.engine.services.audit.dossier_model import Answer, Case, Dossier
@@ -28,8 +29,8 @@ WEAK = "入户走访次数少，群众反映较少见到。"
 
 def _head(kernel: Kernel) -> tuple[int, str]:
     with kernel.db.unit_of_work(write=False) as uow:
-        head = uow.session.execute(sa.select(LedgerHead)).scalar_one()
-        return head.seq, head.hash
+        last = uow.session.execute(sa.select(sa.func.max(Event.seq))).scalar_one()
+        return last, history.root_of(history.heads(uow.session))
 
 
 def _post(kernel: Kernel, post_id: int) -> ModelPost:

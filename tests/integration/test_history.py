@@ -50,10 +50,16 @@ def test_replay_of_every_instance_reproduces_the_stored_state(finished: Creation
     assert report.events == len(_events(finished.kernel)) == report.head_seq
 
 
-def test_each_event_links_to_the_one_before(finished: CreationWalk) -> None:
+def test_each_event_links_to_the_one_before_in_its_shard(finished: CreationWalk) -> None:
     events = _events(finished.kernel)
-    assert events[0].prev_hash == history.GENESIS_HASH
-    assert all(later.prev_hash == earlier.hash for earlier, later in itertools.pairwise(events))
+    shards = {e.shard for e in events}
+    assert len(shards) > 1  # the cases and what happens outside them append to different shards
+    for shard in shards:
+        strand = [e for e in events if e.shard == shard]
+        assert strand[0].prev_hash == history.GENESIS_HASH
+        assert [e.shard_seq for e in strand] == list(range(1, len(strand) + 1))
+        assert all(later.prev_hash == earlier.hash for earlier, later in itertools.pairwise(strand))
+        assert all(e.shard == history.shard_of(e.instance_id) for e in strand)
 
 
 def test_editing_an_event_is_detected(finished: CreationWalk) -> None:
@@ -69,10 +75,12 @@ def test_editing_an_event_is_detected(finished: CreationWalk) -> None:
 
 def test_deleting_an_event_in_the_middle_is_detected(finished: CreationWalk) -> None:
     kernel = finished.kernel
-    victim = _events(kernel)[4]
+    case = [e for e in _events(kernel) if e.instance_id == finished.instance_id]
+    victim = case[4]
     _sql(kernel, sa.delete(Event).where(Event.seq == victim.seq))
     problems = audit.verify(kernel).problems
-    assert any(f"sequence jumps from {victim.seq - 1} to {victim.seq + 1}" in p for p in problems), problems
+    jump = f"shard {victim.shard}: numbering jumps from {victim.shard_seq - 1} to {victim.shard_seq + 1}"
+    assert any(jump in p for p in problems), problems
     assert any("does not link" in p for p in problems)
 
 
@@ -81,7 +89,7 @@ def test_deleting_the_newest_events_is_detected(finished: CreationWalk) -> None:
     last = _events(kernel)[-1]
     _sql(kernel, sa.delete(Event).where(Event.seq == last.seq))
     problems = audit.verify(kernel).problems
-    assert any("ledger head" in p and "rows removed at the end" in p for p in problems), problems
+    assert any(f"head of shard {last.shard}" in p and "rows removed at the end" in p for p in problems), problems
     assert any(f"instance {last.instance_id}" in p and "the log has" in p for p in problems), problems
 
 
@@ -103,6 +111,7 @@ def test_inserting_a_forged_event_is_detected(finished: CreationWalk) -> None:
     forged = {c.name: getattr(last, c.name) for c in Event.__table__.columns}
     forged.update(
         seq=last.seq + 1,
+        shard_seq=last.shard_seq + 1,
         instance_version=last.instance_version + 1,
         prev_hash=last.hash,
         hash="f" * 64,
@@ -112,7 +121,7 @@ def test_inserting_a_forged_event_is_detected(finished: CreationWalk) -> None:
     _sql(kernel, sa.insert(Event).values(**forged))
     problems = audit.verify(kernel).problems
     assert any(f"event {last.seq + 1}" in p and "row edited" in p for p in problems), problems
-    assert any("ledger head" in p for p in problems), problems
+    assert any(f"head of shard {last.shard}" in p for p in problems), problems
 
 
 def test_a_consistently_rehashed_forgery_fails_replay(finished: CreationWalk) -> None:
@@ -133,9 +142,10 @@ def test_a_consistently_rehashed_forgery_fails_replay(finished: CreationWalk) ->
 def test_a_published_anchor_catches_a_rewritten_chain(finished: CreationWalk) -> None:
     kernel = finished.kernel
     events = _events(kernel)
-    anchor = (events[-1].seq, events[-1].hash)
-    assert audit.verify(kernel, anchor=anchor, replay=False).ok
     target = next(e for e in events if '"data":{' in e.payload)
+    last = [e for e in events if e.shard == target.shard][-1]  # the head of the shard to be rewritten
+    anchor = (last.seq, last.hash)
+    assert audit.verify(kernel, anchor=anchor, replay=False).ok
     rehash_chain_from(
         kernel, target.seq, {"payload": target.payload.replace('"data":{', '"data":{"x":1,', 1)}
     )

@@ -11,9 +11,9 @@ import sqlalchemy as sa
 
 from xianfeng.engine.db import Database
 from xianfeng.engine.kernel import Kernel
-from xianfeng.engine.models import LedgerHead
+from xianfeng.engine.models import ChainHead
 
-HEAD = sa.select(LedgerHead.seq).where(LedgerHead.id == 1)
+HEAD = sa.select(ChainHead.seq).where(ChainHead.shard == 0)
 
 
 def _seq(db: Database) -> int:
@@ -23,7 +23,7 @@ def _seq(db: Database) -> int:
 
 def _bump(db: Database) -> None:
     with db.unit_of_work() as uow:
-        uow.session.execute(sa.update(LedgerHead).where(LedgerHead.id == 1).values(seq=LedgerHead.seq + 1))
+        uow.session.execute(sa.update(ChainHead).where(ChainHead.shard == 0).values(seq=ChainHead.seq + 1))
         uow.commit()
 
 
@@ -38,7 +38,7 @@ def test_while_it_reads_another_writer_commits_and_it_sees_the_commit(kernel: Ke
         assert not writer.is_alive(), "the other writer waited for a lock the reads should not hold"
         assert uow.session.execute(HEAD).scalar_one() == before + 1  # each read sees the latest commit
         uow.begin_write()
-        uow.session.execute(sa.update(LedgerHead).where(LedgerHead.id == 1).values(seq=LedgerHead.seq + 10))
+        uow.session.execute(sa.update(ChainHead).where(ChainHead.shard == 0).values(seq=ChainHead.seq + 10))
         uow.commit()
     assert _seq(db) == before + 11
 
@@ -53,7 +53,7 @@ def test_once_writing_it_holds_the_turn_until_it_ends(kernel: Kernel) -> None:
         writer.start()
         writer.join(timeout=0.3)
         assert writer.is_alive(), "another writer went ahead while the write transaction was open"
-        uow.session.execute(sa.update(LedgerHead).where(LedgerHead.id == 1).values(seq=LedgerHead.seq + 10))
+        uow.session.execute(sa.update(ChainHead).where(ChainHead.shard == 0).values(seq=ChainHead.seq + 10))
         order.append("mine")
         uow.commit()
     writer.join(timeout=10)
@@ -66,7 +66,7 @@ def test_leaving_without_a_commit_writes_nothing(kernel: Kernel) -> None:
     before = _seq(db)
     with pytest.raises(RuntimeError, match="refused"), db.unit_of_work_reading_first() as uow:
         uow.begin_write()
-        uow.session.execute(sa.update(LedgerHead).where(LedgerHead.id == 1).values(seq=LedgerHead.seq + 10))
+        uow.session.execute(sa.update(ChainHead).where(ChainHead.shard == 0).values(seq=ChainHead.seq + 10))
         raise RuntimeError("refused")
     assert _seq(db) == before
     _bump(db)  # and the turn was given back

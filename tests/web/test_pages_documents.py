@@ -17,7 +17,8 @@ from test_pages_support import text
 from walks_support import divide, name_of, year_of
 
 from xianfeng.engine.kernel import Kernel
-from xianfeng.engine.models import LedgerHead, ModelPost
+from xianfeng.engine.models import Event, ModelPost
+from xianfeng.engine.process import history
 
 Login = Callable[[str], FlaskClient]
 
@@ -32,8 +33,8 @@ def _post(kernel: Kernel, post_id: int) -> ModelPost:
 
 def _head(kernel: Kernel) -> str:
     with kernel.db.unit_of_work(write=False) as uow:
-        head = uow.session.execute(sa.select(LedgerHead)).scalar_one()
-        return f"{head.seq}:{head.hash}"
+        last = uow.session.execute(sa.select(sa.func.max(Event.seq))).scalar_one()
+        return f"{last}:{history.root_of(history.heads(uow.session))}"
 
 
 def _link(page: str, pattern: str) -> str:

@@ -45,8 +45,8 @@ def test_the_boards_footer_shows_the_head_published_for_the_notice(
     assert published is not None
     page = client.get(BOARD).get_data(as_text=True)
     assert published.hash in page
-    assert f"已公布的链头：第 {published.seq} 号事件" in text(client.get(BOARD))
-    assert f"Published chain head: event {published.seq}" in text(client.get(f"{BOARD}?lang=en"))
+    assert f"已公布的链头（截至第 {published.seq} 号事件）" in text(client.get(BOARD))
+    assert f"(up to event {published.seq})" in text(client.get(f"{BOARD}?lang=en"))
 
 
 def test_an_objection_is_filed_and_its_receipt_can_be_checked(client: FlaskClient, kernel: Kernel) -> None:
@@ -82,7 +82,7 @@ def test_objections_are_limited_per_client_per_hour(client: FlaskClient, kernel:
         assert post(client, path, {"text": OBJECTION}, token_from=BOARD).status_code == 302
     with nothing_stored(kernel):
         refused = post(client, path, {"text": OBJECTION}, token_from=BOARD)
-    assert refused.status_code == 429 and "每小时最多提交 5 条异议" in text(refused)
+    assert refused.status_code == 429 and "每 60 分钟最多提交 5 条异议" in text(refused)
     kernel.clock.set(kernel.clock.now() + dt.timedelta(hours=1, seconds=1))  # type: ignore[attr-defined]
     assert post(client, path, {"text": OBJECTION}, token_from=BOARD).status_code == 302
 

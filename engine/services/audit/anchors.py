@@ -26,8 +26,9 @@ from sqlalchemy.orm import Session
 
 from ...journal.rebuild import Rebuilt
 from ...kernel import Kernel
-from ...models import Event, LedgerHead
+from ...models import Event
 from ...process import history
+from .replay import consistent_read
 
 PUBLISH_EVERY = dt.timedelta(days=1)
 # How an event's row changes (canonical JSON, keys sorted) spell a notice put on the board.
@@ -36,12 +37,20 @@ NOTICE_PUT_UP = '"op":"insert","table":"public_notice"'
 
 @dataclass(frozen=True)
 class Anchor:
+    """A published head: `hash` is the chain's root over `heads` (each shard's number of its last
+    event and that event's hash; empty in heads published before the chain had shards, whose `hash`
+    is then event `seq`'s own), `seq` the last event in the order of all events."""
+
     seq: int
     hash: str
     business_time: str
     published_at: str
     reason: str
     tables: dict[str, str] = field(default_factory=dict)
+    heads: dict[str, list[Any]] = field(default_factory=dict)
+
+    def shard_heads(self) -> list[tuple[int, int, str]]:
+        return [(int(shard), int(seq), str(digest)) for shard, (seq, digest) in sorted(self.heads.items())]
 
     def line(self) -> str:
         return json.dumps(asdict(self), sort_keys=True, ensure_ascii=False)
@@ -72,6 +81,7 @@ def read(path: Path) -> AnchorFile:
                     str(value.get("published_at", "")),
                     str(value.get("reason", "")),
                     {str(k): str(v) for k, v in (value.get("tables") or {}).items()},
+                    {str(k): [int(v[0]), str(v[1])] for k, v in (value.get("heads") or {}).items()},
                 )
             )
         except (ValueError, TypeError, KeyError, AttributeError) as exc:
@@ -85,17 +95,31 @@ def latest(kernel: Kernel) -> Anchor | None:
 
 
 def head_now(session: Session) -> tuple[Anchor, Rebuilt] | None:
-    """The current head, with the tables as the log has them there (one consistent fold)."""
-    head = session.get(LedgerHead, history.HEAD_ID)
-    if head is None or head.seq == 0:
+    """The chain's head now, with the tables as the log has them there: one consistent read of
+    every shard's head, and the fold of exactly the events up to them."""
+    consistent_read(session)
+    shard_heads = history.heads(session)
+    if not session.execute(select(Event.seq).limit(1)).first():
         return None
-    rebuilt = Rebuilt()
+    cut = {shard: seq for shard, seq, _digest in shard_heads}
+    rebuilt, last_seq, last_time = fold_to(session, cut)
+    heads = {str(shard): [seq, digest] for shard, seq, digest in shard_heads}
+    when = last_time.isoformat() if last_time else ""
+    anchor = Anchor(last_seq, history.root_of(shard_heads), when, "", "", rebuilt.digests(), heads)
+    return anchor, rebuilt
+
+
+def fold_to(session: Session, cut: dict[int, int]) -> tuple[Rebuilt, int, dt.datetime | None]:
+    """The chained tables as the events up to each shard's number in `cut` leave them (events from
+    before shards are all in): the fold, the last event's `seq` and business time."""
+    rebuilt, last_seq, last_time = Rebuilt(), 0, None
     for event in history.iter_events(session):
-        if event.seq > head.seq:
-            break
+        if event.shard_seq is not None and event.shard_seq > cut.get(event.shard, 0):
+            continue
         rebuilt.feed(event)
-    when = head.business_time.isoformat() if head.business_time else ""
-    return Anchor(head.seq, head.hash, when, "", "", rebuilt.digests()), rebuilt
+        last_seq = event.seq
+        last_time = max(filter(None, (last_time, event.business_time)), default=None)
+    return rebuilt, last_seq, last_time
 
 
 def publish(kernel: Kernel, reason: str) -> Anchor | None:
@@ -110,7 +134,7 @@ def publish(kernel: Kernel, reason: str) -> Anchor | None:
     path = kernel.settings.resolved_anchors_file
     with _locked(path):
         last = read(path).anchors
-        if last and last[-1].seq >= anchor.seq and not _a_day_before(last[-1], kernel.clock.now()):
+        if last and last[-1].hash == anchor.hash and not _a_day_before(last[-1], kernel.clock.now()):
             return None
         with path.open("a", encoding="utf-8") as out:
             out.write(anchor.line() + "\n")
@@ -151,42 +175,82 @@ def _locked(path: Path) -> Iterator[None]:
 
 
 class AnchorCheck:
-    """Checks published heads during verify's one walk along the chain (see `verify`)."""
+    """Checks published heads during verify's one walk along the chain (see `verify`): each shard
+    head an anchor names must still be the event it was, and the root must follow from them. Where
+    a head no longer matches, the tables are folded to that anchor again to name the registers the
+    rewrite changed."""
 
     def __init__(self, anchors: list[Anchor]) -> None:
-        self._by_seq: dict[int, list[Anchor]] = {}
-        for anchor in anchors:
-            self._by_seq.setdefault(anchor.seq, []).append(anchor)
-        self.problems: list[str] = []
+        self.anchors = anchors
+        self._wanted = {(int(shard), int(head[0])) for a in anchors for shard, head in a.heads.items()}
+        self._legacy_wanted = {a.seq for a in anchors if not a.heads}
+        self._found: dict[tuple[int, int], str] = {}
+        self._legacy: dict[int, str] = {}  # seq -> hash, for heads published before shards
+        self._last_legacy = history.GENESIS_HASH
         self._last_seq = 0
 
     def visit(self, event: Event, rebuilt: Rebuilt) -> None:
-        """After `rebuilt` has taken `event`."""
+        del rebuilt  # the fold is made again, to the anchor, only where a head does not match
         self._last_seq = event.seq
-        for anchor in self._by_seq.get(event.seq, ()):
-            self.problems.extend(_differences(anchor, event.hash, rebuilt))
+        if event.seq in self._legacy_wanted:
+            self._legacy[event.seq] = event.hash
+        if event.shard_seq is None:
+            self._last_legacy = event.hash
+        elif (event.shard, event.shard_seq) in self._wanted:
+            self._found[(event.shard, event.shard_seq)] = event.hash
 
-    def finish(self) -> list[str]:
-        beyond = sorted(seq for seq in self._by_seq if seq > self._last_seq)
-        self.problems.extend(
-            f"published head {seq} (published {self._by_seq[seq][0].published_at}): the chain ends at "
-            f"{self._last_seq}, events were removed after it was published"
-            for seq in beyond
-        )
-        return self.problems
+    def finish(self, session: Session) -> list[str]:
+        problems: list[str] = []
+        for anchor in self.anchors:
+            found = self._legacy_problems(anchor) if not anchor.heads else self._sharded_problems(anchor)
+            if found and anchor.heads:
+                found.extend(_changed_tables(session, anchor))
+            problems.extend(found)
+        return problems
 
+    def _expected(self, shard: int, seq: int) -> str | None:
+        if seq == 0:  # a shard with no event of its own yet: genesis, or where the old chain ended
+            return self._last_legacy if shard == 0 else history.GENESIS_HASH
+        return self._found.get((shard, seq))
 
-def _differences(anchor: Anchor, digest: str, rebuilt: Rebuilt) -> list[str]:
-    where = f"published head {anchor.seq} (published {anchor.published_at})"
-    if digest == anchor.hash:
+    def _sharded_problems(self, anchor: Anchor) -> list[str]:
+        where = f"published head {anchor.seq} (published {anchor.published_at})"
+        if history.root_of(anchor.shard_heads()) != anchor.hash:
+            return [f"{where}: its root does not follow from its shard heads (the line was altered)"]
+        problems = []
+        for shard, seq, digest in anchor.shard_heads():
+            now = self._expected(shard, seq)
+            if now is None:
+                problems.append(
+                    f"{where}: shard {shard}'s event {seq} is gone (events removed after publishing)"
+                )
+            elif now != digest:
+                problems.append(
+                    f"{where}: shard {shard}'s event {seq} now has hash {now[:12]}…, "
+                    f"published as {digest[:12]}…"
+                )
+        return problems
+
+    def _legacy_problems(self, anchor: Anchor) -> list[str]:
+        where = f"published head {anchor.seq} (published {anchor.published_at})"
+        now = self._legacy.get(anchor.seq)
+        if now is None:
+            return [
+                f"{where}: the chain ends at {self._last_seq}, events were removed after it was published"
+            ]
+        if now != anchor.hash:
+            return [f"{where}: event {anchor.seq} now has hash {now[:12]}…, published as {anchor.hash[:12]}…"]
         return []
-    found = [f"{where}: event {anchor.seq} now has hash {digest[:12]}…, published as {anchor.hash[:12]}…"]
-    now = rebuilt.digests()
+
+
+def _changed_tables(session: Session, anchor: Anchor) -> list[str]:
+    cut = {shard: seq for shard, seq, _digest in anchor.shard_heads()}
+    now = fold_to(session, cut)[0].digests()
     changed = sorted(name for name, value in anchor.tables.items() if now.get(name, "") != value)
-    if changed:
-        tables = ", ".join(changed)
-        found.append(f"{where}: the log now gives different rows for {tables} than when it was published")
-    return found
+    if not changed:
+        return []
+    where = f"published head {anchor.seq} (published {anchor.published_at})"
+    return [f"{where}: the log now gives different rows for {', '.join(changed)} than when it was published"]
 
 
 def describe(anchor: Anchor | None) -> dict[str, Any]:

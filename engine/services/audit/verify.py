@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from ...journal.rebuild import Finding, Rebuilt
 from ...kernel import Kernel
-from ...models import Event, LedgerHead, ProcessInstance
+from ...models import Event, ProcessInstance
 from ...process import history
 from .anchors import Anchor, AnchorCheck
 from .parallel import replay_instances
@@ -30,8 +30,8 @@ from .parallel import replay_instances
 class VerifyReport:
     events: int = 0
     instances: int = 0
-    head_seq: int = 0
-    head_hash: str = ""
+    head_seq: int = 0  # the last event's number in the order of all events
+    head_hash: str = ""  # the chain's head: the root over every shard's head (`history.root_of`)
     problems: list[str] = field(default_factory=list)
     # The records that differ from what the log says, each with table, key, column and event.
     findings: list[Finding] = field(default_factory=list)
@@ -59,8 +59,8 @@ def verify(
         session = uow.session
         report.events = session.execute(select(func.count()).select_from(Event)).scalar_one()
         _check_chain_and_tables(session, report, progress, anchors or [])
-        head = session.get(LedgerHead, history.HEAD_ID)
-        report.head_seq, report.head_hash = (head.seq, head.hash) if head else (0, "")
+        report.head_seq = session.execute(select(func.coalesce(func.max(Event.seq), 0))).scalar_one()
+        report.head_hash = history.root_of(history.heads(session))
         if anchor is not None:
             report.problems.extend(_check_anchor(session, *anchor))
         if replay:
@@ -84,7 +84,7 @@ def _check_chain_and_tables(
         published.visit(event, rebuilt)
 
     report.problems.extend(str(p) for p in history.verify_chain(session, progress, visit=visit))
-    report.problems.extend(published.finish())
+    report.problems.extend(published.finish(session))
     report.findings = rebuilt.compare(session)
     report.problems.extend(str(f) for f in report.findings)
 
