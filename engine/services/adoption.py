@@ -11,7 +11,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from ..journal.capture import journal_of
-from ..journal.rebuild import read_table
+from ..journal.rebuild import Rebuilt, read_table
 from ..journal.tables import CHAINED
 from ..kernel import Kernel
 from ..models import Event
@@ -40,6 +40,35 @@ def adopt_unchained(kernel: Kernel) -> int | None:
             None,
             "adopt",
             {"reason": "rows written before events recorded rows (migration 0009), as they stood"},
+        )
+        uow.commit()
+    return seq
+
+
+def adopt_new_columns(kernel: Kernel) -> int | None:
+    """Record, once, the value of every column a migration added to a chained table, for the rows
+    the log already holds: until then the log says nothing of those columns for old rows, and a
+    change to them behind the system's back could not be caught. One `adopt` event; None when the
+    log already knows every column of every row."""
+    with kernel.db.unit_of_work() as uow:
+        session = uow.session
+        rebuilt = Rebuilt()
+        for event in history.iter_events(session):
+            rebuilt.feed(event)
+        journal = journal_of(session)
+        for name, spec in CHAINED.items():
+            logged = rebuilt.tables[name]
+            for key, values in read_table(session, spec):
+                row = logged.get(key)
+                missing = {
+                    column: value for column, value in values.items() if row and column not in row.values
+                }
+                if missing:
+                    journal.add(name, "update", list(key) if isinstance(key, tuple) else key, missing)
+        if not journal.pending:
+            return None
+        seq = chain.record(
+            session, kernel, None, "adopt", {"reason": "columns a migration added, as they stood"}
         )
         uow.commit()
     return seq

@@ -57,6 +57,7 @@ def init(kernel: Kernel) -> InitReport:
     code left off it, deploy the shipped processes (new versions only)."""
     migrate(kernel)
     adoption.adopt_unchained(kernel)
+    adoption.adopt_new_columns(kernel)
     deployed = deploy(kernel, catalog.builtin_files(), "system", "shipped defaults")
     return InitReport(database=_safe_url(kernel.db.url), deployed=deployed)
 
