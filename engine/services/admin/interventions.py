@@ -236,8 +236,25 @@ def retry(kernel: Kernel, actor: Actor, instance_id: int, reason: str) -> Interv
     again the error says why and nothing is stored."""
     check_admin(actor)
     why = reason_of(reason)
+    _check_running(kernel, instance_id)
     meta = EventMeta(kind="tick", actor=actor, role=ROLE_ADMIN, payload={"retry": True, "reason": why})
     report = timers.tick_one(kernel, instance_id, kernel.clock.now(), meta)
     if not report.fired:
         raise RuleViolation(f"case {instance_id} has nothing due to run again", instance_id=instance_id)
     return Intervention(instance_id, "retry", report.fired[0][1])
+
+
+def _check_running(kernel: Kernel, instance_id: int) -> None:
+    """An unknown case, or one not running, is said as such rather than as "nothing due"."""
+    with kernel.db.unit_of_work(write=False) as uow:
+        status = uow.session.execute(
+            select(ProcessInstance.status).where(ProcessInstance.id == instance_id)
+        ).scalar_one_or_none()
+    if status is None:
+        raise NotFound(f"no case {instance_id}", instance_id=instance_id)
+    if status != "running":
+        raise RuleViolation(
+            f"case {instance_id} is {status}; this intervention needs it running",
+            instance_id=instance_id,
+            status=status,
+        )

@@ -92,6 +92,8 @@ class MigrationCheck:
 
     allowed: bool
     reasons: list[str]
+    # Each blocking element with its reason ({"element", "reason"}), for pages that name the step.
+    blockers: list[dict[str, str]] = field(default_factory=list)
 
 
 def check(kernel: Kernel, actor: Actor, instance_id: int, to_version: int) -> MigrationCheck:
@@ -110,7 +112,8 @@ def check(kernel: Kernel, actor: Actor, instance_id: int, to_version: int) -> Mi
             compute(session, kernel, instance, new, step, migrate_from=old)
         except MigrationRefused as exc:
             found = exc.params.get("blockers") or []
-            return MigrationCheck(False, [f"{b['element']}: {b['reason']}" for b in found] or [exc.message])
+            reasons = [f"{b['element']}: {b['reason']}" for b in found] or [exc.message]
+            return MigrationCheck(False, reasons, list(found))
         except RuleViolation as exc:
             return MigrationCheck(False, [exc.message])
     return MigrationCheck(True, [])
