@@ -50,6 +50,14 @@ OPERATIONS = {
     ("post", "/api/v1/verify-runs"),
     ("get", "/api/v1/verify-runs/{run_id}"),
     ("get", "/api/v1/stats"),
+    ("post", "/api/v1/instances/{instance_id}/cancel"),
+    ("post", "/api/v1/instances/{instance_id}/suspend"),
+    ("post", "/api/v1/instances/{instance_id}/resume"),
+    ("post", "/api/v1/instances/{instance_id}/retry"),
+    ("post", "/api/v1/instances/{instance_id}/migrate"),
+    ("get", "/api/v1/instances/{instance_id}/migrate/check"),
+    ("post", "/api/v1/tasks/{task_id}/reassign"),
+    ("post", "/api/v1/tasks/{task_id}/complete-on-behalf"),
 }
 UPLOAD = ("post", "/api/v1/tasks/{task_id}/attachments")  # multipart/form-data, files only
 DOWNLOAD = ("get", "/api/v1/instances/{instance_id}/attachments/{sha256}")  # the file's bytes

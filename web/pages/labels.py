@@ -41,6 +41,8 @@ def status(code: Any) -> str:
             "pending": _("待核查"),
             "upheld": _("异议成立"),
             "dismissed": _("异议不成立"),
+            "cancelled": _("已取消"),
+            "suspended": _("已暂停"),
         },
         code,
     )
@@ -59,6 +61,7 @@ def outcome(code: Any) -> str:
             "closed_after_returns": _("多次退回，终止"),
             "passed": _("通过"),
             "failed": _("未通过"),
+            "cancelled": _("管理员取消"),
         },
         code,
     )
@@ -95,9 +98,28 @@ def event_kind(code: Any) -> str:
             "urge": _("催办"),
             "survey": _("群众问卷答复"),
             "objection": _("提出异议"),
+            "cancel": _("取消"),
+            "suspend": _("暂停"),
+            "resume": _("恢复"),
+            "reassign": _("转交"),
+            "migrate": _("迁移"),
         },
         code,
     )
+
+
+def event_words(event: dict[str, Any]) -> str:
+    """What an event did, in words: an administrator's intervention says which one, where the
+    kind alone would not (a completion on someone's behalf, a retried step, the version moved to)."""
+    payload = event.get("payload") if isinstance(event.get("payload"), dict) else {}
+    kind = event.get("kind")
+    if kind == "complete" and payload.get("on_behalf"):
+        return _("代为办理")
+    if kind == "tick" and payload.get("retry"):
+        return _("重试")
+    if kind == "migrate" and payload.get("to_version"):
+        return _("迁移到第 %(version)s 版", version=payload["to_version"])
+    return event_kind(kind)
 
 
 def notification_kind(code: Any) -> str:

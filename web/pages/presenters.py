@@ -135,7 +135,7 @@ def history_rows(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 "at": event["business_time"],
                 "actor": actor,
                 "role": role,
-                "kind": labels.event_kind(event.get("kind")),
+                "kind": labels.event_words(event),
                 "step": (event.get("payload") or {}).get("task") or event.get("element") or "",
                 "detail": _detail(event),
             }
