@@ -15,8 +15,10 @@ import logging
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from ..errors import XianfengError
+from ..journal.capture import journal_of
 from ..kernel import Kernel
 from ..models import PendingMessage, ProcessInstance, TimerRow
 from . import citations, limits, reminders, schedules
@@ -24,6 +26,7 @@ from .audit import anchors
 from .steps import EventMeta, compute, deliver_pending, earliest_pending, persist, step_input_for
 
 log = logging.getLogger("xianfeng.timers")
+BATCH = 20  # instances whose due steps share one transaction
 
 
 @dataclass
@@ -57,12 +60,9 @@ def tick(kernel: Kernel, now: dt.datetime | None = None) -> TickReport:
     report.reminded, report.escalated = reminded.reminded, reminded.escalated
     report.started = scheduled.started
     report.failed.extend((0, message) for _key, message in scheduled.failed)
-    for instance_id in due_instances(kernel, now):
-        try:
-            _tick_instance(kernel, instance_id, now, report)
-        except XianfengError as exc:
-            log.error("tick of instance %s failed: %s", instance_id, exc.message)
-            report.failed.append((instance_id, exc.message))
+    due = due_instances(kernel, now)
+    for start in range(0, len(due), BATCH):
+        _tick_batch(kernel, due[start : start + BATCH], now, report)
     report.published = anchors.publish_due(kernel, now)
     report.removed_files = citations.remove_uncited(kernel, now)
     limits.purge(kernel, now)
@@ -81,28 +81,63 @@ def _tick_instance(
     kernel: Kernel, instance_id: int, now: dt.datetime, report: TickReport, meta: EventMeta | None = None
 ) -> None:
     with kernel.db.unit_of_work() as uow:
-        session = uow.session
-        instance = session.execute(
-            select(ProcessInstance)
-            .where(ProcessInstance.id == instance_id, ProcessInstance.status == "running")
-            .with_for_update(skip_locked=True)
-        ).scalar_one_or_none()
-        if instance is None:
-            return
-        version = kernel.catalog.get(session, instance.process_version_id)
-        delivered = deliver_pending(session, kernel, instance, version, now)
-        if delivered:
-            report.delivered.append((instance_id, delivered))
-        due = session.execute(
-            select(TimerRow.id).where(TimerRow.instance_id == instance_id, TimerRow.due_at < now).limit(1)
-        ).first()
-        held_until = earliest_pending(session, instance)
-        if due is not None and instance.status == "running" and (held_until is None or held_until >= now):
-            step = step_input_for(instance, "tick", now)
-            result = compute(session, kernel, instance, version, step)
-            seq = persist(
-                session, kernel, instance, version, step, result, meta or EventMeta(kind="tick", actor=None)
-            )
-            report.fired.append((instance_id, seq))
-            deliver_pending(session, kernel, instance, version, now)
+        _fire(uow.session, kernel, instance_id, now, report, meta)
         uow.commit()
+
+
+def _tick_batch(kernel: Kernel, ids: list[int], now: dt.datetime, report: TickReport) -> None:
+    """Fire what is due for several instances in one transaction: when many deadlines fall due
+    together (every evaluation of a round at the same midnight), one commit per instance is what
+    makes the last one late. Each instance runs in a savepoint, so one that fails is rolled back
+    alone, reported, and tried again at the next tick."""
+    with kernel.db.unit_of_work() as uow:
+        session = uow.session
+        journal = journal_of(session)
+        for instance_id in ids:
+            mark, own = len(journal.pending), TickReport(now=now)
+            savepoint = session.begin_nested()
+            try:
+                _fire(session, kernel, instance_id, now, own)
+                savepoint.commit()
+            except XianfengError as exc:
+                savepoint.rollback()
+                del journal.pending[mark:]
+                log.error("tick of instance %s failed: %s", instance_id, exc.message)
+                report.failed.append((instance_id, exc.message))
+                continue
+            report.fired.extend(own.fired)
+            report.delivered.extend(own.delivered)
+        uow.commit()
+
+
+def _fire(
+    session: Session,
+    kernel: Kernel,
+    instance_id: int,
+    now: dt.datetime,
+    report: TickReport,
+    meta: EventMeta | None = None,
+) -> None:
+    instance = session.execute(
+        select(ProcessInstance)
+        .where(ProcessInstance.id == instance_id, ProcessInstance.status == "running")
+        .with_for_update(skip_locked=True)
+    ).scalar_one_or_none()
+    if instance is None:
+        return  # ended, suspended, or claimed by another worker's tick
+    version = kernel.catalog.get(session, instance.process_version_id)
+    delivered = deliver_pending(session, kernel, instance, version, now)
+    if delivered:
+        report.delivered.append((instance_id, delivered))
+    due = session.execute(
+        select(TimerRow.id).where(TimerRow.instance_id == instance_id, TimerRow.due_at < now).limit(1)
+    ).first()
+    held_until = earliest_pending(session, instance)
+    if due is not None and instance.status == "running" and (held_until is None or held_until >= now):
+        step = step_input_for(instance, "tick", now)
+        result = compute(session, kernel, instance, version, step)
+        seq = persist(
+            session, kernel, instance, version, step, result, meta or EventMeta(kind="tick", actor=None)
+        )
+        report.fired.append((instance_id, seq))
+        deliver_pending(session, kernel, instance, version, now)

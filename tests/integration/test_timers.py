@@ -6,12 +6,14 @@ import datetime as dt
 import json
 import logging
 import threading
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from support import CreationWalk, actor
 
 from xianfeng.engine.clock import CHINA_TZ
+from xianfeng.engine.errors import ScriptError
 from xianfeng.engine.kernel import Kernel
 from xianfeng.engine.models import Event, PublicNotice, TimerRow
 from xianfeng.engine.services import audit, calendar_admin, notifications, timers
@@ -167,3 +169,42 @@ def test_a_tick_with_nothing_to_do_takes_no_write_lock(kernel: Kernel) -> None:
     assert (report.fired, report.reminded, report.escalated, sent) == ([], 0, 0, 0)
     assert statements and set(statements) <= {"BEGIN", "SELECT"}, statements  # no BEGIN IMMEDIATE
     assert walk.show()["status"] == "running"
+
+
+def test_deadlines_falling_together_fire_in_batches_and_one_failure_stays_alone(
+    backend: Kernel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    walks = []
+    for candidate, evaluators in (
+        ("member1", ("member2", "member3", "member4")),
+        ("member5", ("member6", "member7", "member8")),
+        ("member9", ("member2", "member3", "member4")),
+    ):
+        walk = CreationWalk(backend, candidate=candidate, evaluators=evaluators)
+        walk.start()
+        walks.append(walk)
+    with backend.db.unit_of_work(write=False) as uow:
+        due = uow.session.execute(sa.select(sa.func.max(TimerRow.due_at))).scalar_one()
+    broken = walks[1].instance_id
+    real = timers.compute
+
+    def failing(session: Any, kernel: Kernel, instance: Any, *args: Any, **kwargs: Any) -> Any:
+        if instance.id == broken:
+            raise ScriptError("a step that fails")
+        return real(session, kernel, instance, *args, **kwargs)
+
+    monkeypatch.setattr(timers, "compute", failing)
+    monkeypatch.setattr(timers, "BATCH", 2)  # two batches: the failing instance shares one
+    backend.clock.set(due + dt.timedelta(seconds=1))  # type: ignore[attr-defined]
+    report = timers.tick(backend)
+    fired = {instance_id for instance_id, _seq in report.fired}
+    assert fired == {walks[0].instance_id, walks[2].instance_id}
+    assert [instance_id for instance_id, _message in report.failed] == [broken]
+    with backend.db.unit_of_work(write=False) as uow:
+        waiting = uow.session.execute(
+            sa.select(TimerRow.instance_id).where(TimerRow.instance_id == broken)
+        ).all()
+    assert waiting  # its timer still waits, to be fired at the next tick
+    monkeypatch.setattr(timers, "compute", real)
+    assert {i for i, _ in timers.tick(backend).fired} == {broken}
+    assert audit.verify(backend).ok
