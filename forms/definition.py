@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from jsonschema import Draft202012Validator, FormatChecker
+from jsonschema import Draft202012Validator, FormatChecker, validators
 
 from xianfeng.forms.errors import FormValidationError
 from xianfeng.forms.messages import ErrorReport, Path
@@ -21,6 +21,18 @@ SourceCheck = Callable[[str, Any], tuple[str, str] | None]
 as (English, Chinese): a villager-facing page must never fall back to English."""
 
 LANGUAGES = ("zh_CN", "en")
+
+
+def _strict_integer(_checker: object, instance: object) -> bool:
+    """JSON Schema calls 5.0 an integer; a form does not: a member id sent as 5.0 would be stored as
+    a float and compare equal to the member's id everywhere but in the log and in replay."""
+    return isinstance(instance, int) and not isinstance(instance, bool)
+
+
+StrictValidator = validators.extend(
+    Draft202012Validator,
+    type_checker=Draft202012Validator.TYPE_CHECKER.redefine("integer", _strict_integer),
+)
 
 
 @dataclass(frozen=True)
@@ -82,7 +94,7 @@ class FormDefinition:
         `check_source` is asked only about values that passed the schema at their own path, so it
         never has to cope with a string where it expects a member id.
         """
-        validator = Draft202012Validator(self.schema, format_checker=FormatChecker())
+        validator = StrictValidator(self.schema, format_checker=FormatChecker())
         report = ErrorReport(self.schema, self.title, self.field_names())
         for error in validator.iter_errors(data):
             report.add_schema_error(error)

@@ -19,10 +19,13 @@ from marshmallow import EXCLUDE, RAISE, Schema, fields, post_load, validate
 from xianfeng.engine.clock import CHINA_TZ
 
 from ..auth import api_login_required
+from ..inputs import MAX_ID
 
 View = TypeVar("View", bound=Callable[..., Any])
 
 BEARER: list[dict[str, list[str]]] = [{"bearer": []}]
+# An id a request names: a whole number any table's key can hold (PostgreSQL's integer), else 422.
+ID_RANGE = validate.Range(min=1, max=MAX_ID)
 ETAG_PATTERN = re.compile(r'^"(\d+)-(\d+)"$')
 ERROR_DESCRIPTIONS = {
     401: "No valid bearer token (missing, forged, expired, or the account changed).",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from .common import Instant, StrictSchema
+from .common import ID_RANGE, Instant, StrictSchema
 
 
 class ProcessVersionSchema(Schema):
@@ -157,7 +157,7 @@ class MarkedSchema(Schema):
 
 class MarkReadBody(StrictSchema):
     ids = fields.List(
-        fields.Integer(strict=True),
+        fields.Integer(strict=True, validate=ID_RANGE),
         load_default=None,
         validate=validate.Length(max=1000),
         metadata={"description": "omit to mark all of the caller's notifications read"},
@@ -165,8 +165,8 @@ class MarkReadBody(StrictSchema):
 
 
 class PostQuery(StrictSchema):
-    branch_id = fields.Integer()
-    village_id = fields.Integer()
+    branch_id = fields.Integer(validate=ID_RANGE)
+    village_id = fields.Integer(validate=ID_RANGE)
     status = fields.String(
         validate=validate.Length(min=1, max=16), metadata={"description": "active, revoked"}
     )
