@@ -16,7 +16,7 @@ from itsdangerous import URLSafeTimedSerializer
 
 from xianfeng.engine.kernel import Kernel, create_kernel
 
-from . import auth, errors, i18n, inputs
+from . import auth, csp, errors, i18n, inputs
 from .config import load_web_settings
 from .context import KERNEL_KEY
 
@@ -69,6 +69,7 @@ def create_app(kernel: Kernel | None = None, testing: bool = False) -> Flask:
     i18n.setup(app, Path(kernel.settings.data_dir) / ".translations", web.language)
     app.before_request(lambda: auth.load_actor(app))
     inputs.install(app)  # before the routes: their <int:…> are bounded
+    csp.install(app)
     _register_blueprints(app)
     errors.register(app)  # after the API, whose own HTTP error handler this replaces
     return app
