@@ -111,13 +111,34 @@ class ProcessInstance(Base):
     head_hash: Mapped[str] = mapped_column(String(64), default="")
 
 
+REMIND_WHERE = "remind_days IS NOT NULL AND reminded_at IS NULL"
+ESCALATE_WHERE = "escalate_to != '' AND escalated_at IS NULL"
+
+
 class HumanTask(Base):
     """A READY user task as an inbox row, kept in step with the snapshot in the same transaction."""
 
     __tablename__ = "human_task"
+    # Each part of an inbox is one ordered walk of an index (role, branch, unassigned, or assigned to
+    # one person; then by due date), so a page costs the same at 100 open tasks as at 20,000; the
+    # partial indexes hold only the tasks still to be reminded or escalated (`services.reminders`).
     __table_args__ = (
-        Index("ix_human_task_role_branch", "role", "branch_id"),
-        Index("ix_human_task_assignee", "assignee_user_id"),
+        Index("ix_human_task_queue", "role", "branch_id", "assignee_user_id", "due_at", "created_at", "id"),
+        Index("ix_human_task_town_queue", "role", "assignee_user_id", "due_at", "created_at", "id"),
+        Index("ix_human_task_assigned", "assignee_user_id", "due_at", "created_at", "id"),
+        Index(
+            "ix_human_task_to_remind",
+            "remind_days",
+            "due_at",
+            sqlite_where=text(REMIND_WHERE),
+            postgresql_where=text(REMIND_WHERE),
+        ),
+        Index(
+            "ix_human_task_to_escalate",
+            "due_at",
+            sqlite_where=text(ESCALATE_WHERE),
+            postgresql_where=text(ESCALATE_WHERE),
+        ),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)  # the SpiffWorkflow task id
@@ -197,6 +218,8 @@ class Event(Base):
     __table_args__ = (
         UniqueConstraint("instance_id", "instance_version", name="uq_event_instance_version"),
         UniqueConstraint("shard", "shard_seq", name="uq_event_shard_seq"),
+        # 已办: one person's events newest first, a page at a time.
+        Index("ix_event_actor_seq", "actor_user_id", "seq"),
     )
 
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
