@@ -8,7 +8,8 @@ character in a title or a username on PostgreSQL. Here, before the views:
   every route): a larger one matches no route, so it is 404 like any unknown id;
 - a JSON body is parsed once, bounded in depth, and refused (400) when it is not JSON or holds a
   NUL character or a lone surrogate, naming the field (`json.data.title`);
-- every text of a form, a query string and a file name is refused (400) the same way, naming it;
+- every text of a form, a query string and a file name is refused (400) the same way, naming it,
+  and so is a whole number in a query string past the largest id (pages read ids from queries);
 - integers in a JSON body beyond what JSON carries exactly (±2^53) are refused (422).
 
 Fields that hold ids are bounded by their schemas (`api.common.Id`), so an id of 2^31 in a body is
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -27,6 +29,7 @@ from werkzeug.exceptions import BadRequest, RequestEntityTooLarge, Unprocessable
 from werkzeug.routing import IntegerConverter
 
 MAX_ID = 2**31 - 1  # PostgreSQL's integer columns; SQLite's hold more
+_WHOLE = re.compile(r"[+-]?[0-9]{1,4300}")  # a query value a page may read as an id
 MAX_DEPTH = 64  # nesting of a JSON body: the deepest real form data is 3 levels
 SAFE_INTEGER = 2**53 - 1  # what a JSON number carries exactly in every client
 MAX_JSON_BYTES = 4 * 1024 * 1024  # form data and verbs are small; files travel as multipart
@@ -69,6 +72,9 @@ def check_request() -> None:
         for name, value in values.items(multi=True):
             _check_text(f"{where}.{name}", str(name or ""))
             _check_text(f"{where}.{name}", str(value or ""))
+    for name, value in request.args.items(multi=True):
+        if _WHOLE.fullmatch(value or "") and abs(int(value)) > MAX_ID:
+            raise InputRefused(f"query.{name}", f"a number past {MAX_ID} names nothing here")
     for name, stored in request.files.items(multi=True):
         _check_text(f"files.{name}", str(name or ""))
         _check_text(f"files.{name}", stored.filename or "")

@@ -56,6 +56,8 @@ def test_an_id_past_the_databases_integers_is_not_found(
         response = client.get(path, headers=bearer)
         assert response.status_code == 404 and response.get_json()["code"] == "not_found", path
     assert client.get(f"/instances/{number}").status_code in (302, 404)  # a page: signed out, or not found
+    assert client.get(f"/posts?branch_id={number}").status_code in (302, 400)  # a page's query
+    assert client.get(f"/api/v1/posts?branch_id={number}", headers=bearer).status_code == 400
 
 
 @pytest.mark.parametrize("number", BIG)
