@@ -306,6 +306,7 @@ def _apply(
         time_limit=kernel.settings.script_time_limit,
         resume=run.live,
         keep=True,
+        dump=False,  # the workflow is kept and no state hash is compared: no snapshot needed
     )
     if not result.caught:
         return "different_path", f"草稿此时不接收消息“{payload.get('name', '')}”"
