@@ -2,7 +2,7 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml web/package-lock.json | sha256sum | cut -c1-12)
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml setup.py web/package-lock.json | sha256sum | cut -c1-12)
 HOST   ?= 127.0.0.1
 PORT   ?= 8080
 
@@ -12,7 +12,7 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-$(STAMP): $(BIN)/python pyproject.toml web/package-lock.json
+$(STAMP): $(BIN)/python pyproject.toml setup.py web/package-lock.json
 	$(BIN)/pip install --quiet -e '.[test]'
 	npm ci --prefix web --no-audit --no-fund
 	rm -f $(VENV)/.installed-*
