@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import logging
-
 import click
 
 from xianfeng.engine.cli import cli
 from xianfeng.engine.cli_support import kernel_of, refuse
 from xianfeng.engine.errors import XianfengError
+from xianfeng.engine.logs import configure_logging
 
 from . import create_app
 from .config import load_web_settings
@@ -39,7 +38,10 @@ def serve_cmd(ctx: click.Context, host: str, port: int, workers: int, threads: i
         kernel = kernel_of(ctx)
     except XianfengError as exc:
         refuse(exc)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        configure_logging()
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from exc
     app = create_app(kernel)
     web = load_web_settings(kernel.settings)
     click.echo(f"先锋 Xianfeng: open http://{host}:{port}/  (demo accounts: see README; password demo12345)")
