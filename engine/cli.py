@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from . import cli_admin, cli_audit, cli_interventions, cli_processes, cli_registers
+from . import cli_admin, cli_audit, cli_interventions, cli_operations, cli_processes, cli_registers
 from .cli_calendar import holidays
 from .cli_progress import VerifyProgress
 from .cli_support import OPERATOR, command, kernel_of, parse_data
@@ -262,6 +262,7 @@ cli_audit.register(cli)
 cli_admin.register(cli)
 cli_interventions.register(cli)
 cli_processes.register(cli)
+cli_operations.register(cli)
 
 
 def _parse_anchor(text: str) -> tuple[int, str]:
