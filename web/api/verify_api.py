@@ -17,7 +17,7 @@ from xianfeng.engine.services.audit import verify_runs
 from xianfeng.engine.services.audit.verify_runs import RunView
 
 from ..context import kernel, require_actor
-from .common import ApiBlueprint, Instant, StrictSchema, protected
+from .common import ID_RANGE, ApiBlueprint, Instant, StrictSchema, protected
 
 blueprint = ApiBlueprint(
     "verify_api", __name__, url_prefix="/api/v1", description="Verify runs (数据核验) in the background"
@@ -27,7 +27,7 @@ LOCATION_HEADER = {"Location": {"description": "/api/v1/verify-runs/{id}", "sche
 
 class VerifyRunBody(StrictSchema):
     instances = fields.List(
-        fields.Integer(strict=True, validate=validate.Range(min=1)),
+        fields.Integer(strict=True, validate=ID_RANGE),
         validate=validate.Length(min=1, max=verify_runs.MAX_CASES),
         metadata={
             "description": "case numbers to replay; left out: every case (a branch: every case of its own). "
