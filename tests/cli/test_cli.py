@@ -62,9 +62,10 @@ def _member_id(run: Cli, username: str) -> int:
     return run.sql(f"select member_id from app_user where username = '{username}'")[0][0]
 
 
-def _start(run: Cli) -> Any:
+def _start(run: Cli, candidate: str = "member1") -> Any:
+    """A nomination of `candidate` (one running nomination per member: each test names its own)."""
     data = {
-        "candidate_member_id": _member_id(run, "member1"),
+        "candidate_member_id": _member_id(run, candidate),
         "post_title": "便民服务示范岗",
         "category": "key_post",
         "discussion_date": "2026-11-20",
@@ -136,7 +137,7 @@ def test_a_procedure_walked_from_the_command_line_verifies(run: Cli) -> None:
 
 
 def test_every_ready_task_is_listed_with_who_may_act(run: Cli) -> None:
-    _start(run)
+    _start(run, "member5")
     rows = run.json("tasks", "--all")
     member_task = next(r for r in rows if r["role"] == "member")
     public_task = next(r for r in rows if r["role"] == "public")
@@ -145,7 +146,7 @@ def test_every_ready_task_is_listed_with_who_may_act(run: Cli) -> None:
 
 
 def test_refusals_exit_with_status_two_and_a_precise_message(run: Cli) -> None:
-    instance = _start(run)["instance_id"]
+    instance = _start(run, "member6")["instance_id"]
     task = next(t for t in run.json("tasks", "--as", "member2") if t["instance_id"] == instance)
     wrong_role = run("complete", task["id"], "--as", "committee", "--data", GOOD, "--json")
     assert wrong_role.exit_code == 2
@@ -164,7 +165,7 @@ def test_malformed_data_is_a_usage_error(run: Cli) -> None:
 
 
 def test_objections_and_notices_from_the_command_line(run: Cli) -> None:
-    instance = _start(run)["instance_id"]
+    instance = _start(run, "member7")["instance_id"]
     for task in [
         t for t in run.json("tasks", "--all") if t["instance_id"] == instance and t["role"] == "member"
     ]:
@@ -203,8 +204,9 @@ def test_verify_reports_tampering_and_exits_one(run: Cli) -> None:
 
 
 def test_verify_checks_the_heads_the_ticker_published(run: Cli, tmp_path: Path) -> None:
-    assert run("tick").exit_code == 0  # publishes the head into the data folder's anchors.jsonl
     published = run.folder / "anchors.jsonl"
+    published.unlink(missing_ok=True)  # earlier ticks of this module published already
+    assert run("tick").exit_code == 0  # publishes the head first, into the data folder's anchors.jsonl
     (line,) = published.read_text(encoding="utf-8").splitlines()[-1:]
     head = json.loads(line)
     (seq,) = run.sql("select max(seq) from event")[0]
