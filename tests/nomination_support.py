@@ -107,5 +107,24 @@ def deploy_changed(kernel: Kernel, name: str, change: Callable[[str], str]) -> N
     setup.deploy(kernel, files, "admin")
 
 
+def add_deputy(kernel: Kernel, username: str = "deputy1", branch_id: int = 1) -> None:
+    """A second branch committee member (支委), so that a branch task has someone to go to; the
+    account is recorded on the chain as an administrator's change would be."""
+    from xianfeng.engine.models import User
+    from xianfeng.engine.models.org import ROLE_BRANCH, ROLE_MEMBER
+    from xianfeng.engine.services import chain
+    from xianfeng.engine.services.accounts import ensure_user
+
+    with kernel.db.unit_of_work() as uow:
+        password_hash = uow.session.execute(
+            sa.select(User.password_hash).where(User.username == "secretary1")
+        ).scalar_one()
+        roles = (ROLE_BRANCH, ROLE_MEMBER)
+        now = kernel.clock.now()
+        ensure_user(uow.session, username, f"{username}（支委）", password_hash, roles, now, branch_id)
+        chain.record(uow.session, kernel, None, "account", {"username": username, "branch_id": branch_id})
+        uow.commit()
+
+
 def nothing_changed(kernel: Kernel, before: dict[str, Any]) -> None:
     assert table_contents(kernel) == before

@@ -27,6 +27,7 @@ from .bundle import ParsedBundle
 from .cycles import parse_cycle
 from .decision_checks import table_problems
 from .operations.creation import number_format_problem
+from .quotas import OBJECTION_LIMIT_PROPERTY, URGE_INTERVAL_PROPERTY, parse_quota, parse_window
 from .scripting import ScriptCompileError, compile_expression, compile_script
 from .service_tasks import SERVICE_TASKS
 from .task_properties import (
@@ -39,6 +40,7 @@ from .task_properties import (
     START_FOR_PROPERTY,
     STARTER_ROLES,
     SUBJECTS,
+    properties_of,
 )
 from .task_verbs import VERBS, VERBS_PROPERTY, declared_verbs
 
@@ -65,6 +67,7 @@ def _check_task_spec(bundle: ParsedBundle, file_name: str, task_spec: Any) -> It
     problems: list[Problem] = []
     problems.extend(_check_scripts(where, task_spec))
     problems.extend(_check_conditions(bundle, file_name, task_spec))
+    problems.extend(_check_limits(where, task_spec))
     if isinstance(task_spec, UserTask):
         problems.extend(_check_user_task(bundle, where, task_spec))
     if isinstance(task_spec, ServiceTask):
@@ -125,6 +128,17 @@ def _check_user_task(bundle: ParsedBundle, where: DiagramLocation, task_spec: An
         target_spec = task_spec._wf_spec.task_specs.get(target)
         if not isinstance(target_spec, UserTask):
             yield (where, f"returnTargets names {target!r}, which is not a user task of the same process")
+
+
+def _check_limits(where: DiagramLocation, task_spec: Any) -> Iterable[Problem]:
+    """The limits a diagram sets on objections and urging must read as a count and a duration."""
+    properties = properties_of(task_spec)
+    for name, parse in ((OBJECTION_LIMIT_PROPERTY, parse_quota), (URGE_INTERVAL_PROPERTY, parse_window)):
+        if name in properties:
+            try:
+                parse(properties[name])
+            except ValueError as exc:
+                yield (where, f"{name}: {exc}")
 
 
 def _check_verbs(where: DiagramLocation, task_spec: Any) -> Iterable[Problem]:

@@ -107,6 +107,7 @@ SERVICE_TASKS: dict[str, ServiceOperation] = {
         "responses",
         "outcome",
         "basis",
+        "merit",
     ),
     "record_reward": _op(
         posts.record_reward,

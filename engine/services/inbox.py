@@ -13,6 +13,7 @@ from ..actor import Actor
 from ..kernel import Kernel
 from ..models import Event, HumanTask, Notification, ProcessInstance, TaskCopy, TaskSigner, User, UserRole
 from ..models.org import ROLE_BRANCH, ROLE_COMMITTEE, ROLE_MEMBER, ROLE_PUBLIC
+from ..process.end_events import EndEventName, end_events
 from .results import TaskSummary
 
 
@@ -162,18 +163,27 @@ def started_by(kernel: Kernel, actor: Actor, limit: int = 100) -> list[dict[str,
             .all()
         )
         waiting = _waiting_at(uow.session, [r.id for r in rows])
+        ends = {r.id: _end_of(kernel, uow.session, r) for r in rows if r.end_event}
         return [
             {
                 "instance_id": r.id,
                 "title": r.title,
                 "status": r.status,
                 "outcome": r.outcome,
+                # How it ended, in the words of its end event (its diagram's).
+                "outcome_name": getattr(ends.get(r.id), "name", ""),
+                "outcome_name_en": getattr(ends.get(r.id), "name_en", ""),
                 "started_at": r.started_at,
                 "updated_at": r.updated_at,
                 "waiting_at": waiting.get(r.id, []),
             }
             for r in rows
         ]
+
+
+def _end_of(kernel: Kernel, session: Session, instance: ProcessInstance) -> EndEventName | None:
+    version = kernel.catalog.get(session, instance.process_version_id)
+    return next((e for e in end_events(version) if e.element == instance.end_event), None)
 
 
 def _waiting_at(session: Session, instance_ids: list[int]) -> dict[int, list[str]]:

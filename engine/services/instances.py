@@ -11,8 +11,12 @@ from ..actor import Actor
 from ..errors import NotFound
 from ..kernel import Kernel
 from ..models import Event, HumanTask, ProcessInstance, ProcessVersion, PublicLink, TimerRow
+from ..process.case_fields import case_fields
+from ..process.end_events import end_events
 from ..process.inspection import inspect
+from ..process.task_verbs import allowed_verbs
 from . import authz, surveys
+from .disclosure import disclosure_of
 from .taskview import display_names
 
 
@@ -33,6 +37,8 @@ def show(kernel: Kernel, actor: Actor, instance_id: int) -> dict[str, Any]:
         assert version_row is not None
         version = kernel.catalog.get(session, instance.process_version_id)
         view = inspect(version, instance.state_json)
+        data = disclosure_of(version).data(actor, view.data)
+        ended = next((e for e in end_events(version) if e.element == instance.end_event), None)
         ready = session.execute(select(HumanTask).where(HumanTask.instance_id == instance_id)).scalars().all()
         timers = session.execute(select(TimerRow).where(TimerRow.instance_id == instance_id)).scalars().all()
         return {
@@ -65,12 +71,19 @@ def show(kernel: Kernel, actor: Actor, instance_id: int) -> dict[str, Any]:
                     "form": t.form,
                     "due_at": t.due_at,
                     "assignee_user_id": t.assignee_user_id,
+                    # Whether the task's diagram lets it be urged (verbs): pages offer 催办 only then.
+                    "urgeable": "urge" in allowed_verbs(version, t.process_id, t.spec_id),
                 }
                 for t in ready
             ],
             "timers": [{"id": t.id, "element": t.spec_id, "due_at": t.due_at} for t in timers],
             "completed_elements": view.completed_elements,
-            "data": view.data,
+            "data": data,
+            # What the procedure's page shows of the data, named by its diagram (caseFields).
+            "fields": case_fields(version, data),
+            # How the case ended, in the words of the end event it ended on.
+            "outcome_name": ended.name if ended else "",
+            "outcome_name_en": ended.name_en if ended else "",
         }
 
 
@@ -78,7 +91,8 @@ def history(kernel: Kernel, actor: Actor, instance_id: int) -> list[dict[str, An
     """The instance's events in order, as the chain stores them."""
     with kernel.db.unit_of_work(write=False) as uow:
         session = uow.session
-        _instance(session, actor, instance_id)
+        instance = _instance(session, actor, instance_id)
+        disclosure = disclosure_of(kernel.catalog.get(session, instance.process_version_id))
         events = (
             session.execute(
                 select(Event).where(Event.instance_id == instance_id).order_by(Event.instance_version)
@@ -87,7 +101,10 @@ def history(kernel: Kernel, actor: Actor, instance_id: int) -> list[dict[str, An
             .all()
         )
         names = display_names(session, list({e.actor_user_id for e in events}))
-        return [{**_event_view(event), "actor_name": names.get(event.actor_user_id, "")} for event in events]
+        views = [{**_event_view(event), "actor_name": names.get(event.actor_user_id, "")} for event in events]
+        for view, event in zip(views, events, strict=True):
+            view["payload"] = disclosure.payload(actor, event.spec_id, event.actor_user_id, view["payload"])
+        return views
 
 
 def _event_view(event: Event) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from ..errors import NotFound, RuleViolation
 from ..kernel import Kernel
 from ..models import Objection, PendingMessage, ProcessInstance, PublicNotice
 from ..models.org import ROLE_PUBLIC
+from ..process.quotas import OBJECTION_LIMIT_PROPERTY, Quota, element_property, parse_quota
 from . import calendar_admin
 from .audit import anchors
 from .steps import EventMeta, deliver_pending, record_verb
@@ -58,6 +59,23 @@ def notice_view(notice: PublicNotice) -> dict[str, Any]:
         "status": notice.status,
         "outcome": notice.outcome,
     }
+
+
+def objection_quota(kernel: Kernel, notice_id: int) -> Quota | None:
+    """How many objections one client may file in a window, as the notice's diagram says
+    (`objectionLimit` on the event that takes them); None when it sets no limit or there is no
+    such notice (filing it is then refused for that reason)."""
+    with kernel.db.unit_of_work(write=False) as uow:
+        notice = uow.session.get(PublicNotice, notice_id)
+        instance = uow.session.get(ProcessInstance, notice.instance_id) if notice is not None else None
+        if instance is None:
+            return None
+        version = kernel.catalog.get(uow.session, instance.process_version_id)
+    specs = [version.spec, *version.subprocess_specs.values()]
+    # The element that sets it is the one that takes the objections; SpiffWorkflow moves the
+    # message of an event behind an event-based gateway onto the gateway, so it is found by the property.
+    text = element_property(specs, OBJECTION_LIMIT_PROPERTY, lambda _task_spec: True)
+    return parse_quota(text) if text else None
 
 
 def file_objection(kernel: Kernel, notice_id: int, text: str, contact: str = "") -> dict[str, Any]:

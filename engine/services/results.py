@@ -37,3 +37,6 @@ class StepOutcome:
     event_seq: int
     next_tasks: list[TaskSummary]
     messages_delivered: int = 0
+    # An ended case's outcome in the words of its end event (its diagram's name for it).
+    outcome_name: str = ""
+    outcome_name_en: str = ""

@@ -265,7 +265,7 @@ def _start_one(
         payload={"process_key": version.process_key, "version": version.version, "data": data},
     )
     seq = persist(session, kernel, instance, version, step, result, meta)
-    return outcome_of(instance, result, seq, 0)
+    return outcome_of(instance, result, seq, 0, version)
 
 
 def _start_data(

@@ -240,7 +240,7 @@ def _write(session: Session, kernel: Kernel, instance: ProcessInstance, prepared
     citations.mark_cited(session, set(prepared.files), step.at)
     seq = persist(session, kernel, instance, version, step, result, prepared.meta)
     delivered = deliver_pending(session, kernel, instance, version, step.at)
-    return outcome_of(instance, result, seq, delivered)
+    return outcome_of(instance, result, seq, delivered, version)
 
 
 def _check_batchable(form: FormDefinition, task: HumanTask, data: dict[str, Any]) -> None:

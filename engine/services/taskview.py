@@ -16,6 +16,7 @@ from ..errors import NotAllowed, NotFound, StaleSubmission, TokenInvalid
 from ..kernel import Kernel
 from ..models import Artifact, HumanTask, ProcessInstance, ProcessVersion, PublicLink, TaskSigner, User
 from ..models.org import ROLE_BRANCH, ROLE_COMMITTEE, ROLE_PUBLIC
+from ..process.case_fields import CaseField, case_fields
 from ..process.inspection import inspect, task_details
 from ..process.task_verbs import allowed_verbs
 from . import authz, surveys
@@ -45,6 +46,7 @@ class TaskView:
     assignee_name: str = ""  # the people's names, for pages; `assignee`/`owner` are account names
     owner_name: str = ""
     signers: list[dict[str, Any]] = field(default_factory=list)
+    fields: list[CaseField] = field(default_factory=list)  # what the procedure shows of the data
 
 
 def task_view(kernel: Kernel, actor: Actor, task_id: str) -> TaskView:
@@ -97,6 +99,7 @@ def task_view(kernel: Kernel, actor: Actor, task_id: str) -> TaskView:
             owner=owner[0],
             delegation_state=task.delegation_state,
             signers=signers,
+            fields=case_fields(version, details.data),
             assignee_name=assignee[1],
             owner_name=owner[1],
         )

@@ -20,6 +20,8 @@ from ..errors import NotAllowed, NotFound, RuleViolation
 from ..kernel import Kernel
 from ..models import Event, HumanTask, ProcessInstance, TaskCopy, TaskSigner, User
 from ..models.org import ROLE_BRANCH, ROLE_COMMITTEE, ROLE_MEMBER, ROLE_PUBLIC
+from ..process.catalog import LoadedVersion
+from ..process.quotas import URGE_INTERVAL_PROPERTY, element_property, parse_window, start_property
 from ..process.task_verbs import allowed_verbs
 from . import authz, notifications, task_versions
 from .accounts import actor_of
@@ -27,8 +29,6 @@ from .results import StepOutcome
 from .steps import EventMeta, compute, deliver_pending, earliest_pending, persist, record_verb, step_input_for
 from .task_locks import locked_task
 from .tasks import outcome_of
-
-URGE_INTERVAL = dt.timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -368,13 +368,18 @@ def urge(kernel: Kernel, actor: Actor, task_id: str, note: str = "") -> VerbResu
         _check_may_urge(actor, instance)
         check_verb_allowed(session, kernel, task, instance, "urge")
         now = kernel.clock.now()
+        interval = urge_interval(kernel.catalog.get(session, instance.process_version_id), task)
         last = session.execute(
             select(func.max(Event.business_time)).where(
                 Event.task_id == task.id, Event.kind == "urge", Event.actor_user_id == actor.user_id
             )
         ).scalar()
-        if last is not None and now - last < URGE_INTERVAL:
-            raise RuleViolation(f"{task.name} was urged at {last.isoformat()}; urge again after an hour")
+        if interval is not None and last is not None and now - last < interval:
+            again = last + interval
+            raise RuleViolation(
+                f"{task.name} was urged at {last.isoformat()}; urge again after {again.isoformat()}",
+                next_at=again.isoformat(),
+            )
         people = notifications.recipients_for_task(session, task.role, task.branch_id, task.assignee_user_id)
         result = _recorded(
             session,
@@ -388,6 +393,19 @@ def urge(kernel: Kernel, actor: Actor, task_id: str, note: str = "") -> VerbResu
         )
         uow.commit()
     return result
+
+
+def urge_interval(version: LoadedVersion, task: HumanTask) -> dt.timedelta | None:
+    """How long one person waits between two urges of a task (`urgeInterval`): the task's own,
+    else its process's, else the case's procedure's (its start event); None when no diagram says."""
+    specs = [version.spec, *version.subprocess_specs.values()]
+    own = [spec for spec in specs if spec.name == task.process_id]
+    text = (
+        element_property(own, URGE_INTERVAL_PROPERTY, lambda ts: ts.bpmn_id == task.spec_id)
+        or next((v for spec in own if (v := start_property(spec, URGE_INTERVAL_PROPERTY))), None)
+        or start_property(version.spec, URGE_INTERVAL_PROPERTY)
+    )
+    return parse_window(text) if text else None
 
 
 def _check_may_urge(actor: Actor, instance: ProcessInstance) -> None:
@@ -428,6 +446,6 @@ def return_to(
         )
         seq = persist(session, kernel, instance, version, step, result, meta)
         delivered = deliver_pending(session, kernel, instance, version, now)
-        outcome = outcome_of(instance, result, seq, delivered)
+        outcome = outcome_of(instance, result, seq, delivered, version)
         uow.commit()
     return outcome

@@ -268,7 +268,8 @@ def test_an_approval_form_lists_each_step_with_name_role_and_opinion_and_its_qr_
     text = flat(pdf_text(printed.content))
     expected = [
         (_display_name(kernel, "secretary1"), "党支部", "候选党员：" + name_of(kernel, "member1")),
-        (name_of(kernel, "member2"), "党员", "政治素质优，带头学习提高：优秀"),
+        # A branch prints the democratic evaluation's tally, not each member's scores (民主测评).
+        (name_of(kernel, "member2"), "党员", "内容：个人测评内容，仅审计、镇党委可见"),
         (name_of(kernel, "member1"), "党员", "公开承诺：我愿意承担示范岗职责，带头服务群众。"),
         (_display_name(kernel, "secretary1"), "党支部", "列入示范岗名单：是"),
         (_display_name(kernel, "committee"), "镇党委", "审批意见：经党委会研究"),

@@ -31,6 +31,8 @@ CREATION_FORMS = {
     "evaluation.json",
     "nomination.json",
     "objection_review.json",
+    "paper_ballots.json",
+    "extend_evaluation.json",
 }
 ASSESSMENT_FORMS = {
     "assessment_scores.json",
@@ -42,7 +44,12 @@ ASSESSMENT_FORMS = {
     "satisfaction.json",
     "self_report.json",
 }
-REVOCATION_FORMS = {"plate_return.json", "revocation_proposal.json", "revocation_revise.json"}
+REVOCATION_FORMS = {
+    "plate_return.json",
+    "revocation_proposal.json",
+    "revocation_revise.json",
+    "revocation_decision.json",
+}
 AREA_FORMS = {
     "area_consultation.json",
     "area_draft.json",
@@ -57,6 +64,9 @@ SHIPPED = CREATION_FORMS | ASSESSMENT_FORMS | REVOCATION_FORMS | AREA_FORMS
 CITES: dict[str, tuple[str, ...]] = {
     "nomination": ("R1", "R3.1", "R12"),
     "evaluation": ("R2", "R3.2"),
+    "paper_ballots": ("R3.2",),
+    "extend_evaluation": ("R3.2",),
+    "revocation_decision": ("R7",),
     "objection_review": ("R3.3",),
     "consent": ("R3.4",),
     "determine_list": ("R3.5",),
@@ -141,6 +151,9 @@ VALID: dict[str, dict[str, Any]] = {
     "revocation_proposal": {"post_id": 3, "reasons": "年度考核不合格，群众满意度低。"},
     "revocation_revise": {"reasons": "年度考核不合格，且整改后复查仍未到位。"},
     "plate_return": {"returned_on": "2025-06-30", "note": "岗牌已交回支部"},
+    "paper_ballots": {"ballots": "5 5 5 5 5\n4,4,5,4,4", "photos": ["a" * 64]},
+    "extend_evaluation": {"extend": True, "extension_days": 5, "reason": "部分党员外出"},
+    "revocation_decision": {"decision": "approve", "opinion": "考核不合格，确认撤销"},
     "area_draft": {
         "village_id": 2,
         "name": "东片责任区",
@@ -190,6 +203,7 @@ CONTRACT: dict[str, dict[str, str]] = {
         "discussion_summary": "string",
         "member_evaluators": "array",
         "public_evaluator_count": "integer",
+        "paper_ballot_count": "integer",
     },
     "evaluation": {
         "political": "integer",
@@ -226,6 +240,9 @@ CONTRACT: dict[str, dict[str, str]] = {
     "revocation_proposal": {"post_id": "integer", "reasons": "string"},
     "revocation_revise": {"reasons": "string"},
     "plate_return": {"returned_on": "string", "note": "string", "photos": "array"},
+    "paper_ballots": {"ballots": "string", "photos": "array", "note": "string"},
+    "extend_evaluation": {"extend": "boolean", "extension_days": "integer", "reason": "string"},
+    "revocation_decision": {"decision": "string", "opinion": "string", "return_reasons": "string"},
     "area_draft": {
         "village_id": "integer",
         "name": "string",
@@ -268,7 +285,7 @@ CONTRACT: dict[str, dict[str, str]] = {
 }
 
 REQUIRED = {
-    "nomination": set(CONTRACT["nomination"]) - {"service_domains"},
+    "nomination": set(CONTRACT["nomination"]) - {"service_domains", "paper_ballot_count"},
     "evaluation": {"political", "work", "service", "conduct", "discipline"},
     "objection_review": {"upheld", "finding", "answer"},
     "consent": {"willing"},
@@ -285,6 +302,9 @@ REQUIRED = {
     "revocation_proposal": {"post_id", "reasons"},
     "revocation_revise": {"reasons"},
     "plate_return": {"returned_on"},
+    "paper_ballots": {"ballots", "photos"},
+    "extend_evaluation": {"extend", "reason"},
+    "revocation_decision": {"decision", "opinion"},
     "area_draft": set(CONTRACT["area_draft"]) - {"description"},
     "area_consultation": {"members_opinions", "public_opinions"},
     "area_work_record": {"kind", "happened_on", "what"},
@@ -305,6 +325,7 @@ SOURCES: dict[str, dict[str, str]] = {
     "area_reassignment": {"member_id": "branch_members", "replacement_member_id": "branch_members"},
     "rectification_report": {"evidence_files/*": "attachments"},
     "plate_return": {"photos/*": "attachments"},
+    "paper_ballots": {"photos/*": "attachments"},
     "area_work_record": {"attachments/*": "attachments"},
 }
 
@@ -1165,7 +1186,7 @@ def test_an_empty_consent_asks_only_for_willingness_not_for_pledge_or_reason() -
 def test_every_error_is_reported_at_once_in_the_forms_display_order() -> None:
     payload = {
         "signature": "x",
-        "public_evaluator_count": 0,
+        "public_evaluator_count": -1,
         "post_title": "岗",
         "category": "hub",
         "discussion_date": "yesterday",
@@ -1183,7 +1204,7 @@ def test_every_error_is_reported_at_once_in_the_forms_display_order() -> None:
         "signature",
     ]
     assert errors_zh["candidate_member_id"] == "候选党员：此项为必填项"
-    assert errors["public_evaluator_count"].endswith("must be at least 5")
+    assert errors["public_evaluator_count"].endswith("must be at least 0")
 
 
 def test_two_problems_with_one_value_read_as_one_message() -> None:

@@ -18,7 +18,9 @@ Headers = Callable[[str], dict[str, str]]
 def _nominations(kernel: Kernel, *candidates: str) -> list[int]:
     ids = []
     for candidate in candidates:
-        walk = CreationWalk(kernel, candidate=candidate)
+        # The nominee never evaluates their own nomination.
+        evaluators = tuple(u for u in ("member2", "member3", "member4", "member5") if u != candidate)[:3]
+        walk = CreationWalk(kernel, candidate=candidate, evaluators=evaluators)
         walk.start()
         ids.append(walk.instance_id)
     return ids
@@ -49,7 +51,10 @@ def test_an_outcome_filter_finds_the_lapsed_nomination_with_its_end_events_name(
 ) -> None:
     walk = CreationWalk(kernel, candidate="member6")
     walk.start()
-    walk.pass_notice()
+    walk.pass_notice()  # too few evaluated: the branch lets the nomination lapse
+    walk.complete(
+        walk.secretary, {"extend": False, "reason": "参加测评人数不足，不再延长"}, "Task_extend_evaluation"
+    )
     _nominations(kernel, "member1")
     body = _get(client, token("committee"), "?outcome=evaluation_lapsed&started_from=2026-11-25").get_json()
     assert [(c["id"], c["outcome_name"], c["end_event"]) for c in body["cases"]] == [

@@ -25,15 +25,19 @@ def _lapsed(kernel: Kernel, candidate: str = "member6") -> int:
     walk = CreationWalk(kernel, candidate=candidate)
     walk.start()
     walk.pass_notice()  # the evaluation period ends before anyone evaluated
+    walk.complete(
+        walk.secretary, {"extend": False, "reason": "参加测评人数不足，不再延长"}, "Task_extend_evaluation"
+    )
     return walk.instance_id
 
 
 def _started(kernel: Kernel, candidate: str, secretary: str = "secretary1") -> int:
-    evaluators = (
-        ("member12", "member13", "member14")
+    members = (
+        ("member12", "member13", "member14", "member15")
         if secretary == "secretary2"
-        else ("member2", "member3", "member4")
+        else ("member2", "member3", "member4", "member5")
     )
+    evaluators = tuple(u for u in members if u != candidate)[:3]  # never the nominee
     walk = CreationWalk(kernel, secretary=secretary, candidate=candidate, evaluators=evaluators)
     walk.start()
     return walk.instance_id

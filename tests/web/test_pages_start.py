@@ -44,7 +44,8 @@ def test_the_start_form_is_drawn_from_the_nomination_schema(login: Login) -> Non
     assert 'type="radio" name="category" value="key_post"' in body and "关键岗位" in body
     assert 'type="checkbox" name="service_domains" value="petitions_disputes"' in body and "信访矛盾" in body
     assert 'name="discussion_date" type="date"' in body
-    assert 'min="5"' in body and 'max="100"' in body  # the schema's limits
+    assert 'min="0"' in body and 'max="100"' in body and 'max="500"' in body  # the schema's limits
+    assert 'name="paper_ballot_count"' in body and "纸质测评票份数" in body
     assert "Branch discussion and nomination" in text(login("secretary1").get(f"{START}?lang=en"))
 
 

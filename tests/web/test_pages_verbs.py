@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from flask.testing import FlaskClient
+from nomination_support import add_deputy
 from support import actor
 from test_pages_support import hidden, nothing_stored, post, text, walk_to
 
@@ -41,14 +42,15 @@ def test_return_sends_the_case_back_to_an_earlier_step(kernel: Kernel, login: Lo
 
 
 def test_transfer_hands_the_task_to_another_member(kernel: Kernel, login: Login) -> None:
-    walk = walk_to(kernel, "evaluation")
-    task = walk.task_of("member2", "Task_member_evaluation")
-    client = login("member2")
-    response = post(client, f"/tasks/{task.id}/transfer", {"username": "member5", "reason": "出差在外"})
+    walk = walk_to(kernel, "determine")
+    add_deputy(kernel, "deputy1", branch_id=1)
+    task = walk.task_of("secretary1", "Task_determine_list")
+    client = login("secretary1")
+    response = post(client, f"/tasks/{task.id}/transfer", {"username": "deputy1", "reason": "出差在外"})
     assert response.status_code == 302 and response.headers["Location"] == "/inbox"
-    assert "已转办给 member5" in text(client.get("/inbox"))
-    assert walk.task_of("member5", "Task_member_evaluation").id == task.id
-    assert "转办给您" in text(login("member5").get("/notifications"))
+    assert "已转办给 deputy1" in text(client.get("/inbox"))
+    assert walk.task_of("deputy1", "Task_determine_list").id == task.id
+    assert "转办给您" in text(login("deputy1").get("/notifications"))
 
 
 def test_delegation_comes_back_to_its_owner_with_an_opinion(kernel: Kernel, login: Login) -> None:
@@ -120,7 +122,9 @@ def test_verbs_are_shown_only_when_offered(kernel: Kernel, login: Login) -> None
     walk = walk_to(kernel, "evaluation")
     task = walk.task_of("member2", "Task_member_evaluation")
     page = text(login("member2").get(f"/tasks/{task.id}"))
-    assert "/transfer" in page and "/copy" in page and "/urge" not in page and '/sign"' not in page
+    assert "/copy" in page and "/urge" not in page and '/sign"' not in page
+    # An evaluation is the evaluator's own: its diagram lets it be copied and urged, never handed on.
+    assert "/transfer" not in page and "/delegate" not in page and "/signers" not in page
     assert "/return" not in page  # the evaluation has nowhere to return to
     assert len(inbox.tasks_for(kernel, actor(kernel, "member2"))) == 1
 

@@ -16,6 +16,7 @@ from xianfeng.engine.services.audit.timeline_fields import DataField
 from xianfeng.engine.services.audit.timeline_people import OpenTask
 
 from . import labels, presenters
+from .case_text import outcome_words
 from .layout import deadline
 
 
@@ -85,8 +86,13 @@ def _moment(moment: CaseMoment) -> dict[str, Any]:
         "other_rows": [_field_row(f) for f in moment.fields if not (f.label or f.changed)],
         "raw_data": presenters.raw_json(moment.data),
         "marks": json.dumps({"completed": moment.completed, "current": moment.current}),
-        "ended": labels.outcome(moment.outcome) if moment.finished else "",
+        "ended": _ended(moment),
     }
+
+
+def _ended(moment: Any) -> str:
+    """How the case ended at this moment, in the words of its end event."""
+    return outcome_words(moment.outcome, moment.end_name, moment.end_name_en) if moment.finished else ""
 
 
 def failed_number(case: CaseHistory) -> int | None:

@@ -15,6 +15,7 @@ from ..auth import login_required
 from ..context import kernel, require_actor
 from ..errors import title_of
 from . import labels
+from .case_text import outcome_words
 
 blueprint = Blueprint("inbox", __name__, url_prefix="/inbox")
 
@@ -49,6 +50,8 @@ def done() -> Any:
 @login_required
 def started() -> Any:
     rows = inbox.started_by(kernel(), require_actor())
+    for row in rows:
+        row["outcome_text"] = outcome_words(row["outcome"], row["outcome_name"], row["outcome_name_en"])
     return render_template("inbox/started.html", tab="started", rows=rows)
 
 
@@ -89,7 +92,8 @@ def _result_row(result: BatchResult, titles: dict[str, str]) -> dict[str, Any]:
     if result.outcome is not None:
         row.update(ok=True, instance_id=result.outcome.instance_id, text=_("已办理"))
         if result.outcome.outcome:
-            row["text"] += labels.paren(labels.outcome(result.outcome.outcome))
+            done = result.outcome
+            row["text"] += labels.paren(outcome_words(done.outcome, done.outcome_name, done.outcome_name_en))
         return row
     assert result.error is not None
     details: list[str] = []

@@ -16,6 +16,7 @@ from xianfeng.engine.services import attachments, instances, taskview, verbs
 from ..auth import login_required
 from ..context import kernel, require_actor
 from . import presenters
+from .case_text import outcome_words
 from .formview import split_list
 from .task_pages import file_link, readable
 
@@ -42,7 +43,8 @@ def show(instance_id: int) -> Any:
         state=state,
         waiting=[t for t in state["ready_tasks"] if t["role"] != ROLE_PUBLIC],
         public_waiting=sorted(public.items()),
-        data_rows=presenters.data_rows(state["data"]),
+        data_rows=presenters.data_rows(state["fields"]),
+        outcome=outcome_words(state["outcome"], state["outcome_name"], state["outcome_name_en"]),
         data_files=_files(instance_id, state["data"], history),
         raw_data=presenters.raw_json(state["data"]),
         history=presenters.history_rows(history),

@@ -49,22 +49,9 @@ def status(code: Any) -> str:
 
 
 def outcome(code: Any) -> str:
-    return _pick(
-        {
-            "established": _("示范岗设立"),
-            "evaluation_lapsed": _("测评逾期，推荐失效"),
-            "evaluation_failed": _("测评未通过"),
-            "objection_upheld": _("异议成立，终止推荐"),
-            "declined": _("本人谢绝"),
-            "not_listed": _("未列入名单"),
-            "rejected": _("不予批准"),
-            "closed_after_returns": _("多次退回，终止"),
-            "passed": _("通过"),
-            "failed": _("未通过"),
-            "cancelled": _("管理员取消"),
-        },
-        code,
-    )
+    """An outcome no diagram names: how a case ended outside its procedure (an administrator's
+    cancellation). A procedure's outcomes are the names of its end events (`case_text.outcome_words`)."""
+    return _pick({"cancelled": _("管理员取消")}, code)
 
 
 def role(code: Any) -> str:

@@ -12,7 +12,7 @@ from typing import Any
 from flask import Flask, g
 
 from xianfeng.engine.clock import CHINA_TZ
-from xianfeng.engine.services import inbox
+from xianfeng.engine.services import inbox, offers
 from xianfeng.engine.services.attachments import size_text
 
 from ..context import kernel
@@ -25,7 +25,14 @@ def register(app: Flask) -> None:
         actor = g.get("actor")
         counts = inbox.counts(kernel(), actor) if actor is not None else {}
         # "zh_CN" or "en": Babel spells the Chinese locale "zh_Hans_CN", which templates need not know.
-        return {"actor": actor, "nav_counts": counts, "locale": labels.lang(), "L": labels}
+        return {
+            "actor": actor,
+            "nav_counts": counts,
+            "locale": labels.lang(),
+            "L": labels,
+            # The procedures the diagrams offer at a place (`offer`), startable by the actor; asked lazily.
+            "offers": lambda place: offers.offered_to(kernel(), actor, place) if actor is not None else [],
+        }
 
     app.jinja_env.filters["cntime"] = china_time
     app.jinja_env.filters["cndate"] = china_date

@@ -8,7 +8,7 @@ from typing import Any
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from xianfeng.engine.services import registers, starting
+from xianfeng.engine.services import offers, registers, starting
 
 from ..auth import login_required
 from ..context import kernel, require_actor
@@ -16,7 +16,6 @@ from . import bulk_start
 
 blueprint = Blueprint("posts", __name__, url_prefix="/posts")
 STATUSES = ("active", "revoked")
-ASSESSMENT = "periodic_assessment"
 
 
 def _int_arg(name: str) -> int | None:
@@ -57,6 +56,7 @@ def show(post_id: int) -> Any:
 @blueprint.post("/start-assessments")
 @login_required
 def start_assessments() -> Any:
-    report = starting.start_for_all(kernel(), require_actor(), ASSESSMENT)
+    # The assessment is whichever procedure the diagrams offer at the register of posts (`offer`).
+    report = starting.start_for_all(kernel(), require_actor(), offers.process_for(kernel(), "posts"))
     bulk_start.flash_report(report, _("已为 %(count)s 个示范岗发起考核", count=len(report.started)))
     return redirect(url_for("posts.index"))

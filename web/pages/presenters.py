@@ -7,82 +7,50 @@ what happens next in a procedure.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from flask_babel import gettext as _
 
+from xianfeng.engine.process.case_fields import CaseField
 from xianfeng.engine.services.attachments import AttachmentInfo, is_sha256
+from xianfeng.engine.services.disclosure import WITHHELD
 
 from . import labels
 from .layout import deadline
 
-# Form fields worth a row in "the data so far", in reading order; labels come from the form files.
-FORM_KEYS = (
-    "post_title",
-    "category",
-    "service_domains",
-    "discussion_date",
-    "discussion_summary",
-    "public_evaluator_count",
-    "willing",
-    "pledge",
-    "decline_reason",
-    "include",
-    "responsibilities",
-    "note",
-)
 # What a completion's data says that the history should repeat: decisions first, then the words.
 HISTORY_DECISIONS = ("decision", "willing", "include", "upheld")
 HISTORY_WORDS = ("opinion", "return_reasons", "pledge", "decline_reason", "note", "finding", "answer")
+_INSTANT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
 
 
-def _candidate(value: Any) -> str:
-    if not isinstance(value, dict):
-        return str(value)
+def _person(value: dict[str, Any]) -> str:
+    """A person (or post) the data names, with where they belong: 张三（治安村党支部 · 治安村）."""
     where = " · ".join(str(value[k]) for k in ("branch", "village") if value.get(k))
     return f"{value.get('name', '')}{labels.paren(where)}" if where else str(value.get("name", ""))
 
 
-def _computed_rows(data: dict[str, Any]) -> list[tuple[str, str]]:
-    """Rows for values the diagrams compute (not form fields), each with its own wording."""
-    shown: list[tuple[str, Any, Any]] = [
-        (_("候选人"), data.get("candidate"), _candidate),
-        (_("党员测评人数"), data.get("member_count"), str),
-        (_("党员测评平均分"), data.get("member_score"), str),
-        (_("群众测评人数"), data.get("public_count"), str),
-        (_("群众测评平均分"), data.get("public_score"), str),
-        (_("测评结果"), data.get("evaluation_result"), labels.outcome),
-        (_("测评截止"), data.get("evaluation_until"), deadline),
-        (_("公示截止"), data.get("notice_until"), deadline),
-        (_("已退回次数"), data.get("return_count") or None, str),
-    ]
-    return [(label, show(value)) for label, value, show in shown if value not in (None, "")]
+def _shown(value: Any, options: dict[str, dict[str, str]]) -> str:
+    if isinstance(value, list):
+        return labels.joined([_shown(item, options) for item in value], enumeration=True)
+    if isinstance(value, bool):
+        return labels.yes_no(value)
+    if str(value) in options:
+        return options[str(value)].get(labels.lang(), str(value))
+    if isinstance(value, dict):
+        return _person(value) if "name" in value else json.dumps(value, ensure_ascii=False)
+    if isinstance(value, str) and _INSTANT.match(value):
+        return deadline(value)
+    return str(value)
 
 
-def _approval_rows(data: dict[str, Any]) -> list[tuple[str, str]]:
-    rows = []
-    approval = data.get("approval")
-    if isinstance(approval, dict) and approval.get("decision"):
-        text = labels.value_text("decision", approval["decision"])
-        if approval.get("opinion"):
-            text = labels.pair(text, str(approval["opinion"]))
-        rows.append((_("审批结果"), text))
-    post = data.get("post")
-    if isinstance(post, dict) and post.get("plate_no"):
-        rows.append((_("牌号 / 徽章号"), f"{post['plate_no']} / {post.get('badge_no', '')}"))
-    return rows
-
-
-def data_rows(data: dict[str, Any]) -> list[tuple[str, str]]:
-    """The data a task or instance carries, as label/value rows; the rest stays in the raw view."""
-    rows = _computed_rows(data)
-    for key in FORM_KEYS:
-        label = labels.field_label(key) or key
-        # A planned figure (e.g. the number of villagers asked) gives way to the counted one.
-        if data.get(key) not in (None, "", []) and label not in {shown for shown, _value in rows}:
-            rows.append((label, labels.value_text(key, data[key])))
-    return rows + _approval_rows(data)
+def data_rows(fields: list[CaseField]) -> list[tuple[str, str]]:
+    """The case's data a person reads, as label/value rows: the fields its procedure's diagram
+    lists (`caseFields`), named by the diagram and the forms; the rest stays in the raw view."""
+    lang = labels.lang()
+    return [(field.label.get(lang) or field.path, _shown(field.value, field.options)) for field in fields]
 
 
 def raw_json(data: Any) -> str:
@@ -103,6 +71,8 @@ def _detail(event: dict[str, Any]) -> str:
     payload = event.get("payload") or {}
     data = payload.get("data") if isinstance(payload.get("data"), dict) else {}
     parts: list[str] = []
+    if payload.get(WITHHELD):
+        parts.append(_("个人测评内容不向您显示，可查看汇总结果"))
     if event.get("kind") == "complete":
         parts += _completion_detail(data)
     if event.get("kind") == "message" and data.get("text"):

@@ -7,7 +7,6 @@ title, no names of approvers, no data beyond the form.
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 import re
 from typing import Any
@@ -21,7 +20,7 @@ from xianfeng.engine.services import tasks as task_service
 
 from ..context import kernel
 from . import formview
-from .ratelimit import OBJECTIONS_PER_HOUR, objection_key
+from .ratelimit import objection_key
 
 blueprint = Blueprint("public", __name__)
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{8,64}")
@@ -60,15 +59,20 @@ def objection_form(notice_id: int) -> Any:
 @blueprint.post("/public/notices/<int:notice_id>/object")
 def file_objection(notice_id: int) -> Any:
     key = objection_key(request.remote_addr)
-    taken = limits.take(kernel(), key, OBJECTIONS_PER_HOUR, dt.timedelta(hours=1))
-    if not taken.allowed:
-        page = render_template("public/too_many.html", limit=OBJECTIONS_PER_HOUR)
+    # How many objections a client may file in a window is the notice's diagram's (objectionLimit).
+    quota = notices.objection_quota(kernel(), notice_id)
+    taken = limits.take(kernel(), key, quota.limit, quota.window) if quota is not None else None
+    if taken is not None and not taken.allowed:
+        assert quota is not None
+        minutes = int(quota.window.total_seconds() // 60)
+        page = render_template("public/too_many.html", limit=quota.limit, minutes=minutes)
         return page, 429, {"Retry-After": str(taken.retry_after)}
     text, contact = request.form.get("text", "").strip(), request.form.get("contact", "").strip()
     try:
         receipt = notices.file_objection(kernel(), notice_id, text, contact)
     except XianfengError as error:
-        limits.give_back(kernel(), key)  # a refused objection does not count
+        if taken is not None:
+            limits.give_back(kernel(), key)  # a refused objection does not count
         if not isinstance(error, RuleViolation) or error.params.get("field") != "text":
             raise
         return _objection_page(_active_notice(notice_id), error="length", status=422)

@@ -22,6 +22,7 @@ from ..auth import login_required
 from ..context import kernel, require_actor
 from . import formview, labels, presenters
 from .attachment_pages import chosen_files
+from .case_text import outcome_words
 
 blueprint = Blueprint("tasks", __name__)
 T = TypeVar("T")
@@ -86,7 +87,7 @@ def render_task(
         has_files=any(prop.get("x-widget") == "file" for prop in view.form.schema["properties"].values()),
         form_title=view.form.title.get(labels.lang(), view.form.name),
         general_errors=general,
-        data_rows=presenters.data_rows(view.data),
+        data_rows=presenters.data_rows(view.fields),
         data_files=presenters.files_in(view.data, files, file_link(view.instance_id)),
         raw_data=presenters.raw_json(view.data),
         history=presenters.history_rows(history) if history is not None else None,
@@ -124,5 +125,6 @@ def submit(task_id: str) -> Any:
         return render_task(view, data, error)
     flash(_("已提交：%(task)s", task=task_name(view)), "success")
     if outcome.status == "completed":
-        flash(_("流程已办结：%(outcome)s", outcome=labels.outcome(outcome.outcome)), "success")
+        ended = outcome_words(outcome.outcome, outcome.outcome_name, outcome.outcome_name_en)
+        flash(_("流程已办结：%(outcome)s", outcome=ended), "success")
     return redirect(url_for("inbox.todo"))

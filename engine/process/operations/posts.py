@@ -23,8 +23,6 @@ from ...models import (
 )
 from .context import ServiceContext
 
-OUTCOMES = ("excellent", "pass", "rectify", "fail")
-
 
 def year_of(when: dt.datetime) -> int:
     return when.astimezone(CHINA_TZ).year
@@ -92,11 +90,13 @@ def record_assessment(
     satisfaction: float,
     responses: int,
     outcome: str,
-    basis: str = "",
+    basis: str,
+    merit: str,
 ) -> dict[str, Any]:
-    """R5: the cycle's result enters the register; an excellent post earns a ledger merit (R6)."""
-    if outcome not in OUTCOMES:
-        raise ServiceTaskError(f"assessment outcome must be one of {OUTCOMES}, not {outcome!r}")
+    """R5: the cycle's result enters the register, with the basis the decision table gave; R6: when
+    the diagram says the result earns a merit (`merit`, its reason), the ledger records it."""
+    if not outcome or len(outcome) > 16:
+        raise ServiceTaskError(f"an assessment outcome is a code of 1 to 16 characters, not {outcome!r}")
     post = _post(ctx, post_id)
     record = AssessmentRecord(
         post_id=post.id,
@@ -110,14 +110,8 @@ def record_assessment(
         recorded_at=ctx.now,
     )
     ctx.session.add(record)
-    if outcome == "excellent":
-        mark(
-            ctx,
-            post.member_id,
-            "merit",
-            f"示范岗 {post.plate_no} 考核优秀（{score} 分，满意度 {satisfaction}%）",
-            post_id=post.id,
-        )
+    if merit:
+        mark(ctx, post.member_id, "merit", merit, post_id=post.id)
     ctx.session.flush()
     return {"assessment_id": record.id, "year": record.year}
 

@@ -110,7 +110,7 @@ def dossier(kernel: Kernel, actor: Actor, kind: str, key: str) -> Dossier:
         case_ids = subject.cases | _cited_cases(records)
     seal = evidence_seal(kernel, case_ids)
     with kernel.db.unit_of_work(write=False) as uow:
-        reader = CaseReader(uow.session, kernel, names, seal.head_seq)
+        reader = CaseReader(uow.session, kernel, names, seal.head_seq, actor)
         cases = _cases(reader, case_ids)
         forms = {c.id: reader.version(_instance(uow.session, c.id)).forms for c in cases}
         surveys = survey_tallies(uow.session, [c.id for c in cases], forms)
@@ -173,7 +173,8 @@ def approval_form(kernel: Kernel, actor: Actor, instance_id: int, url: str) -> A
         names = Names.load(uow.session)
     seal = evidence_seal(kernel, [instance_id])
     with kernel.db.unit_of_work(write=False) as uow:
-        case = CaseReader(uow.session, kernel, names, seal.head_seq).case(_instance(uow.session, instance_id))
+        reader = CaseReader(uow.session, kernel, names, seal.head_seq, actor)
+        case = reader.case(_instance(uow.session, instance_id))
     return ApprovalForm(
         format=APPROVAL_FORMAT,
         case=case,

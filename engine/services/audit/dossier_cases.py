@@ -19,11 +19,13 @@ from sqlalchemy.orm import Session
 
 from xianfeng.forms import FormDefinition
 
+from ...actor import Actor
 from ...clock import CHINA_TZ
 from ...kernel import Kernel
 from ...models import Event, ProcessInstance
 from ...process.catalog import LoadedVersion
 from ...process.task_properties import FORM_PROPERTY, properties_of
+from ..disclosure import Disclosure, disclosure_of
 from . import words
 from .dossier_model import Answer, Case, Step
 from .dossier_names import Names
@@ -75,8 +77,9 @@ def subject_ids(version: LoadedVersion, start_data: dict[str, Any]) -> dict[str,
 class CaseReader:
     """Builds `Case`s of one document: one set of names, versions parsed once."""
 
-    def __init__(self, session: Session, kernel: Kernel, names: Names, head_seq: int) -> None:
+    def __init__(self, session: Session, kernel: Kernel, names: Names, head_seq: int, reader: Actor) -> None:
         self.session, self.kernel, self.names, self.head_seq = session, kernel, names, head_seq
+        self.reader = reader  # whose document it is: personal answers are printed for their readers only
 
     def version(self, instance: ProcessInstance) -> LoadedVersion:
         return self.kernel.catalog.get(self.session, instance.process_version_id)
@@ -115,7 +118,7 @@ class CaseReader:
             ended_at=_china(instance.ended_at) if instance.ended_at else None,
             started_by=self.names.person(events[0].actor_user_id, events[0].actor) if events else "",
             head_hash=instance.head_hash,
-            steps=self._steps(version, names, events, concerning),
+            steps=self._steps(version, names, events, concerning, disclosure_of(version)),
         )
 
     def _concerning(
@@ -138,6 +141,7 @@ class CaseReader:
         names: dict[str, tuple[str, str | None]],
         events: list[Event],
         concerning: list[str],
+        disclosure: Disclosure,
     ) -> list[Step]:
         steps: list[Step] = []
         public: dict[str, Step] = {}
@@ -166,6 +170,8 @@ class CaseReader:
                 public[step_name] = step  # villagers' answers: counted, not printed one by one
             elif event.kind == "start" and not form_name and concerning:
                 step.answers = [Answer("对象", "、".join(concerning))]  # started for a subject (startFor)
+            elif not disclosure.may_read(self.reader, event.spec_id, event.actor_user_id):
+                step.answers = [Answer("内容", _withheld(disclosure.readers[event.spec_id]))]
             else:
                 step.answers = self._answers(version, names, event, form_name)
             steps.append(step)
@@ -232,6 +238,10 @@ class CaseReader:
         if isinstance(value, dict):
             return json.dumps(value, ensure_ascii=False, sort_keys=True)
         return str(value)
+
+
+def _withheld(roles: frozenset[str]) -> str:
+    return f"个人测评内容，仅{'、'.join(words.word(words.ROLES, r) for r in sorted(roles))}可见"
 
 
 def _payload(event: Event) -> dict[str, Any]:

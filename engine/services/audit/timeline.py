@@ -21,8 +21,10 @@ from ...errors import NotFound
 from ...kernel import Kernel
 from ...models import Branch, Event, ProcessInstance, ProcessVersion
 from ...process.catalog import LoadedVersion
+from ...process.end_events import end_events
 from ...process.moments import CalledProcess, Moment, WaitingEvent, describe, element_names, step_names
 from .. import authz
+from ..disclosure import Disclosure, disclosure_of
 from .replay import VERB_KINDS
 from .timeline_fields import DataField, labelled_fields
 from .timeline_people import OpenTask, People, open_task, people_of
@@ -63,6 +65,8 @@ class CaseMoment:
     finished: bool
     end_event: str
     outcome: str
+    end_name: str = ""  # the outcome in the words of the end event, from the diagram
+    end_name_en: str = ""
 
 
 @dataclass(frozen=True)
@@ -104,7 +108,9 @@ def case_at(kernel: Kernel, actor: Actor, instance_id: int, position: int | None
         version = kernel.catalog.get(session, instance.process_version_id)
         walk = _walk(kernel, version, instance_id, events, at)
         people = people_of(session, events, walk.rows)
-        timeline = _timeline(session, instance.process_key, version, events, walk.checks, people)
+        disclosure = disclosure_of(version)
+        logged = _timeline(session, instance.process_key, version, events, walk.checks, people)
+        timeline = [_readable(e, event, actor, disclosure) for e, event in zip(logged, events, strict=True)]
         branch = session.get(Branch, instance.branch_id) if instance.branch_id is not None else None
         scope = branch.name if branch is not None else ""
     found = CaseHistory(
@@ -125,7 +131,7 @@ def case_at(kernel: Kernel, actor: Actor, instance_id: int, position: int | None
     running = [called.process_id for called in walk.moment.called if called.running]
     return replace(
         found,
-        moment=_case_moment(kernel, instance, version, chosen, walk, opened),
+        moment=_case_moment(kernel, instance, version, chosen, walk, opened, actor),
         processes=list(dict.fromkeys([instance.process_key, *running])),
     )
 
@@ -254,6 +260,12 @@ def _step_name(element: str, names: dict[str, tuple[str, str]], payload: Any) ->
     return logged, ""
 
 
+def _readable(entry: TimelineEvent, event: Event, reader: Actor, disclosure: Disclosure) -> TimelineEvent:
+    """The event as the reader may see it: a democratic evaluation's scores only to their readers."""
+    payload = disclosure.payload(reader, event.spec_id, event.actor_user_id, entry.payload)
+    return entry if payload is entry.payload else replace(entry, payload=payload)
+
+
 def _case_moment(
     kernel: Kernel,
     instance: ProcessInstance,
@@ -261,20 +273,27 @@ def _case_moment(
     chosen: TimelineEvent,
     walk: _Walk,
     opened: list[OpenTask],
+    reader: Actor,
 ) -> CaseMoment:
     moment = walk.moment
     assert moment is not None
-    before = walk.before.data if walk.before is not None else {}
+    disclosure = disclosure_of(version)
+    data = disclosure.data(reader, moment.data)
+    before = disclosure.data(reader, walk.before.data if walk.before is not None else {})
+    called = [replace(c, data=disclosure.data(reader, c.data)) for c in moment.called]
+    ended = next((e for e in end_events(version) if e.element == moment.end_event), None)
     return CaseMoment(
         event=chosen,
         completed=moment.completed_elements,
         current=moment.current_elements,
         open_tasks=opened,
         waiting=moment.waiting,
-        called=moment.called,
-        data=moment.data,
-        fields=labelled_fields(kernel, version, instance.branch_id, moment.data, before),
+        called=called,
+        data=data,
+        fields=labelled_fields(kernel, version, instance.branch_id, data, before),
         finished=moment.finished,
         end_event=moment.end_event,
         outcome=moment.outcome,
+        end_name=ended.name if ended else "",
+        end_name_en=ended.name_en if ended else "",
     )

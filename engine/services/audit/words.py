@@ -31,6 +31,7 @@ STATUSES = {
     "open": "整改中",
     "passed": "整改合格",
     "failed": "整改未到位",
+    "ended": "示范岗已撤销，整改终止",
 }
 
 EVENT_KINDS = {

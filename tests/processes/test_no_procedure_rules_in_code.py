@@ -1,0 +1,182 @@
+"""Nothing of the procedure lives in engine/ or web/: no process key a page or a condition names, no
+outcome code a table words, no pass mark, no day count, no limit of the procedure. Each rule is a
+pattern below; a match fails with file, line and what to move into the diagrams. Procedures' own
+words (process ids, end events' outcomes) are read from the shipped diagrams, so a new diagram is
+covered without touching this test.
+
+To add a rule (part B: the R8 qualifications, "one member, one area", coverage, the R11
+consequences), append a `Rule` to RULES. A match that is known and being moved goes in PENDING
+with the reason, and comes out when it is gone (a stale entry fails too).
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from lxml import etree
+
+from xianfeng.engine.models import Base
+
+ROOT = Path(__file__).resolve().parents[2]
+SCANNED = ("engine", "web")
+BPMN = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
+SPIFF = "{http://spiffworkflow.org/bpmn/schema/1.0/core}"
+
+
+@dataclass(frozen=True)
+class Found:
+    path: str
+    line: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    why: str  # what to do instead
+    find: Callable[[], Iterator[Found]]
+
+
+def _diagrams() -> list[etree._Element]:
+    return [etree.parse(str(path)).getroot() for path in sorted((ROOT / "processes").glob("*.bpmn"))]
+
+
+def process_keys() -> set[str]:
+    """Process ids, less those that are also a table's name (public_notice, rectification: the
+    registers' tables, which code rightly names)."""
+    ids = {p.get("id") for root in _diagrams() for p in root.iter(BPMN + "process")}
+    return ids - set(Base.metadata.tables)
+
+
+def outcome_codes() -> set[str]:
+    """End events' outcome codes made of several words (single words like "revoked" are also
+    statuses of records, which the registers rightly name)."""
+    codes = {
+        prop.get("value")
+        for root in _diagrams()
+        for end in root.iter(BPMN + "endEvent")
+        for prop in end.iter(SPIFF + "property")
+        if prop.get("name") == "outcome"
+    }
+    return {code for code in codes if code and "_" in code}
+
+
+def _sources(suffix: str) -> Iterator[Path]:
+    for folder in SCANNED:
+        for path in sorted((ROOT / folder).rglob(f"*{suffix}")):
+            if "node_modules" not in path.parts and "static" not in path.parts:
+                yield path
+
+
+def _docstrings(tree: ast.AST) -> set[int]:
+    found = set()
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        first = body[0] if isinstance(body, list) and body else None
+        constant = first.value if isinstance(first, ast.Expr) else None
+        if isinstance(constant, ast.Constant) and isinstance(constant.value, str):
+            found.add(id(constant))
+    return found
+
+
+def _python_strings(wanted: Callable[[str], bool]) -> Iterator[Found]:
+    """String literals in engine/ and web/ Python code (docstrings aside) that `wanted` matches."""
+    for path in _sources(".py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        docstrings = _docstrings(tree)
+        for node in ast.walk(tree):
+            text = node.value if isinstance(node, ast.Constant) else None
+            if isinstance(text, str) and id(node) not in docstrings and wanted(text):
+                yield Found(str(path.relative_to(ROOT)), node.lineno, text)
+
+
+def _template_quotes(wanted: Callable[[str], bool]) -> Iterator[Found]:
+    for path in _sources(".html"):
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            for quoted in re.findall(r"""['"]([a-z_]+)['"]""", line):
+                if wanted(quoted):
+                    yield Found(str(path.relative_to(ROOT)), number, quoted)
+
+
+def _code_lines(pattern: re.Pattern[str]) -> Iterator[Found]:
+    """Lines of Python code (comments and docstrings aside) matching `pattern`."""
+    for path in _sources(".py"):
+        source = path.read_text(encoding="utf-8")
+        tree = ast.parse(source)
+        doc_lines = {
+            line
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Constant) and isinstance(node.value, str)
+            for line in range(node.lineno, (node.end_lineno or node.lineno) + 1)
+        }
+        for number, line in enumerate(source.splitlines(), 1):
+            code = line.split("#", 1)[0]
+            if number not in doc_lines and pattern.search(code):
+                yield Found(str(path.relative_to(ROOT)), number, line.strip())
+
+
+def _keys_named() -> Iterator[Found]:
+    keys = process_keys()
+    yield from _python_strings(lambda text: text in keys)
+    yield from _template_quotes(lambda text: text in keys)
+
+
+def _outcomes_worded() -> Iterator[Found]:
+    codes = outcome_codes()
+    yield from _python_strings(lambda text: text in codes)
+    yield from _template_quotes(lambda text: text in codes)
+
+
+# A score, rate, count of answers or evaluators compared with a number: a pass mark or a minimum.
+_THRESHOLD = re.compile(r"\b\w*(score|rate|satisfaction|responses|answers|evaluators?)\w*\s*(<=|>=|<|>)\s*\d")
+# A period of the procedure counted in code: working days added, or a `…_days = 10` setting.
+_DAY_COUNT = re.compile(r"add_working_days\([^)]*,\s*\d+\s*\)|\b\w*_days\s*=\s*\d+\b")
+# A limit of how often people may act (objections, urging) set in code rather than in a diagram.
+_ACTION_LIMIT = re.compile(r"\b(URGE|OBJECTION)\w*\s*=\s*(\d|dt\.timedelta|timedelta)")
+
+RULES: list[Rule] = [
+    Rule("process key", "find the process by its diagram's properties (e.g. `offer`)", _keys_named),
+    Rule("outcome code", "name the outcome by its end event (case_text.outcome_words)", _outcomes_worded),
+    Rule("threshold", "put the mark into a decision table", lambda: _code_lines(_THRESHOLD)),
+    Rule(
+        "day count",
+        "set the period in the diagram (a script or dueInWorkingDays)",
+        lambda: _code_lines(_DAY_COUNT),
+    ),
+    Rule(
+        "action limit",
+        "set it as a diagram property (objectionLimit, urgeInterval)",
+        lambda: _code_lines(_ACTION_LIMIT),
+    ),
+]
+
+# (rule name, path): why the match is still there. Remove the entry with the match.
+PENDING: dict[tuple[str, str], str] = {
+    ("process key", "web/pages/area_pages.py"): "part B moves the area review to an `offer` property",
+    ("process key", "web/templates/areas.html"): "part B moves the division to an `offer` property",
+}
+
+
+def test_no_procedure_rule_is_written_in_engine_or_web() -> None:
+    found = [(rule, hit) for rule in RULES for hit in rule.find() if (rule.name, hit.path) not in PENDING]
+    assert not found, "procedure rules in code:\n" + "\n".join(
+        f"{hit.path}:{hit.line}: {rule.name} {hit.text!r} — {rule.why}" for rule, hit in found
+    )
+
+
+def test_every_pending_exception_still_has_its_match() -> None:
+    matched = {(rule.name, hit.path) for rule in RULES for hit in rule.find()}
+    stale = sorted(set(PENDING) - matched)
+    assert not stale, f"these are gone: remove them from PENDING: {stale}"
+
+
+def test_the_rules_see_what_they_look_for() -> None:
+    assert {"model_post_creation", "periodic_assessment", "revocation"} <= process_keys()
+    assert {"evaluation_lapsed", "established"} & outcome_codes() == {"evaluation_lapsed"}
+    assert _THRESHOLD.search("if member_score >= 80:") and not _THRESHOLD.search("score = 80")
+    assert _DAY_COUNT.search("evaluation_days = 10") and _DAY_COUNT.search("add_working_days(now, 5)")
+    assert _ACTION_LIMIT.search("URGE_INTERVAL = dt.timedelta(hours=1)")
