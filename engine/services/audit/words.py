@@ -38,7 +38,7 @@ EVENT_KINDS = {
     "start": "发起",
     "complete": "办理",
     "tick": "定时触发",
-    "message": "收到异议",
+    "message": "收到消息（异议、撤销通知）",
     "return": "退回",
     "transfer": "转办",
     "delegate": "委派",
