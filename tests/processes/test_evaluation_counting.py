@@ -35,7 +35,8 @@ def _data(walk: CreationWalk) -> dict:
     return walk.show()["data"]
 
 
-def test_the_deadline_tallies_the_answers_received_and_the_table_decides(kernel: Kernel) -> None:
+def test_the_deadline_tallies_the_answers_received_and_the_table_decides(backend: Kernel) -> None:
+    kernel = backend
     walk = _walk(kernel, ("member2", "member3", "member4", "member5"))
     walk.start(public_evaluator_count=6)
     members_answer(walk, ("member2", "member3", "member4"))
@@ -51,7 +52,8 @@ def test_the_deadline_tallies_the_answers_received_and_the_table_decides(kernel:
     verified(kernel)
 
 
-def test_too_few_answers_let_the_branch_extend_once_and_every_round_counts(kernel: Kernel) -> None:
+def test_too_few_answers_let_the_branch_extend_once_and_every_round_counts(backend: Kernel) -> None:
+    kernel = backend
     walk = _walk(kernel)
     walk.start()
     members_answer(walk, ("member2", "member3"))

@@ -25,8 +25,9 @@ def _posts_of(kernel: Kernel, username: str) -> list[ModelPost]:
 
 
 def test_a_member_holding_an_active_post_is_refused_a_second_nomination_naming_the_post(
-    kernel: Kernel,
+    backend: Kernel,
 ) -> None:
+    kernel = backend
     establish_post(kernel)
     before = table_contents(kernel)
     again = CreationWalk(kernel, evaluators=("member5", "member6", "member7"))

@@ -36,7 +36,8 @@ def _post(kernel: Kernel, post_id: int) -> ModelPost:
         return post
 
 
-def test_revoking_a_post_ends_its_running_assessment_and_rectification(kernel: Kernel) -> None:
+def test_revoking_a_post_ends_its_running_assessment_and_rectification(backend: Kernel) -> None:
+    kernel = backend
     assessment, _task = at_rectification_report(kernel)
     revocation = _propose(kernel, assessment.post_id)
     revocation.decide("approve")
