@@ -6,7 +6,7 @@ import datetime as dt
 import json
 from typing import Any
 
-from sqlalchemy import and_, false, func, or_, select
+from sqlalchemy import ColumnElement, and_, false, func, or_, select
 from sqlalchemy.orm import Session
 
 from ..actor import Actor
@@ -123,21 +123,24 @@ def _eligible(task: HumanTask, users: list[tuple[int, str, str, int | None]]) ->
     return names
 
 
-def done_by(kernel: Kernel, actor: Actor, limit: int = 100) -> list[dict[str, Any]]:
-    """已办: what the actor completed, returned, signed or gave back, newest first."""
+DONE_KINDS = ("complete", "return", "sign", "resolve", "start")
+
+
+def done_by(kernel: Kernel, actor: Actor, limit: int = 100, after: int | None = None) -> list[dict[str, Any]]:
+    """已办: what the actor completed, returned, signed or gave back, newest first (older than the
+    event `after`, for the next page)."""
+    older = [Event.seq < after] if after is not None else []
     with kernel.db.unit_of_work(write=False) as uow:
         rows = uow.session.execute(
             select(Event, ProcessInstance.title, ProcessInstance.status)
             .join(ProcessInstance, ProcessInstance.id == Event.instance_id)
-            .where(
-                Event.actor_user_id == actor.user_id,
-                Event.kind.in_(("complete", "return", "sign", "resolve", "start")),
-            )
+            .where(Event.actor_user_id == actor.user_id, Event.kind.in_(DONE_KINDS), *older)
             .order_by(Event.seq.desc())
             .limit(limit)
         ).all()
         return [
             {
+                "seq": e.seq,
                 "instance_id": e.instance_id,
                 "instance_title": title,
                 "instance_status": status,
@@ -149,13 +152,17 @@ def done_by(kernel: Kernel, actor: Actor, limit: int = 100) -> list[dict[str, An
         ]
 
 
-def started_by(kernel: Kernel, actor: Actor, limit: int = 100) -> list[dict[str, Any]]:
-    """我发起的: instances the actor started, with where each one stands."""
+def started_by(
+    kernel: Kernel, actor: Actor, limit: int = 100, after: int | None = None
+) -> list[dict[str, Any]]:
+    """我发起的: instances the actor started, with where each one stands, newest first (older than
+    the case `after`, for the next page)."""
+    older = [ProcessInstance.id < after] if after is not None else []
     with kernel.db.unit_of_work(write=False) as uow:
         rows = (
             uow.session.execute(
                 select(ProcessInstance)
-                .where(ProcessInstance.started_by == actor.user_id)
+                .where(ProcessInstance.started_by == actor.user_id, *older)
                 .order_by(ProcessInstance.id.desc())
                 .limit(limit)
             )
@@ -198,14 +205,18 @@ def _waiting_at(session: Session, instance_ids: list[int]) -> dict[int, list[str
     return result
 
 
-def copied_to(kernel: Kernel, actor: Actor, limit: int = 100) -> list[dict[str, Any]]:
-    """抄送我的: instances copied to the actor for information."""
+def copied_to(
+    kernel: Kernel, actor: Actor, limit: int = 100, after: int | None = None
+) -> list[dict[str, Any]]:
+    """抄送我的: instances copied to the actor for information, newest first (older than the copy
+    `after`, for the next page)."""
+    older = [TaskCopy.id < after] if after is not None else []
     with kernel.db.unit_of_work(write=False) as uow:
         rows = uow.session.execute(
             select(TaskCopy, ProcessInstance.title, ProcessInstance.status, User.display_name)
             .join(ProcessInstance, ProcessInstance.id == TaskCopy.instance_id)
             .outerjoin(User, User.id == TaskCopy.from_user_id)
-            .where(TaskCopy.user_id == actor.user_id)
+            .where(TaskCopy.user_id == actor.user_id, *older)
             .order_by(TaskCopy.id.desc())
             .limit(limit)
         ).all()
@@ -224,18 +235,24 @@ def copied_to(kernel: Kernel, actor: Actor, limit: int = 100) -> list[dict[str, 
         ]
 
 
-def signing_for(kernel: Kernel, actor: Actor) -> list[dict[str, Any]]:
-    """加签 requests waiting for the actor's signature."""
+def signing_for(
+    kernel: Kernel, actor: Actor, limit: int | None = None, after: int | None = None
+) -> list[dict[str, Any]]:
+    """加签 requests waiting for the actor's signature, oldest first (after the request `after`, for
+    the next page)."""
+    later = [TaskSigner.id > after] if after is not None else []
     with kernel.db.unit_of_work(write=False) as uow:
         rows = uow.session.execute(
             select(TaskSigner, HumanTask.name, ProcessInstance.title)
             .join(HumanTask, HumanTask.id == TaskSigner.task_id)
             .join(ProcessInstance, ProcessInstance.id == TaskSigner.instance_id)
-            .where(TaskSigner.user_id == actor.user_id, TaskSigner.signed_at.is_(None))
+            .where(TaskSigner.user_id == actor.user_id, TaskSigner.signed_at.is_(None), *later)
             .order_by(TaskSigner.id)
+            .limit(limit)
         ).all()
         return [
             {
+                "id": s.id,
                 "task_id": s.task_id,
                 "instance_id": s.instance_id,
                 "task": name,
@@ -247,31 +264,41 @@ def signing_for(kernel: Kernel, actor: Actor) -> list[dict[str, Any]]:
         ]
 
 
+def actionable_parts(actor: Actor) -> list[ColumnElement[bool]]:
+    """What the actor may act on (`_actionable_by`) as disjoint parts — assigned to them, open to
+    each of their roles in their scope — each the prefix of an index ordered by due date, so each
+    is counted or paged on its own index range."""
+    parts: list[ColumnElement[bool]] = []
+    if actor.user_id is not None:
+        parts.append(HumanTask.assignee_user_id == actor.user_id)
+    unassigned = HumanTask.assignee_user_id.is_(None)
+    if actor.has(ROLE_COMMITTEE):
+        parts.append(and_(HumanTask.role == ROLE_COMMITTEE, unassigned))
+    for role in (ROLE_BRANCH, ROLE_MEMBER):
+        if actor.has(role) and actor.branch_id is not None:
+            parts.append(and_(HumanTask.role == role, HumanTask.branch_id == actor.branch_id, unassigned))
+    return parts
+
+
 def counts(kernel: Kernel, actor: Actor) -> dict[str, int]:
-    """The numbers in the navigation bar."""
+    """The numbers in the navigation bar, in one statement: every page shows them. The to-do count
+    adds up its parts, each counted over its own index range (one count over their OR would
+    collect and de-duplicate every row first)."""
+
+    def counted(table: Any, *where: Any) -> Any:
+        return select(func.count()).select_from(table).where(*where).scalar_subquery()
+
+    todo = [counted(HumanTask, part) for part in actionable_parts(actor)]
+    others = [
+        counted(TaskCopy, TaskCopy.user_id == actor.user_id, TaskCopy.read_at.is_(None)),
+        counted(TaskSigner, TaskSigner.user_id == actor.user_id, TaskSigner.signed_at.is_(None)),
+        counted(Notification, Notification.user_id == actor.user_id, Notification.read_at.is_(None)),
+    ]
     with kernel.db.unit_of_work(write=False) as uow:
-        session = uow.session
-        todo = session.execute(
-            select(func.count()).select_from(HumanTask).where(_actionable_by(actor))
-        ).scalar()
-        copies = session.execute(
-            select(func.count())
-            .select_from(TaskCopy)
-            .where(TaskCopy.user_id == actor.user_id, TaskCopy.read_at.is_(None))
-        ).scalar()
-        signing = session.execute(
-            select(func.count())
-            .select_from(TaskSigner)
-            .where(TaskSigner.user_id == actor.user_id, TaskSigner.signed_at.is_(None))
-        ).scalar()
-        unread = session.execute(
-            select(func.count())
-            .select_from(Notification)
-            .where(Notification.user_id == actor.user_id, Notification.read_at.is_(None))
-        ).scalar()
-        return {
-            "todo": int(todo or 0),
-            "copies": int(copies or 0),
-            "signing": int(signing or 0),
-            "unread": int(unread or 0),
-        }
+        *todo_counts, copies, signing, unread = uow.session.execute(select(*todo, *others)).one()
+    return {
+        "todo": sum(int(n or 0) for n in todo_counts),
+        "copies": int(copies or 0),
+        "signing": int(signing or 0),
+        "unread": int(unread or 0),
+    }

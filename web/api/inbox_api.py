@@ -2,17 +2,19 @@
 抄送我的, 待加签), the navigation counts, and the notification bell.
 
 Each list is the caller's own: the service selects by the caller's account, so there is no
-identifier in the path to guess.
+identifier in the path to guess. The lists are paged (`after`, `limit`; `X-Total-Count` and a
+`Link` to the next page in the headers, see `paging`).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from xianfeng.engine.services import inbox, notifications
+from xianfeng.engine.services import inbox, inbox_paging, inbox_query, notifications
 
 from ..context import kernel, require_actor
 from .common import ApiBlueprint, ListQuery, protected, query
+from .paging import PAGE_HEADERS, PageQuery, as_args, paged
 from .read_schemas import (
     CopySchema,
     CountsSchema,
@@ -32,37 +34,42 @@ blueprint = ApiBlueprint(
 
 @blueprint.route("/inbox/done", methods=["GET"])
 @protected(blueprint, 422)
-@query(blueprint, ListQuery)
-@blueprint.response(200, DoneSchema(many=True))
-def done(args: dict[str, int]) -> list[dict[str, Any]]:
+@query(blueprint, PageQuery)
+@blueprint.response(200, DoneSchema(many=True), headers=PAGE_HEADERS)
+def done(args: dict[str, Any]) -> tuple[list[dict[str, Any]], dict[str, str]]:
     """已办: what the caller completed, returned, signed, gave back or started, newest first"""
-    return inbox.done_by(kernel(), require_actor(), limit=args["limit"])
+    ask = inbox_query.list_query(as_args(args), args["limit"])
+    return paged(inbox_paging.done_page(kernel(), require_actor(), ask))
 
 
 @blueprint.route("/inbox/started", methods=["GET"])
 @protected(blueprint, 422)
-@query(blueprint, ListQuery)
-@blueprint.response(200, StartedSchema(many=True))
-def started(args: dict[str, int]) -> list[dict[str, Any]]:
-    """我发起的: instances the caller started and where each one waits"""
-    return inbox.started_by(kernel(), require_actor(), limit=args["limit"])
+@query(blueprint, PageQuery)
+@blueprint.response(200, StartedSchema(many=True), headers=PAGE_HEADERS)
+def started(args: dict[str, Any]) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    """我发起的: instances the caller started and where each one waits, newest first"""
+    ask = inbox_query.list_query(as_args(args), args["limit"])
+    return paged(inbox_paging.started_page(kernel(), require_actor(), ask))
 
 
 @blueprint.route("/inbox/copies", methods=["GET"])
 @protected(blueprint, 422)
-@query(blueprint, ListQuery)
-@blueprint.response(200, CopySchema(many=True))
-def copies(args: dict[str, int]) -> list[dict[str, Any]]:
-    """抄送我的: instances copied to the caller for information"""
-    return inbox.copied_to(kernel(), require_actor(), limit=args["limit"])
+@query(blueprint, PageQuery)
+@blueprint.response(200, CopySchema(many=True), headers=PAGE_HEADERS)
+def copies(args: dict[str, Any]) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    """抄送我的: instances copied to the caller for information, newest first"""
+    ask = inbox_query.list_query(as_args(args), args["limit"])
+    return paged(inbox_paging.copies_page(kernel(), require_actor(), ask))
 
 
 @blueprint.route("/inbox/signing", methods=["GET"])
-@protected(blueprint)
-@blueprint.response(200, SigningSchema(many=True))
-def signing() -> list[dict[str, Any]]:
-    """待加签: co-signatures waiting for the caller"""
-    return inbox.signing_for(kernel(), require_actor())
+@protected(blueprint, 422)
+@query(blueprint, PageQuery)
+@blueprint.response(200, SigningSchema(many=True), headers=PAGE_HEADERS)
+def signing(args: dict[str, Any]) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    """待加签: co-signatures waiting for the caller, oldest request first"""
+    ask = inbox_query.list_query(as_args(args), args["limit"])
+    return paged(inbox_paging.signing_page(kernel(), require_actor(), ask))
 
 
 @blueprint.route("/inbox/counts", methods=["GET"])

@@ -12,13 +12,14 @@ from typing import Any
 from flask import request
 
 from xianfeng.engine.errors import RuleViolation
-from xianfeng.engine.services import attachments, inbox, tasks, taskview
+from xianfeng.engine.services import attachments, inbox_paging, inbox_query, tasks, taskview
 from xianfeng.engine.services.results import StepOutcome, TaskSummary
 from xianfeng.engine.services.tasks import BatchResult
 from xianfeng.engine.services.taskview import TaskView
 
 from ..context import kernel, require_actor
-from .common import ApiBlueprint, etag_of, if_match, protected
+from .common import ApiBlueprint, etag_of, if_match, protected, query
+from .paging import PAGE_HEADERS, TodoQuery, as_args, paged
 from .task_schemas import (
     BatchCompleteBody,
     BatchReportSchema,
@@ -39,14 +40,18 @@ ETAG_HEADER = {
 
 
 @blueprint.route("", methods=["GET"])
-@protected(blueprint)
-@blueprint.response(200, TaskSummarySchema(many=True))
-def list_tasks() -> list[TaskSummary]:
-    """Tasks the caller may act on now
+@protected(blueprint, 422)
+@query(blueprint, TodoQuery)
+@blueprint.response(200, TaskSummarySchema(many=True), headers=PAGE_HEADERS)
+def list_tasks(args: dict[str, Any]) -> tuple[list[TaskSummary], dict[str, str]]:
+    """Tasks the caller may act on now, a page at a time
 
-    Assigned to the caller, or open to the caller's role within their branch; soonest due first.
+    Assigned to the caller, or open to the caller's role within their branch; soonest due first
+    (tasks without a due time last). Narrow by the case's procedure, the task's branch or overdue.
+    `X-Total-Count` counts the whole filtered list; `Link: rel="next"` leads to the next page.
     """
-    return inbox.tasks_for(kernel(), require_actor())
+    filters, ask = inbox_query.todo_query(as_args(args), args["limit"])
+    return paged(inbox_paging.todo_page(kernel(), require_actor(), filters, ask))
 
 
 @blueprint.route("/<task_id>", methods=["GET"])

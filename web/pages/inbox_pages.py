@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from xianfeng.engine.errors import FormInvalid
-from xianfeng.engine.services import inbox, tasks
+from xianfeng.engine.services import inbox_paging, inbox_view, tasks
+from xianfeng.engine.services.inbox_paging import ListPage
 from xianfeng.engine.services.tasks import BatchResult
 
 from ..auth import login_required
@@ -23,50 +25,80 @@ blueprint = Blueprint("inbox", __name__, url_prefix="/inbox")
 @blueprint.get("")
 @login_required
 def todo() -> Any:
-    """Tasks whose form allows 批量审批 (its ui.batch) can be ticked; the batch fieldset asks the
-    first such form's batch decision, so only tasks of that same batch decision get a tick box."""
-    rows = inbox.tasks_for(kernel(), require_actor())
+    """A page of the to-do list by due date, filtered by procedure, branch and overdue. Tasks whose
+    form allows 批量审批 (its ui.batch) can be ticked; the batch fieldset asks the first such form's
+    batch decision, so only tasks of that same batch decision get a tick box."""
+    view = inbox_view.todo_view(kernel(), require_actor(), request.args)
+    rows = view.page.rows
     spec = next((row.batch for row in rows if row.batch), None)
     batchable = [row for row in rows if spec is not None and row.batch == spec]
     choices = (spec or {}).get("choices", {}).get("decision", [])
-    return render_template(
+    page = render_template(
         "inbox/todo.html",
         tab="todo",
         rows=rows,
+        view=view,
+        listing=_listing(view.page, view.filters.as_query()),
+        errors=view.errors_zh if labels.lang() == "zh_CN" else view.errors,
         batchable=batchable,
         batch_ids={row.id for row in batchable},
         batch_fields=(spec or {}).get("fields", []),
         decisions=[(code, labels.value_text("decision", code)) for code in choices],
     )
+    return page, 422 if view.errors else 200
 
 
 @blueprint.get("/done")
 @login_required
 def done() -> Any:
-    return render_template("inbox/done.html", tab="done", rows=inbox.done_by(kernel(), require_actor()))
+    return _tab("inbox/done.html", "done", inbox_paging.done_page)
 
 
 @blueprint.get("/started")
 @login_required
 def started() -> Any:
-    rows = inbox.started_by(kernel(), require_actor())
-    for row in rows:
+    ask, errors, errors_zh = inbox_view.list_ask(request.args)
+    found = inbox_paging.started_page(kernel(), require_actor(), ask)
+    for row in found.rows:
         row["outcome_text"] = outcome_words(row["outcome"], row["outcome_name"], row["outcome_name_en"])
-    return render_template("inbox/started.html", tab="started", rows=rows)
+    return _render_tab("inbox/started.html", "started", found, errors if labels.lang() == "en" else errors_zh)
 
 
 @blueprint.get("/copies")
 @login_required
 def copies() -> Any:
-    rows = inbox.copied_to(kernel(), require_actor())
-    return render_template("inbox/copies.html", tab="copies", rows=rows)
+    return _tab("inbox/copies.html", "copies", inbox_paging.copies_page)
 
 
 @blueprint.get("/signing")
 @login_required
 def signing() -> Any:
-    rows = inbox.signing_for(kernel(), require_actor())
-    return render_template("inbox/signing.html", tab="signing", rows=rows)
+    return _tab("inbox/signing.html", "signing", inbox_paging.signing_page)
+
+
+def _tab(template: str, tab: str, list_page: Callable[..., ListPage[dict[str, Any]]]) -> Any:
+    """A newest-first tab: a page of it after the `after` cursor, with the total."""
+    ask, errors, errors_zh = inbox_view.list_ask(request.args)
+    found = list_page(kernel(), require_actor(), ask)
+    return _render_tab(template, tab, found, errors if labels.lang() == "en" else errors_zh)
+
+
+def _render_tab(template: str, tab: str, found: ListPage[dict[str, Any]], errors: dict[str, str]) -> Any:
+    page = render_template(template, tab=tab, rows=found.rows, listing=_listing(found, {}), errors=errors)
+    return page, 422 if errors else 200
+
+
+def _listing(found: ListPage[Any], query: dict[str, str]) -> dict[str, Any]:
+    """What the pager needs: the total, whether this is the first page, and the next page's link."""
+    size = request.args.get("limit", "").strip()
+    kept = {**query, **({"limit": size} if size.isdigit() else {})}
+    endpoint = request.endpoint or "inbox.todo"
+    return {
+        "total": found.total,
+        "shown": len(found.rows),
+        "first": url_for(endpoint, **kept) if request.args.get("after") else None,
+        "next": url_for(endpoint, **kept, after=found.next) if found.next else None,
+    }
 
 
 @blueprint.post("/batch")
