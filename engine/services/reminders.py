@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from ..clock import CHINA_TZ
@@ -28,20 +28,35 @@ class ReminderReport:
     escalated: int = 0
 
 
-_CANDIDATES = (
-    select(HumanTask, ProcessInstance.title)
-    .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
-    .where(HumanTask.due_at.is_not(None))
+_CANDIDATES = select(HumanTask, ProcessInstance.title).join(
+    ProcessInstance, ProcessInstance.id == HumanTask.instance_id
 )
+_WAITING_REMINDER = (HumanTask.remind_days.is_not(None), HumanTask.reminded_at.is_(None))
 
 
-def _candidates(now: dt.datetime) -> Select[HumanTask, str]:
-    return _CANDIDATES.where(
-        or_(
-            (HumanTask.remind_days.is_not(None)) & (HumanTask.reminded_at.is_(None)),
-            (HumanTask.escalate_to != "") & (HumanTask.escalated_at.is_(None)) & (HumanTask.due_at < now),
-        )
-    )
+def _candidates(session: Session, now: dt.datetime) -> list[tuple[HumanTask, str]]:
+    """The tasks to remind or escalate now, in one statement over two partial indexes that hold
+    only the tasks still waiting for either (`ix_human_task_to_remind`, `_to_escalate`), so an
+    idle round reads nothing but index pages, however many tasks are open.
+
+    A task is reminded once `remind_days` or fewer working days are left before its due time, that
+    is, once its due time is no later than midnight before the (remind_days + 1)-th working day
+    from now: one bound per number of days, up to the largest still waiting (an index probe)."""
+    top = session.execute(
+        select(HumanTask.remind_days)
+        .where(*_WAITING_REMINDER)
+        .order_by(HumanTask.remind_days.desc())
+        .limit(1)
+    ).scalar()
+    terms = [
+        and_(HumanTask.escalate_to != "", HumanTask.escalated_at.is_(None), HumanTask.due_at < now),
+    ]
+    if top is not None:
+        calendar = load_calendar(session)
+        for days in range(top + 1):
+            horizon = calendar.add_working_days(now, days + 1) - dt.timedelta(days=1)
+            terms.append(and_(HumanTask.remind_days == days, *_WAITING_REMINDER, HumanTask.due_at <= horizon))
+    return [(task, title) for task, title in session.execute(_CANDIDATES.where(or_(*terms)))]
 
 
 def _escalate(task: HumanTask, now: dt.datetime) -> bool:
@@ -63,11 +78,7 @@ def _anything_due(kernel: Kernel, now: dt.datetime) -> bool:
     """Read first: the ticker runs every second, and most rounds have nobody to remind, so they
     need not take the write lock to find that out."""
     with kernel.db.unit_of_work(write=False) as uow:
-        rows = uow.session.execute(_candidates(now)).all()
-        if not rows:
-            return False
-        calendar = load_calendar(uow.session)
-        return any(_escalate(task, now) or _remind(task, now, calendar) for task, _title in rows)
+        return bool(_candidates(uow.session, now))
 
 
 def run(kernel: Kernel, now: dt.datetime) -> ReminderReport:
@@ -78,7 +89,7 @@ def run(kernel: Kernel, now: dt.datetime) -> ReminderReport:
         return report
     with kernel.db.unit_of_work() as uow:
         session = uow.session
-        rows = session.execute(_candidates(now)).all()
+        rows = _candidates(session, now)
         calendar = load_calendar(session)
         for task, title in rows:
             if _escalate(task, now):
