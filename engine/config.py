@@ -24,6 +24,13 @@ def _env_float(name: str, default: float) -> float:
         raise ValueError(f"environment variable {name} must be a number, got {raw!r}") from exc
 
 
+def _env_cache_mb() -> int:
+    raw = os.environ.get("XIANFENG_SQLITE_CACHE_MB") or "16"
+    if not raw.isdigit() or not 1 <= int(raw) <= 4096:
+        raise ValueError(f"XIANFENG_SQLITE_CACHE_MB must be whole MiB from 1 to 4096, got {raw!r}")
+    return int(raw)
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the engine needs to know about its deployment."""
@@ -31,6 +38,9 @@ class Settings:
     data_dir: Path = DEFAULT_DATA_DIR
     database_url: str = ""
     sqlite_synchronous: str = "FULL"
+    # SQLite's page cache per connection, in MiB (see `Database`): a server holds one connection per
+    # thread and ticker in every worker, each with its own cache over the same file.
+    sqlite_cache_mb: int = 16
     script_time_limit: float = 1.0
     language: str = "zh_CN"
     max_attachment_bytes: int = 10 * 1024 * 1024
@@ -51,6 +61,7 @@ class Settings:
             data_dir=data_dir,
             database_url=url,
             sqlite_synchronous=sync,
+            sqlite_cache_mb=_env_cache_mb(),
             script_time_limit=_env_float("XIANFENG_SCRIPT_TIME_LIMIT", 1.0),
             language=os.environ.get("XIANFENG_LANGUAGE") or "zh_CN",
             max_attachment_bytes=int(_env_float("XIANFENG_MAX_ATTACHMENT_MB", 10) * 1024 * 1024),
