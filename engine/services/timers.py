@@ -3,9 +3,10 @@
 SpiffWorkflow fires a timer once its time is strictly in the past, so rows are selected with
 `due_at < now`, and a tick step that changes nothing is not written to the log.
 
-Each instance is handled in its own unit of work, so one failing instance does not hold back the
-others; its failure is reported, and its state stays as it was. On PostgreSQL several workers can
-tick at once: instance rows are claimed with `FOR UPDATE SKIP LOCKED`.
+Instances are fired in batches, each instance in its own savepoint, so one failing instance does
+not hold back the others; its failure is reported, and its state stays as it was. On PostgreSQL
+several workers can tick at once: each batch is claimed with `FOR UPDATE SKIP LOCKED`, so workers
+take disjoint batches.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import datetime as dt
 import logging
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
 
 from ..errors import XianfengError
@@ -27,6 +28,7 @@ from .steps import EventMeta, compute, deliver_pending, earliest_pending, persis
 
 log = logging.getLogger("xianfeng.timers")
 BATCH = 20  # instances whose due steps share one transaction
+WINDOW = 3  # a batch is claimed from the next WINDOW × BATCH due instances
 
 
 @dataclass
@@ -61,8 +63,10 @@ def tick(kernel: Kernel, now: dt.datetime | None = None) -> TickReport:
     report.started = scheduled.started
     report.failed.extend((0, message) for _key, message in scheduled.failed)
     due = due_instances(kernel, now)
-    for start in range(0, len(due), BATCH):
-        _tick_batch(kernel, due[start : start + BATCH], now, report)
+    position = 0
+    while position < len(due):
+        window = due[position : position + WINDOW * BATCH]
+        position += _tick_batch(kernel, window, now, report)
     report.published = anchors.publish_due(kernel, now)
     report.removed_files = citations.remove_uncited(kernel, now)
     limits.purge(kernel, now)
@@ -85,14 +89,20 @@ def _tick_instance(
         uow.commit()
 
 
-def _tick_batch(kernel: Kernel, ids: list[int], now: dt.datetime, report: TickReport) -> None:
+def _tick_batch(kernel: Kernel, window: list[int], now: dt.datetime, report: TickReport) -> int:
     """Fire what is due for several instances in one transaction: when many deadlines fall due
     together (every evaluation of a round at the same midnight), one commit per instance is what
     makes the last one late. Each instance runs in a savepoint, so one that fails is rolled back
-    alone, reported, and tried again at the next tick."""
+    alone, reported, and tried again at the next tick.
+
+    The batch is claimed from the window of due instances in one statement: up to BATCH that are
+    still running and due, locked, skipping those another worker holds (PostgreSQL) — so workers
+    ticking together take disjoint batches and none re-reads what another has fired. Returns how
+    far into the window this batch got (the next batch starts after its last instance)."""
     with kernel.db.unit_of_work() as uow:
         session = uow.session
         journal = journal_of(session)
+        ids = _claim(session, window, now)
         for instance_id in ids:
             mark, own = len(journal.pending), TickReport(now=now)
             savepoint = session.begin_nested()
@@ -108,6 +118,24 @@ def _tick_batch(kernel: Kernel, ids: list[int], now: dt.datetime, report: TickRe
             report.fired.extend(own.fired)
             report.delivered.extend(own.delivered)
         uow.commit()
+    return window.index(ids[-1]) + 1 if ids else len(window)
+
+
+def _claim(session: Session, window: list[int], now: dt.datetime) -> list[int]:
+    """Up to BATCH instances of the window, in order, still running with a timer due or a message
+    waiting, locked for this transaction; rows another transaction holds are passed over."""
+    due = exists().where(TimerRow.instance_id == ProcessInstance.id, TimerRow.due_at < now)
+    waiting = exists().where(
+        PendingMessage.instance_id == ProcessInstance.id, PendingMessage.delivered_at.is_(None)
+    )
+    statement = (
+        select(ProcessInstance.id)
+        .where(ProcessInstance.id.in_(window), ProcessInstance.status == "running", or_(due, waiting))
+        .order_by(ProcessInstance.id)
+        .limit(BATCH)
+        .with_for_update(skip_locked=True)
+    )
+    return list(session.execute(statement).scalars())
 
 
 def _fire(

@@ -208,3 +208,47 @@ def test_deadlines_falling_together_fire_in_batches_and_one_failure_stays_alone(
     monkeypatch.setattr(timers, "compute", real)
     assert {i for i, _ in timers.tick(backend).fired} == {broken}
     assert audit.verify(backend).ok
+
+
+def test_tickers_racing_through_a_shared_deadline_fire_every_timer_once(
+    backend: Kernel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Three tickers at once claim batches of two from the same six due instances: on PostgreSQL
+    each batch is locked with SKIP LOCKED, so they take disjoint batches; on SQLite they take turns."""
+    walks = []
+    for candidate in ("member1", "member5", "member6", "member7", "member8", "member9"):
+        walk = CreationWalk(backend, candidate=candidate)
+        walk.start()
+        walks.append(walk)
+    with backend.db.unit_of_work(write=False) as uow:
+        deadlines = set(uow.session.execute(sa.select(TimerRow.due_at)).scalars())
+    assert len(deadlines) == 1  # started at the same moment: one shared evaluation deadline
+    monkeypatch.setattr(timers, "BATCH", 2)
+    barrier = threading.Barrier(3)
+    reports: list[timers.TickReport] = []
+    errors: list[BaseException] = []
+
+    def tick() -> None:
+        barrier.wait()
+        try:
+            reports.append(timers.tick(backend, max(deadlines) + dt.timedelta(seconds=1)))
+        except BaseException as exc:  # the assertion below reports it
+            errors.append(exc)
+
+    threads = [threading.Thread(target=tick) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert errors == [] and all(not r.failed for r in reports)
+    fired = [instance_id for report in reports for instance_id, _seq in report.fired]
+    assert sorted(fired) == sorted(w.instance_id for w in walks)  # each once: none twice, none missed
+    with backend.db.unit_of_work(write=False) as uow:
+        ticks = uow.session.execute(
+            sa.select(Event.instance_id, sa.func.count())
+            .where(Event.kind == "tick")
+            .group_by(Event.instance_id)
+        ).all()
+        assert uow.session.execute(sa.select(TimerRow).where(TimerRow.due_at.in_(deadlines))).first() is None
+    assert sorted(ticks) == sorted((w.instance_id, 1) for w in walks)
+    assert audit.verify(backend).ok
