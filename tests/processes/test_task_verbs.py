@@ -58,7 +58,8 @@ def test_the_plate_return_is_attested_by_the_branch_itself(kernel: Kernel) -> No
     with pytest.raises(NotAllowed, match="cannot be delegated"):
         verbs.delegate(kernel, actor(kernel, "secretary1"), task.id, "member2", "请代为收回岗牌")
     view = taskview.task_view(kernel, actor(kernel, "secretary1"), task.id)
-    assert view.verbs == ["complete", "urge", "copy"]
+    # Who urges is the pages' business (not oneself); the diagram decides there is no hand-over.
+    assert [v for v in view.verbs if v != "urge"] == ["complete", "copy"]
     verbs.urge(kernel, actor(kernel, "committee"), task.id, "请尽快收回岗牌")
 
 
@@ -70,7 +71,14 @@ def test_a_task_without_the_property_keeps_every_verb(kernel: Kernel) -> None:
     walk.consent()
     task = walk.task_of("secretary1", "Task_determine_list")
     view = taskview.task_view(kernel, actor(kernel, "secretary1"), task.id)
-    assert view.verbs == ["complete", "return", "transfer", "delegate", "add_signer", "urge", "copy"]
+    assert [v for v in view.verbs if v != "urge"] == [
+        "complete",
+        "return",
+        "transfer",
+        "delegate",
+        "add_signer",
+        "copy",
+    ]
 
 
 def test_the_diagram_decides_the_verbs_of_a_task(kernel: Kernel) -> None:
