@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..kernel import Kernel
@@ -54,9 +55,12 @@ def behind(kernel: Kernel) -> bool:
 
 
 def catch_up(kernel: Kernel, batch: int = BATCH) -> int:
-    """Fold up to `batch` inbox-changing events past the cursor; the number of events passed over."""
+    """Fold up to `batch` inbox-changing events past the cursor; the number of events passed over.
+
+    Tickers of several workers (or servers) fold in turn, on the cursor row's lock."""
     if not behind(kernel):
         return 0
+    _make_cursor(kernel)
     with kernel.db.unit_of_work() as uow:
         session = uow.session
         cursor = session.execute(
@@ -93,6 +97,20 @@ def catch_up(kernel: Kernel, batch: int = BATCH) -> int:
             cursor.business_time = events[-1].business_time
         uow.commit()
     return cursor.seq - start
+
+
+def _make_cursor(kernel: Kernel) -> None:
+    """The cursor row, made once before the first fold: tickers that start together would each make
+    it, and all but one fail."""
+    with kernel.db.unit_of_work(write=False) as uow:
+        if uow.session.get(StatsCursor, CURSOR_ID) is not None:
+            return
+    try:
+        with kernel.db.unit_of_work() as uow:
+            uow.session.add(StatsCursor(id=CURSOR_ID, seq=0))
+            uow.commit()
+    except IntegrityError:
+        return  # another ticker made it first
 
 
 def _fold(events: Any) -> _Fold:
