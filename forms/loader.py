@@ -23,10 +23,16 @@ from xianfeng.forms.files import ATTACHMENT_SOURCE, KINDS, SHA256_PATTERN, accep
 from xianfeng.forms.messages import json_type
 
 REQUIRED_KEYS = ("id", "title", "description", "schema", "ui")
+# Optional: the requirements (R1–R13) the form serves. For tracing only, never shown to people, so
+# that codes like "（R3.1）" stay out of the texts they read.
+OPTIONAL_KEYS = ("requirements",)
+_REQUIREMENT = re.compile(r"R\d+(?:\.\d+)*")
 RESERVED_NAME = "typename"  # SpiffWorkflow snapshots mark typed values with this key
 WIDGETS = ("text", "textarea", "number", "date", "select", "radio", "checkbox", "multiselect", "file")
 DRAFT_2020_12 = "https://json-schema.org/draft/2020-12/schema"
 _FORM_ID = re.compile(r"[a-z][a-z0-9_]*")
+_DATA_PATH = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*")
+PREFILL, READONLY, RETURN_REASON = "x-prefill", "x-readonly", "x-return-reason"
 
 
 class _Broken(Exception):
@@ -86,8 +92,9 @@ def _check_document(doc: Any) -> None:
         if key not in doc:
             raise _Broken(f"missing key '{key}'")
     for key in doc:
-        if key not in REQUIRED_KEYS:
-            raise _Broken(f"unknown key '{key}'; expected only {', '.join(REQUIRED_KEYS)}")
+        if key not in REQUIRED_KEYS + OPTIONAL_KEYS:
+            raise _Broken(f"unknown key '{key}'; expected only {', '.join(REQUIRED_KEYS + OPTIONAL_KEYS)}")
+    _check_requirements(doc.get("requirements", []))
     if not isinstance(doc["id"], str) or not _FORM_ID.fullmatch(doc["id"]):
         raise _Broken(
             f"id must be lower-case letters, digits and '_', starting with a letter, not {doc['id']!r}"
@@ -96,6 +103,12 @@ def _check_document(doc: Any) -> None:
     _check_texts("description", doc["description"])
     _check_schema(doc["schema"])
     _check_ui(doc["ui"], doc["schema"]["properties"])
+
+
+def _check_requirements(codes: Any) -> None:
+    valid = isinstance(codes, list) and all(isinstance(c, str) and _REQUIREMENT.fullmatch(c) for c in codes)
+    if not valid:
+        raise _Broken('requirements must be a list of requirement codes such as "R3.1"')
 
 
 def _check_texts(where: str, value: Any) -> None:
@@ -190,6 +203,23 @@ def _check_property(field: str, prop: Any) -> None:
         _check_value_schema(f"{where} items", prop["items"])
     if widget == "file" or "x-accept" in prop:
         _check_file_field(where, prop)
+    _check_hints(where, prop)
+
+
+def _check_hints(where: str, prop: dict[str, Any]) -> None:
+    """`x-prefill`: the case data path the field opens with (an earlier form's answer);
+    `x-readonly`: that value cannot be changed (needs x-prefill); `x-return-reason`: the field's
+    answer is why a case goes back (shown to whoever gets the task again)."""
+    prefill = prop.get(PREFILL)
+    if prefill is not None and (not isinstance(prefill, str) or not _DATA_PATH.fullmatch(prefill)):
+        raise _Broken(f'{where} has an x-prefill that is not a data path such as "post.title"')
+    for hint in (READONLY, RETURN_REASON):
+        if hint in prop and not isinstance(prop[hint], bool):
+            raise _Broken(f"{where} has {hint} {prop[hint]!r}; it is true or false")
+    if prop.get(READONLY) is True and prefill is None:
+        raise _Broken(f"{where} is x-readonly without x-prefill: nothing would fill it")
+    if prop.get(RETURN_REASON) is True and prop.get("type") != "string":
+        raise _Broken(f"{where} is an x-return-reason but not a text field")
 
 
 def _check_file_field(where: str, prop: dict[str, Any]) -> None:

@@ -12,6 +12,8 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from xianfeng.engine import errors
 from xianfeng.engine.services.attachments import size_text
 
+from . import error_text
+
 STATUS: dict[type[errors.XianfengError], int] = {
     errors.NotAuthenticated: 401,
     errors.NotAllowed: 403,
@@ -59,6 +61,22 @@ def title_of(code: str) -> str:
     return titles.get(code, _("操作失败"))
 
 
+def http_title(status: int) -> str:
+    """An HTTP error's name for people, in the page's language (never Werkzeug's English)."""
+    titles = {
+        400: _("请求有误，请返回后重试"),
+        403: _("您没有权限执行此操作"),
+        404: _("找不到该页面"),
+        405: _("不支持此操作方式"),
+        409: _("内容已被他人更新，请刷新后重试"),
+        413: _("提交的内容过大"),
+        429: _("尝试次数过多，请稍后再试"),
+        500: _("系统出错，请稍后重试或联系管理员"),
+        503: _("系统暂不可用，请稍后再试"),
+    }
+    return titles.get(status, _("操作失败"))
+
+
 def error_body(error: errors.XianfengError) -> dict[str, Any]:
     body: dict[str, Any] = {"code": error.code, "message": error.message}
     if isinstance(error, errors.FormInvalid):
@@ -82,7 +100,13 @@ def register(app: Flask) -> None:
             headers["Retry-After"] = str(error.params.get("retry_after", 1))
         if wants_json():
             return jsonify(error_body(error)), status, headers
-        page = render_template("error.html", title=title_of(error.code), error=error, status=status)
+        page = render_template(
+            "error.html",
+            title=title_of(error.code),
+            error=error,
+            status=status,
+            detail=error_text.detail(error),
+        )
         return page, status, headers
 
     @app.errorhandler(CSRFError)
@@ -110,5 +134,5 @@ def register(app: Flask) -> None:
                 body["errors"] = extra["messages"]
             return jsonify(body), error.code or 500
         return render_template(
-            "error.html", title=error.name, error=None, status=error.code
+            "error.html", title=http_title(error.code or 500), error=None, status=error.code
         ), error.code or 500

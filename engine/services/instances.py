@@ -17,6 +17,7 @@ from ..process.inspection import inspect
 from ..process.task_verbs import allowed_verbs
 from . import authz, surveys
 from .disclosure import disclosure_of
+from .standing import case_standing
 from .taskview import display_names
 
 
@@ -84,6 +85,13 @@ def show(kernel: Kernel, actor: Actor, instance_id: int) -> dict[str, Any]:
             # How the case ended, in the words of the end event it ended on.
             "outcome_name": ended.name if ended else "",
             "outcome_name_en": ended.name_en if ended else "",
+            # Where it waits, grouped by the called process each step runs in, with people and deadlines.
+            "standing": case_standing(session, kernel, instance),
+            # The procedure's name ("中文 English") and who started the case, by name.
+            "process_name": version.name or instance.process_key,
+            "started_by_name": display_names(session, [instance.started_by]).get(instance.started_by, ""),
+            # The ready tasks the reader may act on (the page links them, and offers them no 催办).
+            "my_tasks": [t.id for t in ready if authz.may_act(actor, t, instance)],
         }
 
 

@@ -251,7 +251,9 @@ def _start_one(
         started_by=actor.user_id,
         started_at=now,
         updated_at=now,
-        title=version.name or version.process_key,
+        # Until its diagram names the case (`instance_title`), it is called by its procedure's
+        # Chinese name: diagrams name processes "中文 English", and a case's title is one language.
+        title=(version.name or "").split(" ", 1)[0] or version.process_key,
         business_key=business_key,
     )
     session.add(instance)

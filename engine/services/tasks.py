@@ -27,7 +27,7 @@ from ..kernel import Kernel
 from ..models import HumanTask, ProcessInstance, PublicLink, TaskSigner, User
 from ..process.catalog import LoadedVersion
 from ..process.runtime import StepInput, StepResult
-from . import authz, citations, forms, surveys, task_versions
+from . import authz, citations, forms, prefill, surveys, task_versions
 from .outcomes import outcome_of
 from .results import StepOutcome
 from .starting import start, start_for_subjects
@@ -200,6 +200,7 @@ def _prepare(
     form = version.form(task.form)
     if batch:
         _check_batchable(form, task, data)
+    data = prefill.hold_readonly(version, instance, task, form, data)  # the form's read-only fields
     cleaned = forms.validate(
         session, form, data, instance.branch_id, _citer(session, kernel, actor, instance)
     )

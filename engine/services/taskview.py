@@ -18,8 +18,11 @@ from ..models import Artifact, HumanTask, ProcessInstance, ProcessVersion, Publi
 from ..models.org import ROLE_BRANCH, ROLE_COMMITTEE, ROLE_PUBLIC
 from ..process.case_fields import CaseField, case_fields
 from ..process.inspection import inspect, task_details
+from ..process.moments import element_names, process_names
+from ..process.standing import standing
 from ..process.task_verbs import allowed_verbs
 from . import authz, surveys
+from .prefill import Prefill, prefill_for
 from .task_locks import why_not_ready
 
 
@@ -47,6 +50,8 @@ class TaskView:
     owner_name: str = ""
     signers: list[dict[str, Any]] = field(default_factory=list)
     fields: list[CaseField] = field(default_factory=list)  # what the procedure shows of the data
+    # What the form opens with (hints, the last submission) and why the task came back, if it did.
+    prefill: Prefill = field(default_factory=Prefill)
 
 
 def task_view(kernel: Kernel, actor: Actor, task_id: str) -> TaskView:
@@ -66,6 +71,7 @@ def task_view(kernel: Kernel, actor: Actor, task_id: str) -> TaskView:
             raise NotAllowed(f"{actor.username} cannot open task {task.name}", task_id=task.id)
         version = kernel.catalog.get(session, instance.process_version_id)
         details = task_details(version, instance.state_json, task.id)
+        form = version.form(task.form)
         people = _accounts(session, [task.assignee_user_id, task.owner_user_id])
         assignee, owner = (
             people.get(task.assignee_user_id, ("", "")),
@@ -80,7 +86,7 @@ def task_view(kernel: Kernel, actor: Actor, task_id: str) -> TaskView:
             role=task.role,
             spec_id=task.spec_id,
             process_id=task.process_id,
-            form=version.form(task.form),
+            form=form,
             instructions=details.instructions,
             data=details.data,
             due_at=task.due_at,
@@ -94,12 +100,17 @@ def task_view(kernel: Kernel, actor: Actor, task_id: str) -> TaskView:
                 is_delegate,
                 allowed_verbs(version, task.process_id, task.spec_id),
             ),
-            return_targets=details.return_targets,
+            # The steps it may go back to, with their English names: [{"id", "name", "name_en"}].
+            return_targets=[
+                {**target, "name_en": element_names(version).get(target["id"], ("", ""))[1]}
+                for target in details.return_targets
+            ],
             assignee=assignee[0],
             owner=owner[0],
             delegation_state=task.delegation_state,
             signers=signers,
             fields=case_fields(version, details.data),
+            prefill=prefill_for(session, actor, version, task, form, details.data),
             assignee_name=assignee[1],
             owner_name=owner[1],
         )
@@ -180,22 +191,37 @@ def _verbs(
         return ["resolve"]
     if task.delegation_state == "pending":
         return ["urge"]  # the owner waits for the delegate; reminding them is all there is to do
-    if authz.may_act(actor, task, instance):
+    mine = authz.may_act(actor, task, instance)
+    if mine:
         if task.delegation_state != "pending" and not any(not s["signed"] for s in signers):
             verbs.append("complete")
         if task.role != ROLE_PUBLIC:
             verbs += [v for v in ("return", "transfer", "delegate", "add_signer") if v in allowed]
     if pending_signer:
         verbs.append("sign")
+    # 催办 reminds others: never offered on a task one may do oneself.
     if (
-        actor.user_id == instance.started_by
-        or actor.has(ROLE_COMMITTEE)
-        or (actor.has(ROLE_BRANCH) and actor.branch_id == instance.branch_id)
-    ) and "urge" in allowed:
+        not mine
+        and (
+            actor.user_id == instance.started_by
+            or actor.has(ROLE_COMMITTEE)
+            or (actor.has(ROLE_BRANCH) and actor.branch_id == instance.branch_id)
+        )
+        and "urge" in allowed
+    ):
         verbs.append("urge")
-    if "copy" in allowed:
+    # 抄送 only for those who take part in procedures (the read-only auditor would be refused).
+    if "copy" in allowed and _may_take_part(actor, instance):
         verbs.append("copy")
     return verbs
+
+
+def _may_take_part(actor: Actor, instance: ProcessInstance) -> bool:
+    try:
+        authz.check_may_take_part(actor, instance)
+    except NotAllowed:
+        return False
+    return True
 
 
 @dataclass(frozen=True)
@@ -205,6 +231,8 @@ class DiagramView:
     diagrams: dict[str, str]  # process file name -> BPMN XML (the pinned version)
     completed: list[str]
     current: list[str]
+    names: dict[str, tuple[str, str]] = field(default_factory=dict)  # element -> (name, English name)
+    processes: dict[str, str] = field(default_factory=dict)  # process id -> its "中文 English" name
 
 
 def diagram_view(kernel: Kernel, actor: Actor, instance_id: int) -> DiagramView:
@@ -224,19 +252,36 @@ def diagram_view(kernel: Kernel, actor: Actor, instance_id: int) -> DiagramView:
                 select(Artifact).where(Artifact.sha256.in_([f["sha256"] for f in bpmn]))
             ).scalars()
         }
-        view = inspect(kernel.catalog.get(session, instance.process_version_id), instance.state_json)
-        current = list(
-            session.execute(
-                select(HumanTask.spec_id).where(HumanTask.instance_id == instance_id).distinct()
-            ).scalars()
-        )
+        version = kernel.catalog.get(session, instance.process_version_id)
+        view = inspect(version, instance.state_json)
         return DiagramView(
             instance_id=instance.id,
             process_key=instance.process_key,
             diagrams={f["name"]: contents[f["sha256"]].decode("utf-8") for f in bpmn},
             completed=view.completed_elements,
-            current=current,
+            current=_current(session, version, instance),
+            names=element_names(version),
+            processes=process_names(version),
         )
+
+
+def _current(session: Session, version: Any, instance: ProcessInstance) -> list[str]:
+    """Where the case waits now: its ready tasks, the timers and messages it waits for (a notice
+    period), and the call activities they run inside."""
+    ready = list(
+        session.execute(
+            select(HumanTask.id, HumanTask.spec_id).where(HumanTask.instance_id == instance.id)
+        ).all()
+    )
+    if instance.status not in ("running", "suspended"):
+        return [spec for _id, spec in ready]
+    found = standing(version, instance.state_json, [task_id for task_id, _spec in ready])
+    elements = [spec for _id, spec in ready]
+    for point in found.ready.values():
+        elements += [call.element for call in point.calls]
+    for event in found.waiting:
+        elements += [event.spec_id, *(call.element for call in event.calls)]
+    return list(dict.fromkeys(e for e in elements if e))
 
 
 @dataclass(frozen=True)
@@ -271,11 +316,12 @@ def public_task_view(kernel: Kernel, token: str) -> PublicTaskView:
         task, instance = row
         version = kernel.catalog.get(session, instance.process_version_id)
         details = task_details(version, instance.state_json, task.id)
+        form = version.form(task.form)
         return PublicTaskView(
             token=token,
             task_name=task.name,
             instance_title=_public_title(details.data, instance.title),
-            form=version.form(task.form),
+            form=form,
             instructions=details.instructions,
             expires_at=link.expires_at,
         )

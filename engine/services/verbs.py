@@ -9,7 +9,7 @@ Only 退回 changes the workflow; the others change who acts or who is told.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import func, select
@@ -19,12 +19,11 @@ from ..actor import Actor
 from ..errors import NotAllowed, NotFound, RuleViolation
 from ..kernel import Kernel
 from ..models import Event, HumanTask, ProcessInstance, TaskCopy, TaskSigner, User
-from ..models.org import ROLE_BRANCH, ROLE_COMMITTEE, ROLE_MEMBER, ROLE_PUBLIC
+from ..models.org import ROLE_BRANCH, ROLE_COMMITTEE, ROLE_PUBLIC
 from ..process.catalog import LoadedVersion
 from ..process.quotas import URGE_INTERVAL_PROPERTY, element_property, parse_window, start_property
 from ..process.task_verbs import allowed_verbs
-from . import authz, notifications, task_versions
-from .accounts import actor_of
+from . import authz, notifications, people, task_versions
 from .results import StepOutcome
 from .steps import EventMeta, compute, deliver_pending, earliest_pending, persist, record_verb, step_input_for
 from .task_locks import locked_task
@@ -38,6 +37,7 @@ class VerbResult:
     kind: str
     event_seq: int
     notified: int
+    people: list[str] = field(default_factory=list)  # whom it was handed or copied to, by name
 
 
 def _reason(text: str, what: str) -> str:
@@ -47,17 +47,7 @@ def _reason(text: str, what: str) -> str:
     return text[:1000]
 
 
-def _user(session: Session, username: str) -> User:
-    user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
-    if user is None or not user.active:
-        raise NotFound(f"no active account {username!r}", username=username)
-    return user
-
-
-def _in_scope(user: User, task: HumanTask) -> bool:
-    if task.role in (ROLE_BRANCH, ROLE_MEMBER):
-        return user.branch_id == task.branch_id
-    return True
+Person = int | str  # an account's id (pages, the API) or its name (the command line)
 
 
 _VERB_WORDS = {
@@ -144,20 +134,15 @@ def _recorded(
     return VerbResult(instance.id, task.id, kind, seq, sent)
 
 
-def transfer(kernel: Kernel, actor: Actor, task_id: str, to_username: str, reason: str) -> VerbResult:
-    """转办: hand the task to another person who holds its role within its scope."""
+def transfer(kernel: Kernel, actor: Actor, task_id: str, to: Person, reason: str) -> VerbResult:
+    """转办: hand the task to another person who holds its role within its scope (`people`)."""
     with kernel.db.unit_of_work() as uow:
         session = uow.session
         task, instance = _actionable(session, kernel, actor, task_id, "transfer")
         if task.delegation_state == "pending":
             raise RuleViolation("the task is delegated; it must come back before it can be transferred")
-        target = _user(session, to_username)
-        if task.role not in actor_of(target).roles or not _in_scope(target, task):
-            raise NotAllowed(
-                f"{to_username} cannot act on {task.name}: it needs the role {task.role!r} "
-                f"within the task's branch",
-                username=to_username,
-            )
+        target = people.account(session, to)
+        people.check_may_receive("transfer", target, task, instance)
         if target.id == actor.user_id:
             raise RuleViolation("a task cannot be transferred to oneself")
         task.assignee_user_id = target.id
@@ -171,22 +156,22 @@ def transfer(kernel: Kernel, actor: Actor, task_id: str, to_username: str, reaso
             {"to": target.username, "reason": _reason(reason, "a transfer")},
             ([target.id], "transferred", f"{actor.display_name or actor.username} 转办：{reason}"),
         )
+        result = replace(result, people=[target.display_name or target.username])
         uow.commit()
     return result
 
 
-def delegate(kernel: Kernel, actor: Actor, task_id: str, to_username: str, reason: str) -> VerbResult:
+def delegate(kernel: Kernel, actor: Actor, task_id: str, to: Person, reason: str) -> VerbResult:
     """委派: ask someone in scope to handle the task; it comes back to the owner, who completes it."""
     with kernel.db.unit_of_work() as uow:
         session = uow.session
         task, instance = _actionable(session, kernel, actor, task_id, "delegate")
         if task.delegation_state == "pending":
             raise RuleViolation("the task is already delegated")
-        target = _user(session, to_username)
-        if not _in_scope(target, task) or target.id == actor.user_id:
-            raise NotAllowed(
-                f"{to_username} is not someone this task can be delegated to", username=to_username
-            )
+        target = people.account(session, to)
+        people.check_may_receive("delegate", target, task, instance)
+        if target.id == actor.user_id:
+            raise RuleViolation("a task cannot be delegated to oneself")
         task.owner_user_id, task.assignee_user_id, task.delegation_state = actor.user_id, target.id, "pending"
         result = _recorded(
             session,
@@ -198,6 +183,7 @@ def delegate(kernel: Kernel, actor: Actor, task_id: str, to_username: str, reaso
             {"to": target.username, "reason": _reason(reason, "a delegation")},
             ([target.id], "delegated", f"{actor.display_name or actor.username} 委派：{reason}"),
         )
+        result = replace(result, people=[target.display_name or target.username])
         uow.commit()
     return result
 
@@ -225,23 +211,18 @@ def resolve_delegation(kernel: Kernel, actor: Actor, task_id: str, opinion: str)
     return result
 
 
-def add_signers(kernel: Kernel, actor: Actor, task_id: str, usernames: list[str], reason: str) -> VerbResult:
+def add_signers(kernel: Kernel, actor: Actor, task_id: str, chosen: list[Person], reason: str) -> VerbResult:
     """加签 (before): the task cannot be completed until each added person has signed with an opinion."""
     with kernel.db.unit_of_work() as uow:
         session = uow.session
         task, instance = _actionable(session, kernel, actor, task_id, "add_signer")
-        if not usernames:
+        if not chosen:
             raise RuleViolation("name at least one person to add as co-signer", field="users")
-        targets = [_user(session, name) for name in dict.fromkeys(usernames)]
+        targets = _accounts(session, chosen)
         if any(t.id == actor.user_id for t in targets):
             raise RuleViolation("one cannot add oneself as co-signer")
         for target in targets:
-            try:
-                authz.check_may_take_part(actor_of(target), instance)
-            except NotAllowed as exc:
-                raise NotAllowed(
-                    f"{target.username} cannot co-sign this task: {exc.message}", username=target.username
-                ) from exc
+            people.check_may_receive("add_signer", target, task, instance)
         now = kernel.clock.now()
         text = _reason(reason, "adding co-signers")
         for target in targets:
@@ -265,6 +246,7 @@ def add_signers(kernel: Kernel, actor: Actor, task_id: str, usernames: list[str]
             {"users": [t.username for t in targets], "reason": text},
             ([t.id for t in targets], "signer", f"{actor.display_name or actor.username} 加签：{text}"),
         )
+        result = replace(result, people=[t.display_name or t.username for t in targets])
         uow.commit()
     return result
 
@@ -298,6 +280,15 @@ def sign(kernel: Kernel, actor: Actor, task_id: str, opinion: str) -> VerbResult
     return result
 
 
+def _accounts(session: Session, chosen: list[Person]) -> list[User]:
+    """The accounts chosen, each once, in the order chosen."""
+    found: dict[int, User] = {}
+    for who in chosen:
+        user = people.account(session, who)
+        found.setdefault(user.id, user)
+    return list(found.values())
+
+
 def pending_signers(session: Session, task_id: str) -> list[str]:
     return list(
         session.execute(
@@ -309,7 +300,7 @@ def pending_signers(session: Session, task_id: str) -> list[str]:
 
 
 def copy_to(
-    kernel: Kernel, actor: Actor, instance_id: int, usernames: list[str], note: str = "", task_id: str = ""
+    kernel: Kernel, actor: Actor, instance_id: int, chosen: list[Person], note: str = "", task_id: str = ""
 ) -> VerbResult:
     """抄送: let people follow an instance; they see it under 抄送我的 and get a notification."""
     with kernel.db.unit_of_work() as uow:
@@ -323,9 +314,11 @@ def copy_to(
         task = session.get(HumanTask, task_id) if task_id else None
         if task is not None and task.instance_id == instance.id:
             check_verb_allowed(session, kernel, task, instance, "copy")
-        targets = [_user(session, name) for name in dict.fromkeys(usernames)]
+        targets = _accounts(session, chosen)
         if not targets:
             raise RuleViolation("name at least one person to copy to", field="users")
+        for target in targets:
+            people.check_may_receive("copy", target, None, instance)
         now = kernel.clock.now()
         for target in targets:
             session.add(
@@ -357,7 +350,9 @@ def copy_to(
             task_id=task_id,
         )
         uow.commit()
-    return VerbResult(instance.id, task_id, "copy", seq, sent)
+    return VerbResult(
+        instance.id, task_id, "copy", seq, sent, [t.display_name or t.username for t in targets]
+    )
 
 
 def urge(kernel: Kernel, actor: Actor, task_id: str, note: str = "") -> VerbResult:

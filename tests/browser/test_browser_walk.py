@@ -176,7 +176,8 @@ def consent_list_and_approve(walk: Walk, secretary: Page, candidate: Person, tit
 
     walk.open_task(secretary, "支部确定名单", title)
     choose(secretary, "include", "true")
-    secretary.get_by_label("示范岗名称").fill("便民服务示范岗")
+    # The post's title the nomination gave is carried over, shown but not asked again.
+    expect(secretary.locator("#field-post_title .readonly-value")).to_have_text("便民服务示范岗")
     secretary.get_by_label("岗位职责").fill("负责村便民服务站日常工作，每周两次入户走访。")
     walk.submit_task(secretary, "支部确定名单")
 

@@ -19,8 +19,11 @@ def test_an_approver_sees_form_instructions_data_and_verbs(walk: CreationWalk) -
     view = taskview.task_view(walk.kernel, actor(walk.kernel, "secretary1"), task.id)
     assert view.form.name == "determine_list.json" and "岗位职责" in view.instructions
     assert view.data["pledge"].startswith("我愿意") and view.data["member_score"] == 96.0
-    assert view.verbs == ["complete", "return", "transfer", "delegate", "add_signer", "urge", "copy"]
-    assert view.return_targets == [{"id": "Task_consent", "name": "本人确认意愿"}]
+    # 催办 reminds others: never offered on a task one may do oneself.
+    assert view.verbs == ["complete", "return", "transfer", "delegate", "add_signer", "copy"]
+    assert view.return_targets == [
+        {"id": "Task_consent", "name": "本人确认意愿", "name_en": "The nominee's consent"}
+    ]
     assert view.state_version == task.instance_version
 
 

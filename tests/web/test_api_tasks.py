@@ -59,7 +59,14 @@ def test_the_task_view_has_form_schema_order_verbs_and_a_strong_etag(
     assert view["form"]["schema"]["required"] == ["include", "post_title", "responsibilities"]
     assert view["form"]["order"] == ["include", "post_title", "responsibilities", "note"]
     assert "岗位职责" in view["instructions"] and view["data"]["pledge"].startswith("我愿意")
-    assert view["verbs"] == ["complete", "return", "transfer", "delegate", "add_signer", "urge", "copy"]
+    assert view["verbs"] == [
+        "complete",
+        "return",
+        "transfer",
+        "delegate",
+        "add_signer",
+        "copy",
+    ]  # no 催办 of one's own
     assert view["return_targets"] == [{"id": "Task_consent", "name": "本人确认意愿"}]
     assert (view["signers"], view["delegation_state"], view["version"]) == ([], "", task.instance_version)
 

@@ -27,7 +27,9 @@ def test_the_approval_page_shows_instructions_data_form_history_and_diagram(
     assert '<textarea id="f-opinion" name="opinion" minlength="2" maxlength="1000" required' in body
     assert hidden(body, "expected_version") == str(task.instance_version)
     assert "（治安村党支部书记）" in body and "secretary1" not in body  # history: names, not accounts
-    assert "支部确定名单" in body and "列入示范岗名单：是" in body
+    assert (
+        "支部确定名单" in body and "<dt>列入示范岗名单：</dt><dd>是</dd>" in body
+    )  # answers by their labels
     assert 'data-processes="approval"' in body and f"/instances/{walk.instance_id}/diagram.json" in body
 
 

@@ -85,5 +85,5 @@ def test_a_model_post_is_created_through_the_pages(kernel: Kernel, login: Login,
     case = text(secretary.get(instance))
     assert "已办结（示范岗设立）" in case and "经党委会研究，同意设立。" in case
     history = case.split('id="history"')[1].split("</section>")[0]
-    assert history.count("群众测评") == 5 and ">public<" not in history and "定时触发" in history
+    assert history.count(">群众测评</td>") == 5 and ">public<" not in history and "系统定时" in history
     assert audit.verify(kernel).ok

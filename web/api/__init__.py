@@ -13,6 +13,7 @@ from . import (
     inbox_api,
     instances_api,
     interventions_api,
+    people_api,
     posts_api,
     stats_api,
     tasks_api,
@@ -43,6 +44,7 @@ def register_api(app: Flask, csrf: CSRFProtect) -> Api:
         posts_api.blueprint,
         stats_api.blueprint,
         verify_api.blueprint,
+        people_api.blueprint,
     ):
         csrf.exempt(blueprint)  # the API authenticates with bearer tokens, not cookies
         api.register_blueprint(blueprint)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import Schema, fields, pre_dump, validate
+from marshmallow import Schema, ValidationError, fields, post_load, pre_dump, validate, validates_schema
 
 from xianfeng.engine.services.results import TaskSummary
 from xianfeng.engine.services.tasks import BatchResult
@@ -35,10 +35,31 @@ def reason() -> fields.String:
 def usernames() -> fields.List:
     return fields.List(
         fields.String(validate=validate.Length(min=1, max=64)),
-        required=True,
         validate=validate.Length(min=1, max=50),
-        metadata={"description": "usernames"},
+        metadata={"description": "usernames (or give `user_ids`)"},
     )
+
+
+def user_ids() -> fields.List:
+    return fields.List(
+        fields.Integer(strict=True, validate=validate.Range(min=1)),
+        validate=validate.Length(min=1, max=50),
+        metadata={"description": "account ids, as GET /api/v1/people answers them (or give `users`)"},
+    )
+
+
+class PeopleBody(StrictSchema):
+    """People chosen by account id (`user_ids`, from GET /api/v1/people) or by username (`users`)."""
+
+    @validates_schema
+    def _one_way(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        if ("users" in data) == ("user_ids" in data):
+            raise ValidationError("give the people chosen as user_ids (or as users), not both", "user_ids")
+
+    @post_load
+    def _chosen(self, data: dict[str, Any], **_kwargs: Any) -> dict[str, Any]:
+        data["chosen"] = data.pop("user_ids", None) or data.pop("users", [])
+        return data
 
 
 def _etag(task: TaskSummary) -> str:
@@ -201,20 +222,32 @@ class ReturnBody(StrictSchema):
 
 
 class ReassignBody(StrictSchema):
-    """Transfer (转办) or delegate (委派) to one person."""
+    """Transfer (转办) or delegate (委派) to one person: `to_id` (an id from GET /api/v1/people) or `to`."""
 
-    to = fields.String(
-        required=True, validate=validate.Length(min=1, max=64), metadata={"description": "username"}
+    to = fields.String(validate=validate.Length(min=1, max=64), metadata={"description": "username"})
+    to_id = fields.Integer(
+        strict=True, validate=validate.Range(min=1), metadata={"description": "the person's account id"}
     )
     reason = reason()
+
+    @validates_schema
+    def _one_way(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        if ("to" in data) == ("to_id" in data):
+            raise ValidationError("give the person chosen as to_id (or as to), not both", "to_id")
+
+    @post_load
+    def _chosen(self, data: dict[str, Any], **_kwargs: Any) -> dict[str, Any]:
+        data["chosen"] = data.pop("to_id", None) or data.pop("to", "")
+        return data
 
 
 class OpinionBody(StrictSchema):
     opinion = reason()
 
 
-class SignersBody(StrictSchema):
+class SignersBody(PeopleBody):
     users = usernames()
+    user_ids = user_ids()
     reason = reason()
 
 
@@ -222,8 +255,9 @@ class UrgeBody(StrictSchema):
     note = fields.String(load_default="", validate=validate.Length(max=500))
 
 
-class CopyBody(StrictSchema):
+class CopyBody(PeopleBody):
     users = usernames()
+    user_ids = user_ids()
     note = fields.String(load_default="", validate=validate.Length(max=1000))
     task_id = fields.String(load_default="", validate=validate.Length(max=64))
 

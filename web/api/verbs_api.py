@@ -53,7 +53,7 @@ def return_task(condition: dict[str, int], body: dict[str, Any], task_id: str) -
 @blueprint.response(200, VerbResultSchema)
 def transfer(body: dict[str, Any], task_id: str) -> VerbResult:
     """转办: hand the task to another person holding its role within its branch"""
-    return verbs.transfer(kernel(), require_actor(), task_id, body["to"], body["reason"])
+    return verbs.transfer(kernel(), require_actor(), task_id, body["chosen"], body["reason"])
 
 
 @blueprint.route("/tasks/<task_id>/delegate", methods=["POST"])
@@ -62,7 +62,7 @@ def transfer(body: dict[str, Any], task_id: str) -> VerbResult:
 @blueprint.response(200, VerbResultSchema)
 def delegate(body: dict[str, Any], task_id: str) -> VerbResult:
     """委派: ask someone in the task's branch to handle it; it comes back to the caller to complete"""
-    return verbs.delegate(kernel(), require_actor(), task_id, body["to"], body["reason"])
+    return verbs.delegate(kernel(), require_actor(), task_id, body["chosen"], body["reason"])
 
 
 @blueprint.route("/tasks/<task_id>/resolve", methods=["POST"])
@@ -80,7 +80,7 @@ def resolve(body: dict[str, Any], task_id: str) -> VerbResult:
 @blueprint.response(200, VerbResultSchema)
 def add_signers(body: dict[str, Any], task_id: str) -> VerbResult:
     """加签: the task cannot be completed until each person added has signed with an opinion"""
-    return verbs.add_signers(kernel(), require_actor(), task_id, body["users"], body["reason"])
+    return verbs.add_signers(kernel(), require_actor(), task_id, body["chosen"], body["reason"])
 
 
 @blueprint.route("/tasks/<task_id>/sign", methods=["POST"])
@@ -108,5 +108,5 @@ def urge(body: dict[str, Any], task_id: str) -> VerbResult:
 def copy(body: dict[str, Any], instance_id: int) -> VerbResult:
     """抄送: let people follow the instance (抄送我的) and notify them"""
     return verbs.copy_to(
-        kernel(), require_actor(), instance_id, body["users"], body["note"], task_id=body["task_id"]
+        kernel(), require_actor(), instance_id, body["chosen"], body["note"], task_id=body["task_id"]
     )

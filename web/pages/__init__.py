@@ -24,8 +24,10 @@ from . import (
     me_pages,
     notice_print_pages,
     notification_pages,
+    people_pages,
     post_pages,
     public_pages,
+    site_pages,
     start_pages,
     stats_pages,
     task_pages,
@@ -62,6 +64,8 @@ def register_pages(app: Flask) -> None:
         admin_notifications,
         admin_processes,
         verify_pages,
+        people_pages,
+        site_pages,
         vendor,
     ):
         app.register_blueprint(module.blueprint)

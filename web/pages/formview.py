@@ -59,6 +59,8 @@ class Field:
     files: tuple[tuple[AttachmentInfo, str], ...] = ()  # a file field's files so far, with their address
     accept: str = ""  # a file field's extensions, for the file chooser
     many: bool = False  # a file field that takes several files
+    readonly: bool = False  # its form keeps the value an earlier step gave (`x-readonly`)
+    display: str = ""  # a read-only field's value as people read it
 
 
 def _properties(form: FormDefinition) -> dict[str, Any]:
@@ -138,9 +140,11 @@ def fields_of(
     sources: Sources | None = None,
     files: Mapping[str, AttachmentInfo] | None = None,
     file_url: Callable[[str], str] | None = None,
+    readonly: frozenset[str] = frozenset(),
 ) -> list[Field]:
     """The form's fields in display order, filled with `values` and the messages in `errors`;
-    `files` describes the files that file fields hold (`attachments.describe`)."""
+    `files` describes the files that file fields hold (`attachments.describe`); `readonly` names
+    the fields shown but not changed (their value came from an earlier step)."""
     values, errors, sources, files = values or {}, errors or {}, sources or {}, files or {}
     required = set(form.schema.get("required", []))
     result = []
@@ -165,6 +169,10 @@ def fields_of(
                 choices=choices,
                 errors=tuple(errors.get(name, ())),
                 limits=_limits(prop),
+                readonly=name in readonly,
+                display=labels.joined([c.text for c in choices if c.chosen], enumeration=True)
+                if choices
+                else text,
                 **(_file_parts(prop, value, files, file_url) if widget == "file" else {}),
             )
         )

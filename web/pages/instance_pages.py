@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections import Counter
 from typing import Any
 
 from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
@@ -11,14 +10,15 @@ from flask_babel import gettext as _
 
 from xianfeng.engine.actor import Actor
 from xianfeng.engine.models.org import ROLE_BRANCH, ROLE_COMMITTEE, ROLE_PUBLIC
-from xianfeng.engine.services import attachments, instances, taskview, verbs
+from xianfeng.engine.services import attachments, case_history, instances, people, taskview, verbs, withdraw
 
 from ..auth import login_required
 from ..context import kernel, require_actor
-from . import presenters
+from . import diagram_words, history_text, labels, presenters, standing_text
 from .case_text import outcome_words
 from .formview import split_list
-from .task_pages import file_link, readable
+from .people_pages import described
+from .task_pages import PICKER_FIRST, file_link, readable
 
 blueprint = Blueprint("instances", __name__, url_prefix="/instances/<int:instance_id>")
 _PROCESS_ID = re.compile(r"<(?:\w+:)?process\b[^>]*\bid=\"([^\"]+)\"")
@@ -37,21 +37,47 @@ def show(instance_id: int) -> Any:
     history = instances.history(kernel(), actor, instance_id)
     # Links are capabilities: `instances.links` refuses those who do not hand them out.
     links = readable(lambda: instances.links(kernel(), actor, instance_id))
-    public = Counter(t["name"] for t in state["ready_tasks"] if t["role"] == ROLE_PUBLIC)
+    stages = standing_text.standing_texts(state["standing"])
     return render_template(
         "instance.html",
         state=state,
-        waiting=[t for t in state["ready_tasks"] if t["role"] != ROLE_PUBLIC],
-        public_waiting=sorted(public.items()),
+        process_name=labels.process_name(state["process_name"]),
+        stages=[(stage, [_line(line, state, actor) for line in stage.lines]) for stage in stages],
+        now_text=standing_text.summary(stages),
         data_rows=presenters.data_rows(state["fields"]),
         outcome=outcome_words(state["outcome"], state["outcome_name"], state["outcome_name_en"]),
         data_files=_files(instance_id, state["data"], history),
         raw_data=presenters.raw_json(state["data"]),
-        history=presenters.history_rows(history),
+        history=history_text.history_rows(case_history.case_history(kernel(), actor, instance_id)),
         links=links,
+        # 抄送 is offered to those who take part in procedures (`people` refuses the rest).
+        may_withdraw=withdraw.may_withdraw(kernel(), actor, instance_id),
+        copy_people=readable(
+            lambda: [
+                described(p)
+                for p in people.search(
+                    kernel(), actor, "copy", "", instance_id=instance_id, most=PICKER_FIRST
+                )
+            ]
+        ),
         may_urge=may_urge(actor),
         processes=[state["process_key"]],
     )
+
+
+def _line(line: standing_text.Line, state: dict[str, Any], actor: Actor) -> dict[str, Any]:
+    """A line of 当前进展 with what the reader can do about it: open a task that is theirs, or urge
+    those it waits for (never oneself, and only where the task's diagram allows 催办)."""
+    mine = [task_id for task_id in line.task_ids if task_id in state["my_tasks"]]
+    urgeable = {t["id"] for t in state["ready_tasks"] if t["urgeable"] and t["role"] != ROLE_PUBLIC}
+    urge: list[tuple[str, str]] = []
+    if may_urge(actor) and not mine:
+        targets = [task_id for task_id in line.task_ids if task_id in urgeable]
+        if len(targets) > 1 and all(t in line.assignees for t in targets):
+            urge = [(t, _("催办 %(name)s", name=line.assignees[t])) for t in targets]
+        elif targets:
+            urge = [(targets[0], _("催办"))]
+    return {"text": line.text, "overdue": line.overdue, "act": mine[0] if mine else "", "urge": urge}
 
 
 def _files(instance_id: int, data: dict[str, Any], history: list[dict[str, Any]]) -> list[Any]:
@@ -70,7 +96,16 @@ def diagram(instance_id: int) -> Any:
     files = []
     for name, xml in sorted(view.diagrams.items()):
         found = _PROCESS_ID.search(xml)
-        files.append({"name": name, "process_id": found.group(1) if found else "", "xml": xml})
+        process_id = found.group(1) if found else ""
+        files.append(
+            {
+                "name": name,
+                "process_id": process_id,
+                # The process's name in the reader's language, for the heading of a called diagram.
+                "title": labels.process_name(view.processes.get(process_id, process_id)),
+                "xml": diagram_words.in_reader_words(xml, view.names, view.processes),
+            }
+        )
     return jsonify(
         process_key=view.process_key, diagrams=files, completed=view.completed, current=view.current
     )
@@ -87,7 +122,19 @@ def print_links(instance_id: int) -> Any:
 @blueprint.post("/copy")
 @login_required
 def copy_to(instance_id: int) -> Any:
-    names = split_list(request.form.get("usernames", ""))
-    verbs.copy_to(kernel(), require_actor(), instance_id, names, request.form.get("note", "").strip())
-    flash(_("已抄送"), "success")
+    chosen: list[int | str] = [int(v) for v in request.form.getlist("person") if v.strip().isdigit()]
+    names = chosen or list(split_list(request.form.get("usernames", "")))
+    result = verbs.copy_to(
+        kernel(), require_actor(), instance_id, names, request.form.get("note", "").strip()
+    )
+    flash(_("已抄送给 %(people)s", people=labels.joined(result.people, enumeration=True)), "success")
+    return redirect(url_for("instances.show", instance_id=instance_id))
+
+
+@blueprint.post("/withdraw")
+@login_required
+def withdraw_case(instance_id: int) -> Any:
+    """撤回: the starter takes the case back (before anyone else acted, where its diagram allows)."""
+    withdraw.withdraw(kernel(), require_actor(), instance_id, request.form.get("reason", ""))
+    flash(_("已撤回"), "success")
     return redirect(url_for("instances.show", instance_id=instance_id))

@@ -15,6 +15,7 @@ from xianfeng.engine.errors import XianfengError
 from xianfeng.engine.services.admin.intervention_view import Blocking, MigrationPreview
 from xianfeng.engine.services.admin.interventions import MIN_REASON
 
+from ..error_text import detail
 from ..errors import title_of
 from . import labels
 
@@ -103,7 +104,8 @@ def _not_ready(error: XianfengError) -> str | None:
 
 
 def _failed_again(error: XianfengError) -> str | None:
-    return labels.pair(_("重试仍然失败，未作任何更改"), error.message)
+    said = detail(error)
+    return labels.pair(_("重试仍然失败，未作任何更改"), said) if said else _("重试仍然失败，未作任何更改")
 
 
 _SAYERS: dict[str, Callable[[XianfengError], str | None]] = {
@@ -121,4 +123,8 @@ def refusal(error: XianfengError) -> str:
     """The precise reason an intervention was refused; nothing was changed."""
     sayer = _SAYERS.get(error.code)
     said = sayer(error) if sayer else None
-    return said or labels.pair(title_of(error.code), error.message)
+    if said:
+        return said
+    # Otherwise the message in the page's language, where it has one (`error_text`).
+    shown = detail(error)
+    return labels.pair(title_of(error.code), shown) if shown else title_of(error.code)

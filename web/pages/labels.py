@@ -43,6 +43,7 @@ def status(code: Any) -> str:
             "dismissed": _("异议不成立"),
             "cancelled": _("已取消"),
             "suspended": _("已暂停"),
+            "withdrawn": _("已撤回"),
         },
         code,
     )
@@ -51,7 +52,7 @@ def status(code: Any) -> str:
 def outcome(code: Any) -> str:
     """An outcome no diagram names: how a case ended outside its procedure (an administrator's
     cancellation). A procedure's outcomes are the names of its end events (`case_text.outcome_words`)."""
-    return _pick({"cancelled": _("管理员取消")}, code)
+    return _pick({"cancelled": _("管理员取消"), "withdrawn": _("发起人撤回")}, code)
 
 
 def role(code: Any) -> str:
@@ -90,6 +91,7 @@ def event_kind(code: Any) -> str:
             "resume": _("恢复"),
             "reassign": _("转交"),
             "migrate": _("迁移"),
+            "withdraw": _("撤回"),
         },
         code,
     )

@@ -14,7 +14,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from flask_babel import gettext as _
 
 from xianfeng.engine.clock import CHINA_TZ
-from xianfeng.engine.errors import RuleViolation
+from xianfeng.engine.errors import NotFound, RuleViolation
 from xianfeng.engine.services import ledger
 from xianfeng.engine.services.ledger import LedgerEntry
 
@@ -33,9 +33,16 @@ def this_year() -> int:
 
 
 def _year(raw: str) -> int:
-    """The year asked for, or this year when the query names none (or nonsense)."""
-    year = int(raw) if raw.isdigit() else 0
-    return year if FIRST_YEAR <= year <= LAST_YEAR else this_year()
+    """The year asked for, or this year when the query names none; a year that is not one is
+    refused, naming what was asked (never silently replaced by this year)."""
+    if not raw.strip():
+        return this_year()
+    year = int(raw) if raw.strip().isdigit() else 0
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise NotFound(
+            f"no year {raw.strip()[:20]!r} (give a year from {FIRST_YEAR} to {LAST_YEAR})", field="year"
+        )
+    return year
 
 
 def _checked(year: int) -> int:
@@ -56,7 +63,7 @@ def _refusal(error: RuleViolation, year: int, entries: list[LedgerEntry]) -> str
     reasons = [str(reason) for reason in error.params.get("reasons") or []]
     if reasons:
         return _(
-            "不能将 %(member)s 列入 %(year)s 年表彰对象：该年度有限制记录（R7）：%(reasons)s",
+            "不能将 %(member)s 列入 %(year)s 年表彰对象：该年度有限制记录：%(reasons)s",
             member=name,
             year=year,
             reasons=labels.joined(reasons),

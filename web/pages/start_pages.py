@@ -60,5 +60,5 @@ def start(process_key: str) -> Any:
         outcome = tasks.start(kernel(), require_actor(), process_key, data)
     except FormInvalid as error:
         return _render(form, data, error)
-    flash(_("已发起：%(name)s", name=form.name), "success")
+    flash(_("已发起：%(name)s", name=labels.process_name(form.name)), "success")
     return redirect(url_for("instances.show", instance_id=outcome.instance_id))

@@ -14,18 +14,20 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 
 from xianfeng.engine.errors import FormInvalid, NotAllowed
-from xianfeng.engine.services import attachments, instances, options, tasks, taskview
+from xianfeng.engine.services import attachments, case_history, options, people, tasks, taskview
 from xianfeng.engine.services.taskview import TaskView
 from xianfeng.forms import FormDefinition
 
 from ..auth import login_required
 from ..context import kernel, require_actor
-from . import formview, labels, presenters
+from . import formview, history_text, labels, presenters
 from .attachment_pages import chosen_files
 from .case_text import outcome_words
+from .people_pages import described
 
 blueprint = Blueprint("tasks", __name__)
 T = TypeVar("T")
+PICKER_FIRST = 50  # people a picker lists before anyone types
 
 
 def readable(read: Callable[[], T]) -> T | None:
@@ -64,36 +66,55 @@ def render_task(
     view: TaskView, values: dict[str, Any] | None = None, error: FormInvalid | None = None
 ) -> tuple[str, int]:
     by_field, general = formview.messages_of(view.form, error) if error else ({}, [])
-    history = readable(lambda: instances.history(kernel(), require_actor(), view.instance_id))
+    history = readable(lambda: case_history.case_history(kernel(), require_actor(), view.instance_id))
     files = attachments.describe_readable(
         kernel(),
         require_actor(),
         view.instance_id,
-        [*formview.file_hashes(view.form, values or {}), *presenters.hashes_in(view.data)],
+        [
+            *formview.file_hashes(view.form, values if values is not None else view.prefill.values),
+            *presenters.hashes_in(view.data),
+        ],
     )
     page = render_template(
         "task.html",
         view=view,
+        pickers=pickers_for(view),
         task_name=task_name(view),
         # The actor's branch is the task's for branch and member tasks; town-wide roles type numbers.
+        # A first look opens with what the form's hints and the last submission give (a return).
         fields=formview.fields_of(
             view.form,
-            values,
+            values if values is not None else view.prefill.values,
             by_field,
             choices_for(view.form, require_actor().branch_id),
             files,
             file_link(view.instance_id),
+            view.prefill.readonly,
         ),
+        returned=view.prefill.returned,
         has_files=any(prop.get("x-widget") == "file" for prop in view.form.schema["properties"].values()),
         form_title=view.form.title.get(labels.lang(), view.form.name),
         general_errors=general,
         data_rows=presenters.data_rows(view.fields),
         data_files=presenters.files_in(view.data, files, file_link(view.instance_id)),
         raw_data=presenters.raw_json(view.data),
-        history=presenters.history_rows(history) if history is not None else None,
+        history=history_text.history_rows(history) if history is not None else None,
         processes=[view.process_id],
     )
     return page, 422 if error else 200
+
+
+def pickers_for(view: TaskView) -> dict[str, list[dict[str, Any]]]:
+    """The people each offered picker lists before anyone types (its search finds the rest)."""
+    wanted = [verb for verb in view.verbs if verb in people.PICKER_VERBS]
+    return {
+        verb: [
+            described(p)
+            for p in people.search(kernel(), require_actor(), verb, "", task_id=view.id, most=PICKER_FIRST)
+        ]
+        for verb in wanted
+    }
 
 
 def _store_uploads(view: TaskView) -> dict[str, list[str]]:

@@ -17,6 +17,7 @@ from xianfeng.engine.services import verbs
 
 from ..auth import login_required
 from ..context import kernel, require_actor
+from . import labels
 from .formview import split_list
 from .task_pages import expected_version
 
@@ -27,8 +28,20 @@ def _text(name: str) -> str:
     return request.form.get(name, "").strip()
 
 
-def _names(name: str) -> list[str]:
-    return split_list(request.form.get(name, ""))
+def _person() -> int | str:
+    """The one person chosen in the picker (an account id); a typed account name is still taken."""
+    raw = request.form.get("person", "").strip()
+    return int(raw) if raw.isdigit() else _text("username")
+
+
+def _people() -> list[int | str]:
+    """The people chosen in the picker (account ids), or typed account names."""
+    chosen: list[int | str] = [int(v) for v in request.form.getlist("person") if v.strip().isdigit()]
+    return chosen or list(split_list(request.form.get("usernames", "")))
+
+
+def _to(result: verbs.VerbResult) -> str:
+    return labels.joined(result.people, enumeration=True)
 
 
 def _done(message: str, target: str) -> Any:
@@ -47,15 +60,15 @@ def return_to(task_id: str) -> Any:
 @blueprint.post("/transfer")
 @login_required
 def transfer(task_id: str) -> Any:
-    verbs.transfer(kernel(), require_actor(), task_id, _text("username"), _text("reason"))
-    return _done(_("已转办给 %(user)s", user=_text("username")), url_for("inbox.todo"))
+    result = verbs.transfer(kernel(), require_actor(), task_id, _person(), _text("reason"))
+    return _done(_("已转办给 %(user)s", user=_to(result)), url_for("inbox.todo"))
 
 
 @blueprint.post("/delegate")
 @login_required
 def delegate(task_id: str) -> Any:
-    verbs.delegate(kernel(), require_actor(), task_id, _text("username"), _text("reason"))
-    return _done(_("已委派给 %(user)s，办理后将交还给您", user=_text("username")), url_for("inbox.todo"))
+    result = verbs.delegate(kernel(), require_actor(), task_id, _person(), _text("reason"))
+    return _done(_("已委派给 %(user)s，办理后将交还给您", user=_to(result)), url_for("inbox.todo"))
 
 
 @blueprint.post("/resolve")
@@ -68,7 +81,7 @@ def resolve(task_id: str) -> Any:
 @blueprint.post("/signers")
 @login_required
 def add_signers(task_id: str) -> Any:
-    verbs.add_signers(kernel(), require_actor(), task_id, _names("usernames"), _text("reason"))
+    verbs.add_signers(kernel(), require_actor(), task_id, _people(), _text("reason"))
     return _done(_("已加签，待加签人签署后方可办理"), url_for("tasks.show", task_id=task_id))
 
 
@@ -85,9 +98,7 @@ def copy_to(task_id: str) -> Any:
     instance_id = request.form.get("instance_id", "")
     if not instance_id.isdigit():
         abort(400)
-    verbs.copy_to(
-        kernel(), require_actor(), int(instance_id), _names("usernames"), _text("note"), task_id=task_id
-    )
+    verbs.copy_to(kernel(), require_actor(), int(instance_id), _people(), _text("note"), task_id=task_id)
     return _done(_("已抄送"), url_for("tasks.show", task_id=task_id))
 
 
