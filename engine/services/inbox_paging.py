@@ -49,8 +49,14 @@ def todo_page(kernel: Kernel, actor: Actor, filters: TodoFilters, ask: PageAsk) 
         session = uow.session
         keys = _page_keys(session, narrowed, after, ask.limit + 1, filters)
         shown = keys[: ask.limit]
-        found = {row[0].id: row for row in session.execute(_selected([HT.id.in_([k.id for k in shown])]))}
-        rows = [inbox._summary(session, kernel, found[k.id], now, False) for k in shown if k.id in found]
+        found = {row.id: row for row in session.execute(_summaries([k.id for k in shown]))}
+        rows = [
+            inbox._summary(
+                session, kernel, (row, row.title, row.state_version, row.process_version_id), now, False
+            )
+            for row in (found.get(k.id) for k in shown)
+            if row is not None
+        ]
         total = _count(session, narrowed, filters)
         more = len(keys) > ask.limit
         return ListPage(rows, total, str(shown[-1]) if more and shown else None, ask.limit)
@@ -72,11 +78,15 @@ def _narrowing(filters: TodoFilters, now: dt.datetime) -> list[ColumnElement[boo
     return where
 
 
-def _selected(where: list[Any]) -> Select[HumanTask, str, int, int]:
+def _summaries(ids: list[str]) -> Select[*tuple[Any, ...]]:
+    """The columns a summary shows of these tasks and their cases, as plain rows: no ORM objects
+    for a list that is only read."""
+    columns = (HT.id, HT.instance_id, HT.spec_id, HT.name, HT.name_en, HT.role, HT.form)
+    timing = (HT.assignee_user_id, HT.created_at, HT.due_at)
     return (
-        select(HT, PI.title, PI.state_version, PI.process_version_id)
+        select(*columns, *timing, PI.title, PI.state_version, PI.process_version_id)
         .join(PI, PI.id == HT.instance_id)
-        .where(*where)
+        .where(HT.id.in_(ids))
     )
 
 

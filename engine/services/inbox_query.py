@@ -18,7 +18,9 @@ from ..errors import FormInvalid
 from .audit.case_filters import Problems
 
 FORM = "inbox_query"
-PAGE_SIZE, MAX_PAGE_SIZE = 50, 500
+# Rows a page holds unless `limit` asks for up to 500: a phone shows a handful at a time, and a
+# page costs by its rows, not by the list behind it.
+PAGE_SIZE, MAX_PAGE_SIZE = 20, 500
 _ID = re.compile(r"[1-9][0-9]{0,17}")
 _CODE = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
 _TASK_CURSOR = re.compile(r"(n|[0-9]{1,18})\.([0-9]{1,18})\.([0-9A-Za-z-]{1,36})")

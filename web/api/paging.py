@@ -15,11 +15,11 @@ from flask import request, url_for
 from marshmallow import fields, validate
 
 from xianfeng.engine.services.inbox_paging import ListPage
-from xianfeng.engine.services.inbox_query import MAX_PAGE_SIZE
+from xianfeng.engine.services.inbox_query import MAX_PAGE_SIZE, PAGE_SIZE
 
 from .common import StrictSchema
 
-API_PAGE_SIZE = 100
+API_PAGE_SIZE = PAGE_SIZE
 PAGE_HEADERS = {
     "X-Total-Count": {"description": "rows of the whole filtered list", "schema": {"type": "integer"}},
     "Link": {
