@@ -299,8 +299,9 @@ def _describe_instance(r: dict[str, Any]) -> str:
     lines = [
         f"#{r['id']} {r['title']}",
         f"  {r['process_key']} v{r['process_version']['version']} "
-        f"({r['process_version']['bundle_hash'][:12]}…), {r['status']} {r['outcome']}, "
-        f"version {r['version']}",
+        f"({r['process_version']['bundle_hash'][:12]}…), {r['status']}"
+        + (f" ({r['outcome']})" if r["outcome"] else "")
+        + f", state version {r['version']}",
     ]
     lines += [f"  ready: {t['id']} {t['name']} [{t['role']}]" for t in r["ready_tasks"]]
     lines += [f"  timer: {t['element']} due {t['due_at']}" for t in r["timers"]]
