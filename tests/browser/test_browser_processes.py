@@ -31,6 +31,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 FIVE_DAYS = "notice_days = 5"
 SEVEN_DAYS = "notice_days = 7"
 REASON = "公示期延长至7个工作日，便于群众充分监督"
+LOADED = 30_000  # ms: the editors' bundles (3 MB) load and draw slowly on a busy machine
 
 
 @pytest.fixture(scope="module")
@@ -118,7 +119,7 @@ def _open_editor(page: Page, process_key: str) -> None:
         section.get_by_role("link", name=re.compile("继续编辑"))
     ).click()
     expect(page.locator("h1")).to_contain_text("编辑流程")
-    expect(page.locator('.djs-element[data-element-id="Script_notice_period"]')).to_be_visible()
+    expect(page.locator('.djs-element[data-element-id="Script_notice_period"]')).to_be_visible(timeout=LOADED)
 
 
 def _edit_script(page: Page) -> None:
@@ -145,7 +146,7 @@ def test_an_administrator_lengthens_the_notice_reads_the_what_if_and_publishes(
     expect(page.locator("#save-status")).to_have_text("有未保存的修改")
     expect(page.locator("#publish-button")).to_be_disabled()
     page.locator("#save").click()
-    expect(page.locator("#summary")).to_contain_text("检查通过")
+    expect(page.locator("#summary")).to_contain_text("检查通过", timeout=LOADED)
     expect(page.locator("#publish-button")).to_be_enabled()
     _shot(page, DESKTOP, "01-editor-saved")
 
@@ -173,7 +174,7 @@ def test_an_administrator_lengthens_the_notice_reads_the_what_if_and_publishes(
     assert (_notice_days(server, running.instance_id), _notice_days(server, later.instance_id)) == (5, 7)
 
     page.locator("#process-public_notice").get_by_role("link", name="最近两版差异").click()
-    expect(page.locator("body")).to_have_attribute("data-diff-ready", "true")
+    expect(page.locator("body")).to_have_attribute("data-diff-ready", "true", timeout=LOADED)
     changed = '.diff-canvas[data-side="{}"] .djs-element.diff-changed[data-element-id="Script_notice_period"]'
     expect(page.locator(changed.format("old"))).to_have_count(1)
     expect(page.locator(changed.format("new"))).to_have_count(1)
@@ -198,7 +199,7 @@ def test_a_gateway_left_without_an_outgoing_flow_is_refused_and_marked(
     )
     page.locator("#save").click()
     problem = page.locator('#problem-list li[data-element="Gateway_objection"]')
-    expect(problem).to_contain_text("no outgoing flow")
+    expect(problem).to_contain_text("no outgoing flow", timeout=LOADED)
     expect(page.locator("#summary")).to_contain_text("检查未通过")
     expect(page.locator('.djs-element.xf-problem[data-element-id="Gateway_objection"]')).to_have_count(1)
     expect(page.locator(".xf-problem-note").first).to_contain_text("no outgoing flow")
@@ -214,13 +215,14 @@ def test_decision_tables_and_forms_open_with_a_live_preview_in_both_languages(
     page = _sign_in(desktop, "admin")
     page.goto("/admin/processes")
     page.locator("#process-model_post_creation").get_by_role("button", name="编辑").click()
+    expect(page.locator("#editor")).to_have_attribute("data-open", "model_post_creation.bpmn", timeout=LOADED)
     page.locator(".file-tab", has_text="nomination_evaluation.dmn").click()
-    expect(page.locator("#pane-dmn .tjs-table")).to_be_visible()
+    expect(page.locator("#pane-dmn .tjs-table")).to_be_visible(timeout=LOADED)
     page.locator(".file-tab", has_text="consent.json").click()
     preview = page.locator("#form-preview")
-    expect(preview).to_contain_text("公开承诺")
+    expect(preview).to_contain_text("公开承诺", timeout=LOADED)
     preview.get_by_role("button", name="English").click()
-    expect(preview).to_contain_text("Public pledge")
+    expect(preview).to_contain_text("Public pledge", timeout=LOADED)
     page.locator("#form-text").fill('{"id": "consent"')
     expect(page.locator("#form-check")).to_contain_text("JSON 格式有误")
     _shot(page, DESKTOP, "06-form")
@@ -247,7 +249,7 @@ def test_the_list_the_diff_and_the_what_if_work_on_a_phone(server: LiveServer, p
     _fits(page, MOBILE, "the process list")
     _shot(page, MOBILE, "01-list")
     page.locator("#process-public_notice").get_by_role("link", name="草稿差异").click()
-    expect(page.locator("body")).to_have_attribute("data-diff-ready", "true")
+    expect(page.locator("body")).to_have_attribute("data-diff-ready", "true", timeout=LOADED)
     changed = (
         '.diff-canvas[data-side="new"] .djs-element.diff-changed[data-element-id="Script_notice_period"]'
     )

@@ -38,6 +38,7 @@ class EditorPage {
     this.publishable = data.publishable;
     this.file = null;
     this.importing = false;
+    this.queue = Promise.resolve();
     this.baseline = ""; // the open diagram as exported right after import: edits are compared to it
     this.readonly = byId("editor").dataset.readonly === "true";
     this.csrf = byId("csrf-token") ? byId("csrf-token").value : "";
@@ -114,7 +115,13 @@ class EditorPage {
     if (xml !== this.baseline) this.current[name] = xml;
   }
 
-  async open(name) {
+  open(name) {
+    // One file at a time: a tab clicked while another file is still importing waits for it.
+    this.queue = this.queue.catch(() => {}).then(() => this.switchTo(name));
+    return this.queue;
+  }
+
+  async switchTo(name) {
     await this.leave();
     this.file = name;
     const kind = kindOf(name);
