@@ -16,12 +16,14 @@ import logging
 from dataclasses import dataclass, field
 
 from sqlalchemy import exists, or_, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from ..errors import XianfengError
 from ..journal.capture import journal_of
 from ..kernel import Kernel
 from ..models import PendingMessage, ProcessInstance, TimerRow
+from ..process.history import shard_of
 from . import citations, limits, reminders, schedules
 from .audit import anchors
 from .steps import EventMeta, compute, deliver_pending, earliest_pending, persist, step_input_for
@@ -66,11 +68,23 @@ def tick(kernel: Kernel, now: dt.datetime | None = None) -> TickReport:
     position = 0
     while position < len(due):
         window = due[position : position + WINDOW * BATCH]
-        position += _tick_batch(kernel, window, now, report)
+        try:
+            position += _tick_batch(kernel, window, now, report)
+        except OperationalError as exc:
+            if not _deadlock(exc):
+                raise
+            # PostgreSQL chose this batch to end a lock cycle with another transaction: it was
+            # rolled back whole, and its instances are claimed again at the next tick.
+            log.warning("a tick batch was rolled back to end a deadlock; it is tried again next tick")
+            position += len(window)
     report.published = anchors.publish_due(kernel, now)
     report.removed_files = citations.remove_uncited(kernel, now)
     limits.purge(kernel, now)
     return report
+
+
+def _deadlock(error: OperationalError) -> bool:
+    return getattr(error.orig, "sqlstate", None) == "40P01"
 
 
 def tick_one(kernel: Kernel, instance_id: int, now: dt.datetime, meta: EventMeta) -> TickReport:
@@ -103,7 +117,10 @@ def _tick_batch(kernel: Kernel, window: list[int], now: dt.datetime, report: Tic
         session = uow.session
         journal = journal_of(session)
         ids = _claim(session, window, now)
-        for instance_id in ids:
+        # Each step appends to its case's shard of the chain and holds that shard's head until the
+        # commit: batches that took heads in different orders could deadlock, so each takes them
+        # in ascending order.
+        for instance_id in sorted(ids, key=lambda i: (shard_of(i), i)):
             mark, own = len(journal.pending), TickReport(now=now)
             savepoint = session.begin_nested()
             try:
