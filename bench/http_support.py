@@ -32,8 +32,8 @@ from xianfeng.engine.clock import SystemClock
 from xianfeng.engine.config import Settings
 from xianfeng.engine.db import Database
 from xianfeng.engine.kernel import Kernel
-from xianfeng.engine.models import HumanTask, User
-from xianfeng.engine.services import accounts, demo, notifications, setup, tasks
+from xianfeng.engine.models import HumanTask, Member, User
+from xianfeng.engine.services import accounts, chain, demo, notifications, setup, tasks
 
 SECRET = "http-bench-secret-not-for-production"
 PASSWORDS = {"bench": "bench-password"}  # username prefix → password; demo accounts use demo12345
@@ -57,11 +57,12 @@ class Run:
     ended: float = 0.0
 
 
-def new_kernel(folder: Path) -> Kernel:
-    """The demo town plus 40 members in branch 1, on SQLite WAL with synchronous=FULL and the system
-    clock (the server's ticker runs on real time: deadlines must lie in the real future)."""
+def new_kernel(folder: Path, database_url: str = "") -> Kernel:
+    """The demo town plus 40 members in branch 1, on SQLite WAL with synchronous=FULL (or on the
+    PostgreSQL database given) and the system clock (the server's ticker runs on real time:
+    deadlines must lie in the real future)."""
     folder.mkdir(parents=True, exist_ok=True)
-    url = f"sqlite:///{folder / 'xianfeng.sqlite3'}"
+    url = database_url or f"sqlite:///{folder / 'xianfeng.sqlite3'}"
     settings = Settings(database_url=url, data_dir=folder, sqlite_synchronous="FULL")
     kernel = Kernel(settings=settings, db=Database(url, "FULL"), clock=SystemClock())
     setup.init(kernel)
@@ -82,24 +83,41 @@ def branch_members(kernel: Kernel) -> list[Actor]:
         return [accounts.actor_of(u) for u in rows if u.username != "secretary1"]
 
 
+def add_candidates(kernel: Kernel, count: int) -> list[int]:
+    """`count` new members of branch 1 to be nominated, in one chained event: a member may have one
+    nomination running at a time, so each prepared nomination needs its own nominee (they never
+    sign in, so they need no account)."""
+    with kernel.db.unit_of_work() as uow:
+        first = int(uow.session.execute(sa.select(sa.func.count()).select_from(Member)).scalar_one())
+        added = [
+            Member(code=f"HTTP-BENCH-{first + n}", branch_id=1, name=f"候选党员{first + n}", status="active")
+            for n in range(count)
+        ]
+        uow.session.add_all(added)
+        uow.session.flush()
+        chain.record(uow.session, kernel, None, "org", {"action": "bench candidates", "count": count})
+        uow.commit()
+        return [member.id for member in added]
+
+
 def prepare(kernel: Kernel, count: int) -> list[Job]:
-    """Start `count` nominations (3 members + 5 villagers each), spreading candidates and
-    evaluators over the branch's members; then hand the notifications they made to the log adapter
-    so that the server's ticker does not meet a backlog no real day would produce."""
+    """Start `count` nominations (3 members + 5 villagers each), each of a new member, spreading
+    the evaluators over the branch's members; then hand the notifications they made to the log
+    adapter so that the server's ticker does not meet a backlog no real day would produce."""
     secretary = accounts.actor_for(kernel, "secretary1")
     members = branch_members(kernel)
     assert len(members) >= 10 + EXTRA_MEMBERS
     by_id = {m.user_id: m.username for m in members}
+    candidates = add_candidates(kernel, count)
     started: dict[int, int] = {}
     for n in range(count):
-        candidate = members[(4 * n) % len(members)]
-        chosen = [members[(4 * n + k) % len(members)] for k in (1, 2, 3)]
+        chosen = [members[(3 * n + k) % len(members)] for k in (0, 1, 2)]
         outcome = tasks.start(
             kernel,
             secretary,
             "model_post_creation",
             {
-                "candidate_member_id": candidate.member_id,
+                "candidate_member_id": candidates[n],
                 "post_title": "便民服务示范岗",
                 "category": "key_post",
                 "discussion_date": "2026-11-20",
@@ -146,9 +164,12 @@ def free_port() -> int:
 
 
 class Server:
-    """`xianfeng serve --workers N --threads T` in a child process on the prepared data folder."""
+    """`xianfeng serve --workers N --threads T` in a child process on the prepared data folder (its
+    SQLite file, or the PostgreSQL database given)."""
 
-    def __init__(self, data_dir: Path, workers: int, threads: int, log: Path) -> None:
+    def __init__(
+        self, data_dir: Path, workers: int, threads: int, log: Path, database_url: str = "", **env_extra: str
+    ) -> None:
         self.port = free_port()
         self.workers = workers
         env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
@@ -156,7 +177,10 @@ class Server:
             XIANFENG_DATA_DIR=str(data_dir),
             XIANFENG_SQLITE_SYNCHRONOUS="FULL",
             XIANFENG_SECRET_KEY=SECRET,
+            **env_extra,
         )
+        if database_url:
+            env["DATABASE_URL"] = database_url
         command = [sys.executable, "-c", SERVE, "serve", "--host", "127.0.0.1"]
         command += ["--port", str(self.port), "--workers", str(workers), "--threads", str(threads)]
         self.log = log
