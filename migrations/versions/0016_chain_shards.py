@@ -31,7 +31,12 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("shard", name=op.f("pk_chain_head")),
     )
     bind = op.get_bind()
-    old = bind.execute(sa.text("SELECT hash, business_time FROM ledger_head WHERE id = 1")).first()
+    # typed, so that SQLite's stored text comes back as the datetime bulk_insert needs
+    old = bind.execute(
+        sa.text("SELECT hash, business_time FROM ledger_head WHERE id = 1").columns(
+            sa.column("hash", sa.String), sa.column("business_time", sa.DateTime(timezone=True))
+        )
+    ).first()
     heads = sa.table(
         "chain_head",
         sa.column("shard", sa.Integer),

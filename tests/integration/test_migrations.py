@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from sqlalchemy import select, text
 
 from xianfeng.engine.kernel import Kernel
-from xianfeng.engine.models import Base
+from xianfeng.engine.models import Base, ChainHead
 from xianfeng.engine.services.setup import alembic_config
 
 
@@ -25,3 +28,24 @@ def test_migrations_downgrade_and_upgrade_again(sqlite_kernel: Kernel) -> None:
     command.upgrade(config, "head")
     with sqlite_kernel.db.engine.connect() as connection:
         assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []
+
+
+def test_the_single_chain_goes_on_as_shard_zero_when_upgrading(sqlite_kernel: Kernel) -> None:
+    """A database at 0015 with a dated chain head upgrades: the head, its time and all."""
+    config = alembic_config(sqlite_kernel.db.url)
+    command.downgrade(config, "0015")
+    head = "ab" * 32
+    with sqlite_kernel.db.engine.begin() as connection:
+        connection.execute(
+            text("UPDATE ledger_head SET hash = :h, business_time = :t WHERE id = 1"),
+            {"h": head, "t": datetime(2026, 3, 1, 9, 30, tzinfo=UTC)},
+        )
+    command.upgrade(config, "head")
+    with sqlite_kernel.db.engine.connect() as connection:
+        rows = connection.execute(
+            select(ChainHead.shard, ChainHead.hash, ChainHead.business_time).order_by(ChainHead.shard)
+        ).all()
+    assert len(rows) == 16
+    assert rows[0].hash == head
+    assert rows[0].business_time.replace(tzinfo=UTC) == datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
+    assert {row.hash for row in rows[1:]} == {"0" * 64}
