@@ -28,8 +28,12 @@ def gateway_timers(version: LoadedVersion) -> dict[str, str]:
     found: dict[str, str] = {}
     for spec in (version.spec, *version.subprocess_specs.values()):
         for task_spec in spec.task_specs.values():
-            if isinstance(getattr(task_spec, "event_definition", None), MultipleEventDefinition):
-                for output in task_spec.outputs:
-                    if isinstance(getattr(output, "event_definition", None), TimerEventDefinition):
-                        found[task_spec.bpmn_id] = output.bpmn_id
+            definition = getattr(task_spec, "event_definition", None)
+            if not isinstance(definition, MultipleEventDefinition):
+                continue
+            # The gateway holds its events' definitions; a timer's is named as its catch event.
+            timers = {d.name for d in definition.event_definitions if isinstance(d, TimerEventDefinition)}
+            for output in task_spec.outputs:
+                if getattr(output, "bpmn_name", None) in timers:
+                    found[task_spec.bpmn_id] = output.bpmn_id
     return found

@@ -9,14 +9,14 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from xianfeng.engine.errors import FormInvalid
-from xianfeng.engine.services import inbox_paging, inbox_view, tasks
+from xianfeng.engine.services import inbox, inbox_paging, inbox_view, tasks
 from xianfeng.engine.services.inbox_paging import ListPage
 from xianfeng.engine.services.tasks import BatchResult
 
 from ..auth import login_required
 from ..context import kernel, require_actor
 from ..errors import title_of
-from . import labels
+from . import labels, presenters
 from .case_text import outcome_words
 
 blueprint = Blueprint("inbox", __name__, url_prefix="/inbox")
@@ -44,6 +44,13 @@ def todo() -> Any:
         batch_ids={row.id for row in batchable},
         batch_fields=(spec or {}).get("fields", []),
         decisions=[(code, labels.value_text("decision", code)) for code in choices],
+        # Each case decided together shows its key facts in its row (the diagram's keyFields).
+        facts={
+            instance_id: presenters.data_rows(fields)
+            for instance_id, fields in inbox.key_facts(
+                kernel(), require_actor(), [row.instance_id for row in batchable]
+            ).items()
+        },
     )
     return page, 422 if view.errors else 200
 
@@ -108,6 +115,9 @@ def batch() -> Any:
     task_ids = request.form.getlist("task_id")
     if not task_ids:
         flash(_("请至少勾选一项待办"), "error")
+        return redirect(url_for("inbox.todo"))
+    if request.form.get("decision_asked") and not request.form.get("decision"):
+        flash(_("请选择审批决定"), "error")  # nothing is decided for the approver
         return redirect(url_for("inbox.todo"))
     posted = {
         name: request.form.get(name, "").strip() for name in ("decision", "opinion") if name in request.form
