@@ -67,8 +67,6 @@ def why_not(session: Session, kernel: Kernel, actor: Actor, instance: ProcessIns
         return f"case {instance.id} is {instance.status}; only a running case can be withdrawn"
     if not withdrawable(kernel.catalog.get(session, instance.process_version_id)):
         return "its diagram does not let it be withdrawn"
-    if not engine_can_withdraw():
-        return "this engine does not run withdrawals yet"
     acted = session.execute(
         select(Event.actor, Event.kind)
         .where(
@@ -80,6 +78,8 @@ def why_not(session: Session, kernel: Kernel, actor: Actor, instance: ProcessIns
     ).first()
     if acted is not None:
         return "someone else has acted on it already"
+    if not engine_can_withdraw():
+        return "this engine does not run withdrawals yet"
     return ""
 
 
