@@ -1,9 +1,9 @@
 """How fast `verify` replays history, in one process and in worker processes.
 
-Fills a SQLite database with at least --events events (default 10,000) from creation procedures
-walked through the service layer: 3 to 12 members and 5 to 30 villagers evaluating, some
-nominations returned once or twice, then approved, rejected, declined or left off the list.
-Then prints, in one run on the same machine:
+Fills a SQLite database with at least --events events (default 10,000) from nominations walked
+through the service layer (verify_support.py: 3 to 12 members and 5 to 30 villagers evaluating,
+some returned once or twice, then approved, rejected, declined or left off the list). Then
+prints, in one run on the same machine:
   a) the chain alone (hashes, links, the rebuild of every chained table: `verify --no-replay`);
   b) replay alone, in this process (workers=1) and in two worker processes (workers=2);
   c) `verify` with replay as the command line runs it (chain, tables, replay in workers), in
@@ -21,7 +21,6 @@ import cProfile
 import os
 import platform
 import pstats
-import random
 import statistics
 import sys
 import tempfile
@@ -31,59 +30,17 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from bench_support import Driver, new_kernel
+from verify_support import count_events, fill
 
 from xianfeng.engine.config import Settings
 from xianfeng.engine.db import Database
+from xianfeng.engine.errors import DatabaseNotReady
 from xianfeng.engine.kernel import Kernel
-from xianfeng.engine.models import Event, ProcessInstance
-from xianfeng.engine.services import audit
+from xianfeng.engine.models import ProcessInstance
+from xianfeng.engine.services import audit, setup
 from xianfeng.engine.services.audit.parallel import replay_instances
 
 TARGET = 2000.0
-CONSENT = {"willing": True, "pledge": "我愿意承担示范岗职责，带头服务群众。"}
-
-
-def walk(driver: Driver, rnd: random.Random) -> None:
-    """One nomination from start to its end, its shape drawn at random."""
-    driver.start(
-        evaluators=rnd.choice([3, 3, 3, 4, 5, 5, 8, 12]), public=rnd.choice([5, 5, 6, 8, 10, 15, 30])
-    )
-    driver.evaluate_timed()
-    driver.pass_notice()
-    if rnd.random() < 0.1:
-        driver.one(driver.members[0], "Task_consent", {"willing": False, "decline_reason": "身体原因"})
-        return
-    driver.one(driver.members[0], "Task_consent", dict(CONSENT))
-    for _ in range(rnd.choice([0, 0, 0, 1, 1, 2])):
-        driver.determine()
-        driver.one(
-            driver.committee,
-            "Task_committee_decision",
-            {"decision": "return", "opinion": "请补充", "return_reasons": "岗位职责不够具体"},
-        )
-    if rnd.random() < 0.1:
-        left_off = {
-            "include": False,
-            "post_title": "便民服务示范岗",
-            "responsibilities": "负责便民服务站日常工作。",
-            "note": "支部研究决定暂不列入",
-        }
-        driver.one(driver.secretary, "Task_determine_list", left_off)
-        return
-    driver.determine()
-    decision = "reject" if rnd.random() < 0.2 else "approve"
-    driver.one(driver.committee, "Task_committee_decision", {"decision": decision, "opinion": "经党委会研究"})
-
-
-def fill(path: Path, events: int) -> Kernel:
-    kernel = new_kernel(path)
-    driver, rnd = Driver(kernel), random.Random(2026)
-    t0 = time.perf_counter()
-    while count_events(kernel) < events:
-        walk(driver, rnd)
-    print(f"filled {count_events(kernel):,} events in {time.perf_counter() - t0:.1f} s")
-    return kernel
 
 
 def open_kernel(path: Path) -> Kernel:
@@ -92,12 +49,12 @@ def open_kernel(path: Path) -> Kernel:
     return Kernel(settings=settings, db=Database(url, "FULL"))
 
 
-def count_events(kernel: Kernel, of_instances: bool = False) -> int:
-    query = sa.select(sa.func.count()).select_from(Event)
-    if of_instances:
-        query = query.where(Event.instance_id.is_not(None))
-    with kernel.db.unit_of_work(write=False) as uow:
-        return int(uow.session.execute(query).scalar_one())
+def _current(kernel: Kernel) -> bool:
+    try:
+        setup.check_ready(kernel)
+    except DatabaseNotReady:
+        return False
+    return True
 
 
 def instance_ids(kernel: Kernel) -> list[int]:
@@ -155,6 +112,23 @@ def where_the_time_goes(kernel: Kernel, ids: list[int]) -> None:
             print(f"   {label:<50}: {100 * cumulative[key] / total:5.1f} %")
 
 
+def _database(folder: Path, events: int) -> Kernel:
+    """The kept database when it is complete and at this code's schema; otherwise a new fill."""
+    path = folder / f"verify-{events}.sqlite3"
+    filled = path.with_name(path.name + ".filled")  # written once the fill is complete
+    if filled.exists():
+        kernel = open_kernel(path)
+        if _current(kernel):
+            return kernel
+        print("the kept database is not at this code's schema: filling it again")
+        kernel.db.dispose()
+    for leftover in folder.glob(path.name + "*"):
+        leftover.unlink()
+    kernel = fill(path, events)
+    filled.touch()
+    return kernel
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -172,16 +146,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="xianfeng-verify-bench-") as tmp:
         folder = args.keep or Path(tmp)
         folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"verify-{events}.sqlite3"
-        filled = path.with_name(path.name + ".filled")  # written once the fill is complete
-        if filled.exists():
-            kernel = open_kernel(path)
-        else:
-            for leftover in folder.glob(path.name + "*"):
-                leftover.unlink()
-            kernel = fill(path, events)
-            filled.touch()
-        measure(kernel, repeats)
+        measure(_database(folder, events), repeats)
 
 
 def measure(kernel: Kernel, repeats: int) -> None:
