@@ -3,9 +3,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import sqlalchemy as sa
+from area_support import divide as divided
 from support import SCORES_HIGH, AssessmentWalk, CreationWalk, actor, establish_post, member_id_of
 
 from xianfeng.engine.clock import CHINA_TZ
@@ -51,34 +50,11 @@ def revoke(kernel: Kernel, post_id: int) -> int:
     return walk.instance_id
 
 
-def _area(village: int, name: str, members: list[int], lead: int, more: bool) -> dict[str, Any]:
-    return {
-        "village_id": village,
-        "name": name,
-        "member_ids": members,
-        "lead_member_id": lead,
-        "scope": f"{name}所辖农牧户",
-        "tasks": "政策宣讲、矛盾调解、帮扶困难群众",
-        "more": more,
-    }
-
-
 def divide(kernel: Kernel) -> list[int]:
     """The first branch divides its two villages into areas and the committee approves: member3
-    alone in 治安村一组; member1 and member4 (the lead) in 东风村牧业组. The active areas' ids."""
-    walk = CreationWalk(kernel)
-    walk.instance_id = tasks.start(
-        kernel, actor(kernel, "secretary1"), "responsibility_area_division"
-    ).instance_id
-    m1, m3, m4 = (member_id_of(kernel, name) for name in ("member1", "member3", "member4"))
-    walk.complete("secretary1", _area(VILLAGE_1, "治安村一组", [m3], m3, True), "Task_add_area")
-    walk.complete("secretary1", _area(VILLAGE_2, "东风村牧业组", [m1, m4], m4, False), "Task_add_area")
-    walk.complete(
-        "secretary1",
-        {"members_opinions": "党员一致同意划分方案。", "public_opinions": "群众希望责任党员常入户。"},
-        "Task_area_consultation",
-    )
-    assert walk.decide("approve").outcome == "active"
+    alone in 治安村一组; member1 and member4 (the lead) in 东风村牧业组; the branch's other members
+    exempted. The active areas' ids."""
+    assert divided(kernel).decide("approve").outcome == "active"
     return active_area_ids(kernel)
 
 

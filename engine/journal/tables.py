@@ -78,6 +78,10 @@ CHAINED: dict[str, ChainedTable] = {
         ChainedTable("area_member"),
         ChainedTable("area_work_record"),
         ChainedTable("work_record_comment"),
+        ChainedTable("area_goal"),
+        ChainedTable("area_exemption"),
+        ChainedTable("area_disclosure"),
+        ChainedTable("village_comment"),
     )
 }
 

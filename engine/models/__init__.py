@@ -37,8 +37,12 @@ from .process import (
 )
 from .records import CalendarDay, Counter, ModelPost, Objection, PublicNotice
 from .stats import StatsCursor, StepTiming
+from .supervision import AreaDisclosure, AreaExemption, AreaGoal, VillageComment
 
 __all__ = [
+    "AreaDisclosure",
+    "AreaExemption",
+    "AreaGoal",
     "AreaMember",
     "AreaWorkRecord",
     "Artifact",
@@ -84,5 +88,6 @@ __all__ = [
     "UtcDateTime",
     "VerifyRun",
     "Village",
+    "VillageComment",
     "WorkRecordComment",
 ]

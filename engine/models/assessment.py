@@ -181,6 +181,7 @@ class AreaWorkRecord(Base):
     # sha256 of each attached file (photos on site, sign-in sheets), as a JSON list
     attachments: Mapped[str] = mapped_column(Text, default="[]", server_default="[]")
     recorded_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    goal_id: Mapped[int | None] = mapped_column(ForeignKey("area_goal.id"), index=True)  # the goal it serves
 
 
 class WorkRecordComment(Base):

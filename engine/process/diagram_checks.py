@@ -27,7 +27,13 @@ from .bundle import ParsedBundle
 from .cycles import parse_cycle
 from .decision_checks import table_problems
 from .operations.creation import number_format_problem
-from .quotas import OBJECTION_LIMIT_PROPERTY, URGE_INTERVAL_PROPERTY, parse_quota, parse_window
+from .quotas import (
+    COMMENT_LIMIT_PROPERTY,
+    OBJECTION_LIMIT_PROPERTY,
+    URGE_INTERVAL_PROPERTY,
+    parse_quota,
+    parse_window,
+)
 from .scripting import ScriptCompileError, compile_expression, compile_script
 from .service_tasks import SERVICE_TASKS
 from .task_properties import (
@@ -131,9 +137,14 @@ def _check_user_task(bundle: ParsedBundle, where: DiagramLocation, task_spec: An
 
 
 def _check_limits(where: DiagramLocation, task_spec: Any) -> Iterable[Problem]:
-    """The limits a diagram sets on objections and urging must read as a count and a duration."""
+    """The limits a diagram sets on objections, comments and urging must read as a count and a duration."""
     properties = properties_of(task_spec)
-    for name, parse in ((OBJECTION_LIMIT_PROPERTY, parse_quota), (URGE_INTERVAL_PROPERTY, parse_window)):
+    limits = (
+        (OBJECTION_LIMIT_PROPERTY, parse_quota),
+        (COMMENT_LIMIT_PROPERTY, parse_quota),
+        (URGE_INTERVAL_PROPERTY, parse_window),
+    )
+    for name, parse in limits:
         if name in properties:
             try:
                 parse(properties[name])

@@ -16,6 +16,7 @@ from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 from .task_properties import properties_of
 
 OBJECTION_LIMIT_PROPERTY = "objectionLimit"
+COMMENT_LIMIT_PROPERTY = "commentLimit"  # villagers' comments per client, on the comment procedure's start
 URGE_INTERVAL_PROPERTY = "urgeInterval"
 _DURATION = re.compile(r"P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?)?")
 

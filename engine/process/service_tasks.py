@@ -13,7 +13,19 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import ServiceTaskError
-from .operations import areas, cases, creation, evaluation, notify, posts, surveys
+from .operations import (
+    area_changes,
+    area_reviews,
+    areas,
+    cases,
+    commendation,
+    comments,
+    creation,
+    evaluation,
+    notify,
+    posts,
+    surveys,
+)
 from .operations.context import ServiceContext
 
 __all__ = ["SERVICE_TASKS", "ServiceContext", "ServiceOperation", "run_operation"]
@@ -143,40 +155,102 @@ SERVICE_TASKS: dict[str, ServiceOperation] = {
     ),
     "notify_branch": _op(notify.notify_branch, "notify the branch secretaries", "title", "body"),
     "notify_member": _op(notify.notify_member, "notify a member", "member_id", "title", "body"),
+    "describe_team": _op(
+        areas.describe_team,
+        "the team of an area being drafted, with abilities and areas held",
+        "village_id",
+        "member_ids",
+        "lead_member_id",
+    ),
     "add_area_draft": _op(
         areas.add_area_draft,
-        "draft one responsibility area of a division",
+        "draft one responsibility area with each member's scope and tasks",
         "village_id",
         "name",
         "description",
-        "member_ids",
         "lead_member_id",
-        "scope",
-        "tasks",
+        "duties",
     ),
-    "check_division_coverage": _op(
-        areas.check_division_coverage, "refuse a division leaving a village uncovered"
+    "division_gaps": _op(areas.division_gaps, "villages without an area and members without a place"),
+    "exempt_members": _op(
+        areas.exempt_members, "exempt members from the division with a reason", "member_ids", "reason"
+    ),
+    "revise_division": _op(
+        areas.revise_division,
+        "remove the drafts of villages to redraw and exemptions taken back",
+        "village_ids",
+        "member_ids",
     ),
     "activate_areas": _op(areas.activate_areas, "activate an approved division, retiring the previous one"),
     "discard_drafts": _op(areas.discard_drafts, "discard the drafts of a division not approved"),
-    "describe_area": _op(areas.describe_area, "look up an active responsibility area", "area_id"),
-    "apply_area_grades": _op(
-        areas.apply_area_grades,
-        "reward strong and record criticism of weak members",
+    "describe_area": _op(area_reviews.describe_area, "look up an active responsibility area", "area_id"),
+    "summarise_area_work": _op(
+        area_reviews.summarise_area_work, "the work done in an area since its last disclosure", "area_id"
+    ),
+    "record_disclosure": _op(
+        area_reviews.record_disclosure,
+        "put a review's disclosure into the public archive",
         "area_id",
+        "period",
+        "satisfaction",
+        "responses",
         "grades",
-        "members",
+        "work",
+        "summary",
+    ),
+    "close_disclosure": _op(
+        area_reviews.close_disclosure,
+        "end a disclosure's notice: published or withdrawn",
+        "disclosure_id",
+        "outcome",
+        "note",
+    ),
+    "apply_area_grades": _op(
+        area_reviews.apply_area_grades,
+        "reward, mark merits and record criticisms as the consequences say",
+        "area_id",
+        "graded",
+        "consequences",
     ),
     "record_follow_ups": _op(
-        areas.record_follow_ups, "record the follow-up of criticisms", "follow_ups", "weak"
+        area_reviews.record_follow_ups, "record the follow-up of criticisms", "follow_ups", "weak"
+    ),
+    "describe_reassignment": _op(
+        area_changes.describe_reassignment,
+        "the area a member leaves, who stays and the replacement",
+        "member_id",
+        "replacement_member_id",
     ),
     "reassign_member": _op(
-        areas.reassign_member,
-        "take a member out of their area, keeping it staffed",
+        area_changes.reassign_member,
+        "take a member out of their area, with the replacement and the lead chosen",
         "member_id",
         "reason",
         "note",
         "replacement_member_id",
+        "lead_member_id",
+    ),
+    "ledger_standing": _op(
+        commendation.ledger_standing, "a member's merits and blocks of a year", "member_id", "year"
+    ),
+    "list_for_commendation": _op(
+        commendation.list_for_commendation,
+        "list a member for a year's commendation",
+        "member_id",
+        "year",
+        "note",
+    ),
+    "register_comment": _op(
+        comments.register_comment,
+        "register a villager's comment with its receipt number",
+        "kind",
+        "text",
+        "contact",
+        "post_id",
+        "area_id",
+    ),
+    "answer_comment": _op(
+        comments.answer_comment, "record the branch's answer to a comment", "comment_id", "answer"
     ),
 }
 

@@ -19,7 +19,7 @@ These are how a diagram says who acts and by when, so that none of it lives in P
 
 from __future__ import annotations
 
-from ..models.org import ROLE_BRANCH, ROLE_COMMITTEE, ROLE_MEMBER
+from ..models.org import ROLE_BRANCH, ROLE_COMMITTEE, ROLE_MEMBER, ROLE_PUBLIC
 
 FORM_PROPERTY = "formJsonSchemaFilename"
 ASSIGNEE_PROPERTY = "assignee"
@@ -36,8 +36,9 @@ SUBJECTS = ("active_posts", "active_areas")  # what `startFor` may name (service
 
 EXPRESSION_PROPERTIES = (ASSIGNEE_PROPERTY, DUE_IN_WORKING_DAYS_PROPERTY, DUE_AT_PROPERTY)
 
-# The lane of a process's start event names the role that may start it.
-STARTER_ROLES = (ROLE_BRANCH, ROLE_COMMITTEE, ROLE_MEMBER)
+# The lane of a process's start event names the role that may start it; the public starts a
+# villager's comment from a public page (no account).
+STARTER_ROLES = (ROLE_BRANCH, ROLE_COMMITTEE, ROLE_MEMBER, ROLE_PUBLIC)
 
 
 def properties_of(task_spec: object) -> dict[str, str]:

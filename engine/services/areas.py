@@ -21,6 +21,7 @@ from ..actor import Actor
 from ..errors import NotAllowed, NotFound, RuleViolation
 from ..kernel import Kernel
 from ..models import (
+    AreaGoal,
     AreaMember,
     AreaWorkRecord,
     Branch,
@@ -31,7 +32,8 @@ from ..models import (
     WorkRecordComment,
 )
 from ..models.org import ROLE_BRANCH, ROLE_MEMBER
-from . import attachments, authz, chain, citations, forms
+from . import area_goals, attachments, authz, chain, citations, forms
+from .area_disclosures import disclosures_of
 
 WORK_RECORD_FORM = "area_work_record.json"
 
@@ -52,25 +54,32 @@ def list_areas(kernel: Kernel, actor: Actor, status: str = "active") -> list[dic
 
 
 def area_detail(kernel: Kernel, actor: Actor, area_id: int) -> dict[str, Any]:
-    """One area with its members, its work records (R9) and the branch's comments; `may_record`
-    and `may_comment` say whether the actor may add a record to it or comment on its records."""
+    """One area with its members, its goals and their progress, its work records (R9) with the
+    branch's comments, and its disclosures (R10); `may_record`, `may_comment` and `may_set_goals`
+    say what the actor may add."""
     with kernel.db.unit_of_work(write=False) as uow:
         session = uow.session
         area, village, branch = _readable_area(session, actor, area_id)
         view = _area_view(area, village, branch, _members_of(session, [area.id]).get(area.id, []))
         view["records"] = _records_of(session, area_id)
+        view["goals"] = area_goals.goals_of(session, area_id)
+        view["disclosures"] = disclosures_of(session, [area_id])
         view["may_record"] = _held_area_id(session, actor) == area_id
         view["may_comment"] = actor.has(ROLE_BRANCH) and actor.branch_id == area.branch_id
+        view["may_set_goals"] = area_goals.may_set_goals(actor, area)
         return view
 
 
 def recording_area(kernel: Kernel, actor: Actor, area_id: int) -> dict[str, Any]:
-    """The area a member is about to record work in; refused unless they hold a place in it."""
+    """The area a member is about to record work in, with its goals to choose from; refused unless
+    they hold a place in it."""
     with kernel.db.unit_of_work(write=False) as uow:
         session = uow.session
         area, village, branch = _readable_area(session, actor, area_id)
         _check_holds(session, actor, area_id)
-        return _area_view(area, village, branch, _members_of(session, [area.id]).get(area.id, []))
+        view = _area_view(area, village, branch, _members_of(session, [area.id]).get(area.id, []))
+        view["goals"] = area_goals.goals_of(session, area_id)
+        return view
 
 
 def _area_query() -> Any:
@@ -167,7 +176,8 @@ def record_work(kernel: Kernel, actor: Actor, data: dict[str, Any], area_id: int
         held = _check_holds(session, actor, area_id)
         area = session.get(ResponsibilityArea, held)
         assert area is not None
-        cleaned = forms.validate(session, form, data, area.branch_id, _citer(session, actor, held))
+        goals = {area_goals.GOAL_SOURCE: area_goals.goal_ids(session, held)}
+        cleaned = forms.validate(session, form, data, area.branch_id, _citer(session, actor, held), goals)
         record = AreaWorkRecord(
             area_id=held,
             member_id=actor.member_id,
@@ -179,6 +189,7 @@ def record_work(kernel: Kernel, actor: Actor, data: dict[str, Any], area_id: int
             outcome=cleaned.get("outcome", ""),
             attachments=json.dumps(cleaned.get("attachments", [])),
             recorded_at=kernel.clock.now(),
+            goal_id=cleaned.get("goal_id"),
         )
         session.add(record)
         session.flush()
@@ -270,12 +281,13 @@ def work_records(kernel: Kernel, actor: Actor, area_id: int) -> list[dict[str, A
 
 def _records_of(session: Session, area_id: int) -> list[dict[str, Any]]:
     rows = session.execute(
-        select(AreaWorkRecord, Member.name)
+        select(AreaWorkRecord, Member.name, AreaGoal.title)
         .join(Member, Member.id == AreaWorkRecord.member_id)
+        .outerjoin(AreaGoal, AreaGoal.id == AreaWorkRecord.goal_id)
         .where(AreaWorkRecord.area_id == area_id)
         .order_by(AreaWorkRecord.happened_on.desc(), AreaWorkRecord.id.desc())
     ).all()
-    comments = _comments_of(session, [r.id for r, _name in rows])
+    comments = _comments_of(session, [r.id for r, _name, _goal in rows])
     return [
         {
             "id": r.id,
@@ -290,8 +302,9 @@ def _records_of(session: Session, area_id: int) -> list[dict[str, Any]]:
             "recorded_at": r.recorded_at,
             "attachments": json.loads(r.attachments or "[]"),
             "comments": comments.get(r.id, []),
+            "goal": goal or "",
         }
-        for r, name in rows
+        for r, name, goal in rows
     ]
 
 

@@ -8,7 +8,7 @@ the same data the step will.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from sqlalchemy import select
@@ -49,11 +49,13 @@ def validate(
     data: Any,
     branch_id: int | None,
     may_cite: Callable[[set[str]], set[str]] | None = None,
+    scoped: Mapping[str, set[Any]] | None = None,
 ) -> dict[str, Any]:
     """The cleaned data, or FormInvalid naming each bad field. A file field may hold only files
     that `may_cite` allows of those stored (`citations.may_cite`: the actor's own uploads, or files
     the case already cites); without it, none. One message for an unknown file and for another's,
-    so that the refusal does not tell whether a hash is stored."""
+    so that the refusal does not tell whether a hash is stored. `scoped` gives the values of
+    sources narrower than a branch (an area's goals, `area_goals`), as the caller found them."""
     allowed = _allowed_values(session, form, branch_id)
     stored = attachments.existing(session, _cited_files(form, data))
     files = may_cite(stored) if may_cite is not None and stored else set()
@@ -63,6 +65,12 @@ def validate(
             if value in files:
                 return None
             return f"{value} is not an uploaded file", f"{value} 不是已上传的文件"
+        if scoped is not None and source in scoped:
+            return (
+                None
+                if value in scoped[source]
+                else (f"{value} is not one of the choices", f"{value} 不在可选范围内")
+            )
         if source not in SOURCES:
             return f"unknown option source {source!r}", f"未知的选项来源 {source!r}"
         if value not in allowed.get(source, set()):

@@ -1,9 +1,10 @@
 """The commendation ledger (评先选优) per calendar year (R6, R7, R11).
 
 Marks come from the procedures: a post assessed excellent, a reward, an area member graded
-excellent (merits); a revoked post (a block). A member is eligible for a year's commendation with
-at least one merit and no block that year; listing a blocked member is refused with the reason.
-Every line names the instance that decided it.
+excellent (merits); a revoked post (a block); a listing (列入表彰对象). Who is eligible is not
+decided here: the ledger asks the decision table the listing procedure decides with (the procedure
+the diagrams offer at the ledger, `offer`, and its start event's `ledgerDecision`), and listing a
+member starts that procedure. Every line names the instance that decided it.
 """
 
 from __future__ import annotations
@@ -16,11 +17,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..actor import Actor
-from ..errors import NotAllowed, NotFound, RuleViolation
+from ..errors import NotAllowed
 from ..kernel import Kernel
 from ..models import Branch, CommendationMark, Member
-from ..models.org import ROLE_COMMITTEE
-from . import authz, chain
+from ..process.case_fields import start_properties
+from ..process.decisions import decide
+from ..process.operations.commendation import standing_of
+from . import authz, offers, starting
+from .results import StepOutcome
+
+PLACE = "ledger"  # where the pages offer the listing procedure (`offer` on its start event)
+DECISION_PROPERTY = "ledgerDecision"
 
 
 @dataclass
@@ -29,9 +36,11 @@ class LedgerEntry:
     member: str
     branch: str
     eligible: bool = False
+    reason: str = ""  # the decision table's words for the verdict
     listed: bool = False
     merits: list[dict[str, Any]] = field(default_factory=list)
     blocks: list[dict[str, Any]] = field(default_factory=list)
+    marks: list[CommendationMark] = field(default_factory=list, repr=False)
 
 
 def _line(mark: CommendationMark) -> dict[str, Any]:
@@ -45,6 +54,7 @@ def _line(mark: CommendationMark) -> dict[str, Any]:
 
 
 def entries(session: Session, year: int, branch_id: int | None = None) -> list[LedgerEntry]:
+    """Each member with marks in the year: merits, blocks, listed (the facts, not the verdict)."""
     statement = (
         select(CommendationMark, Member.name, Branch.name)
         .join(Member, Member.id == CommendationMark.member_id)
@@ -57,15 +67,26 @@ def entries(session: Session, year: int, branch_id: int | None = None) -> list[L
     result: dict[int, LedgerEntry] = {}
     for mark, member, branch in session.execute(statement):
         entry = result.setdefault(mark.member_id, LedgerEntry(mark.member_id, member, branch))
+        entry.marks.append(mark)
         if mark.kind == "merit":
             entry.merits.append(_line(mark))
         elif mark.kind == "block":
             entry.blocks.append(_line(mark))
         elif mark.kind == "listed":
             entry.listed = True
-    for entry in result.values():
-        entry.eligible = bool(entry.merits) and not entry.blocks
     return list(result.values())
+
+
+def _judge(kernel: Kernel, session: Session, rows: list[LedgerEntry]) -> None:
+    """Each entry's eligibility and its reason, from the listing procedure's decision table."""
+    if not rows:
+        return
+    version = kernel.catalog.current(session, offers.process_for(kernel, PLACE))
+    decision = start_properties(version).get(DECISION_PROPERTY, "")
+    for entry in rows:
+        verdict = decide(version, decision, {"standing": standing_of(entry.marks)})
+        entry.eligible = bool(verdict.get("eligible"))
+        entry.reason = str(verdict.get("eligibility_reason", ""))
 
 
 def ledger(kernel: Kernel, actor: Actor, year: int) -> list[LedgerEntry]:
@@ -74,62 +95,20 @@ def ledger(kernel: Kernel, actor: Actor, year: int) -> list[LedgerEntry]:
         scope = None if actor.roles & authz.TOWN_WIDE_READERS else actor.branch_id
         if scope is None and not actor.roles & authz.TOWN_WIDE_READERS:
             raise NotAllowed(f"{actor.username} may not read the commendation ledger")
-        return entries(uow.session, year, scope)
+        rows = entries(uow.session, year, scope)
+        _judge(kernel, uow.session, rows)
+        return rows
 
 
-def check_listable(session: Session, member_id: int, year: int) -> None:
-    """Refuse listing a member for a year's commendation when the ledger says no (R7)."""
-    marks = (
-        session.execute(
-            select(CommendationMark).where(
-                CommendationMark.member_id == member_id, CommendationMark.year == year
-            )
-        )
-        .scalars()
-        .all()
-    )
-    blocks = [m for m in marks if m.kind == "block"]
-    if blocks:
-        reasons = "；".join(f"{m.reason}（实例 {m.instance_id}）" for m in blocks)
-        raise RuleViolation(
-            f"member {member_id} may not be listed for {year}'s commendation (R7): {reasons}",
-            member_id=member_id,
-            year=year,
-            reasons=[m.reason for m in blocks],
-        )
-    if not any(m.kind == "merit" for m in marks):
-        raise RuleViolation(
-            f"member {member_id} has no merit recorded in {year}", member_id=member_id, year=year
-        )
-
-
-def list_for_commendation(kernel: Kernel, actor: Actor, year: int, member_id: int, note: str = "") -> None:
-    """列入表彰对象: the town committee lists an eligible member for the year."""
-    if not actor.has(ROLE_COMMITTEE):
-        raise NotAllowed("only the town committee lists members for commendation")
-    with kernel.db.unit_of_work() as uow:
-        session = uow.session
-        if session.get(Member, member_id) is None:
-            raise NotFound(f"no member {member_id}", member_id=member_id)
-        check_listable(session, member_id, year)
-        session.add(
-            CommendationMark(
-                member_id=member_id,
-                year=year,
-                kind="listed",
-                reason=note or f"{actor.username} 列入 {year} 年表彰对象",
-                created_at=kernel.clock.now(),
-            )
-        )
-        chain.record(
-            session,
-            kernel,
-            actor,
-            "listing",
-            {"member_id": member_id, "year": year, "note": note},
-            ROLE_COMMITTEE,
-        )
-        uow.commit()
+def list_for_commendation(
+    kernel: Kernel, actor: Actor, year: int, member_id: int, note: str = ""
+) -> StepOutcome:
+    """列入表彰对象: starts the listing procedure for the member and year; a member its decision
+    table finds ineligible is refused (RuleViolation with the table's reason) and nothing is kept."""
+    data: dict[str, Any] = {"member_id": member_id, "year": year}
+    if note:
+        data["note"] = note
+    return starting.start(kernel, actor, offers.process_for(kernel, PLACE), data)
 
 
 def export_xlsx(kernel: Kernel, actor: Actor, year: int) -> bytes:

@@ -136,6 +136,20 @@ def _start(kernel: Kernel, actor: Actor, process_key: str, data: dict[str, Any] 
     return outcome
 
 
+def start_in_scope(
+    session: Session,
+    kernel: Kernel,
+    version: LoadedVersion,
+    actor: Actor,
+    data: dict[str, Any],
+    scope: tuple[int, int | None],
+) -> StepOutcome:
+    """Start one instance in a scope the actor does not carry (branch, village): a villager's
+    comment belongs to the village it is about. The caller has checked the actor and the data."""
+    branch_id, village_id = scope
+    return _start_one(session, kernel, version, actor, data, branch_id, village_id, "")
+
+
 def start_for_subjects(kernel: Kernel, actor: Actor, process_key: str) -> list[StepOutcome]:
     """A branch starts the process for every current subject in its scope (e.g. all its posts);
     the instances started (subjects already started this cycle are skipped, see `start_for_all`)."""

@@ -20,12 +20,12 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from admin_support import assert_verifies, read_roster, tasks_assigned, write_roster
+from area_support import DivisionWalk
 from browser_support import DESKTOP, MOBILE, PASSWORD, Device, LiveServer
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 from support import CreationWalk, actor, member_id_of
 
 from xianfeng.engine.models import Member
-from xianfeng.engine.services import tasks
 from xianfeng.engine.services.admin.roster_export import export_xlsx
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -109,32 +109,14 @@ def room(browser: Browser, live_server: LiveServer, device: Device) -> Iterator[
 def areas_of_branch_3(live_server: LiveServer) -> str:
     """Branch 3 divided into two areas, member24 alone in 新民村's: the member a move must refuse."""
     kernel = live_server.kernel
-    walk = CreationWalk(kernel, secretary="secretary3")
-    walk.instance_id = tasks.start(
-        kernel, actor(kernel, "secretary3"), "responsibility_area_division"
-    ).instance_id
-    m24, m27 = member_id_of(kernel, "member24"), member_id_of(kernel, "member27")
-    walk.complete("secretary3", _area(5, "新民村一组", m24, True), "Task_add_area")
-    walk.complete("secretary3", _area(6, "前进村一组", m27, False), "Task_add_area")
-    walk.complete(
-        "secretary3",
-        {"members_opinions": "党员一致同意划分方案。", "public_opinions": "群众希望责任党员常入户。"},
-        "Task_area_consultation",
-    )
+    walk = DivisionWalk(kernel, secretary="secretary3").begin()
+    walk.add_area(5, "新民村一组", ["member24"], "member24", True)
+    walk.add_area(6, "前进村一组", ["member27"], "member27", False)
+    others = ["secretary3", *(f"member{n}" for n in range(21, 31) if n not in (24, 27))]
+    walk.place(others, "长期外出务工")
+    walk.consult()
     assert walk.decide("approve").outcome == "active"
     return "member24"
-
-
-def _area(village: int, name: str, member: int, more: bool) -> dict[str, object]:
-    scope = {"scope": f"{name}所辖农牧户", "tasks": "政策宣讲、矛盾调解"}
-    return {
-        "village_id": village,
-        "name": name,
-        "member_ids": [member],
-        "lead_member_id": member,
-        "more": more,
-        **scope,
-    }
 
 
 def _member_count(server: LiveServer, code: str) -> int:

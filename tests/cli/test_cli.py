@@ -83,8 +83,10 @@ def test_init_reports_the_deployed_processes_and_is_repeatable(run: Cli) -> None
     deployed = {d["process_key"]: d["new"] for d in report["deployed"]}
     assert set(deployed) == {
         "approval",
+        "commendation_listing",
         "model_post_creation",
         "nominee_evaluation",
+        "public_comment",
         "public_notice",
         "periodic_assessment",
         "rectification",

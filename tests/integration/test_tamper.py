@@ -31,7 +31,18 @@ from xianfeng.engine.journal.rebuild import Finding
 from xianfeng.engine.journal.tables import CHAINED, UNCHAINED, encode_key, key_column, table_of
 from xianfeng.engine.kernel import Kernel
 from xianfeng.engine.models import Base, HumanTask, User
-from xianfeng.engine.services import accounts, areas, audit, calendar_admin, notices, tasks, timers, verbs
+from xianfeng.engine.services import (
+    accounts,
+    area_goals,
+    areas,
+    audit,
+    calendar_admin,
+    notices,
+    tasks,
+    timers,
+    verbs,
+    village_comments,
+)
 from xianfeng.engine.services.admin import accounts_admin, departures
 from xianfeng.engine.services.admin.accounts_admin import AccountSpec
 from xianfeng.engine.services.attachments import Upload
@@ -41,7 +52,8 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 def _world(kernel: Kernel) -> None:
     """A town after a few months: a post assessed excellent then revoked, a nomination under notice
-    with an objection, areas with work records, comments and a photo, verbs, a holiday, a cycle."""
+    with an objection, areas with goals, work records, comments and a photo, a review disclosed, a
+    villager's comment, verbs, a holiday, a cycle."""
     post = excellent_post(kernel, "member1", ("member2", "member3", "member4"))
     revoke(kernel, post.post_id)
     nomination = CreationWalk(kernel, candidate="member5", evaluators=("member6", "member7", "member8"))
@@ -71,6 +83,9 @@ def _world(kernel: Kernel) -> None:
     areas.comment_work(kernel, actor(kernel, "secretary1"), record, "学习认真。")
     areas.comment_work(kernel, actor(kernel, "secretary1"), record, "请补充心得。")
     _review(kernel, area_id)
+    goal = {"title": "走访全部低保户", "target_count": 2}
+    area_goals.add_goal(kernel, actor(kernel, "secretary1"), area_id, goal)
+    village_comments.file_comment(kernel, 2, {"kind": "complaint", "text": "希望责任党员多入户走访。"})
     at_rectification_report(kernel)
     calendar_admin.add_holiday(kernel, actor(kernel, "admin"), dt.date(2031, 2, 3), "holiday", "春节")
     accounts_admin.create_account(kernel, actor(kernel, "admin"), AccountSpec("auditor2", "", ["auditor"]))

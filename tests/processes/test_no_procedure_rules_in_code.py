@@ -4,8 +4,7 @@ pattern below; a match fails with file, line and what to move into the diagrams.
 words (process ids, end events' outcomes) are read from the shipped diagrams, so a new diagram is
 covered without touching this test.
 
-To add a rule (part B: the R8 qualifications, "one member, one area", coverage, the R11
-consequences), append a `Rule` to RULES. A match that is known and being moved goes in PENDING
+To add a rule, append a `Rule` to RULES. A match that is known and being moved goes in PENDING
 with the reason, and comes out when it is gone (a stale entry fails too).
 """
 
@@ -138,6 +137,34 @@ _DAY_COUNT = re.compile(r"add_working_days\([^)]*,\s*\d+\s*\)|\b\w*_days\s*=\s*\
 # A limit of how often people may act (objections, urging) set in code rather than in a diagram.
 _ACTION_LIMIT = re.compile(r"\b(URGE|OBJECTION)\w*\s*=\s*(\d|dt\.timedelta|timedelta)")
 
+# R8: a member's ability compared with a grade in code decides who may hold or lead an area.
+_ABILITY_RULE = re.compile(
+    r"\b(political_quality|work_ability|organising_ability)\b[^#]*(==|!=|\bin\b)\s*[\"'(\[{]|\bweak_points\s*\("
+)
+# R11: a grade compared in code decides a reward, a merit or a criticism.
+_GRADE_RULE = re.compile(r"\b(grade|level)\s*(==|!=|\bin\b)\s*[\"'(\[{]")
+# R6, R7: who may be listed for commendation worked out from merits and blocks in code.
+_ELIGIBILITY_RULE = re.compile(r"\beligible\s*=[^=][^#]*\b(merits|blocks)\b")
+# The words of the R8 rules (one member one area, holding alone, leading, every village covered,
+# every member placed) and of R7's refusal: a refusal worded in code is a rule decided in code.
+_RULE_WORDS = (
+    "一名党员负责一个责任区",
+    "不宜单独负责",
+    "不宜担任牵头",
+    "尚未划分责任区",
+    "尚未落实责任区",
+    "may not be listed",
+)
+
+
+def _rule_words() -> Iterator[Found]:
+    yield from _python_strings(lambda text: any(words in text for words in _RULE_WORDS))
+    for path in _sources(".html"):
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if any(words in line for words in _RULE_WORDS):
+                yield Found(str(path.relative_to(ROOT)), number, line.strip())
+
+
 RULES: list[Rule] = [
     Rule("process key", "find the process by its diagram's properties (e.g. `offer`)", _keys_named),
     Rule("outcome code", "name the outcome by its end event (case_text.outcome_words)", _outcomes_worded),
@@ -152,13 +179,30 @@ RULES: list[Rule] = [
         "set it as a diagram property (objectionLimit, urgeInterval)",
         lambda: _code_lines(_ACTION_LIMIT),
     ),
+    Rule(
+        "R8 qualification",
+        "decide who may hold or lead an area in area_member_qualification.dmn",
+        lambda: _code_lines(_ABILITY_RULE),
+    ),
+    Rule(
+        "R11 consequence",
+        "say what a grade leads to in area_grade_consequence.dmn",
+        lambda: _code_lines(_GRADE_RULE),
+    ),
+    Rule(
+        "commendation eligibility",
+        "ask commendation_eligibility.dmn (services.ledger asks it through the listing procedure)",
+        lambda: _code_lines(_ELIGIBILITY_RULE),
+    ),
+    Rule(
+        "rule wording",
+        "let the decision table word the refusal (area_team_rules, division_coverage, …)",
+        _rule_words,
+    ),
 ]
 
 # (rule name, path): why the match is still there. Remove the entry with the match.
-PENDING: dict[tuple[str, str], str] = {
-    ("process key", "web/pages/area_pages.py"): "part B moves the area review to an `offer` property",
-    ("process key", "web/templates/areas.html"): "part B moves the division to an `offer` property",
-}
+PENDING: dict[tuple[str, str], str] = {}
 
 
 def test_no_procedure_rule_is_written_in_engine_or_web() -> None:
@@ -180,3 +224,10 @@ def test_the_rules_see_what_they_look_for() -> None:
     assert _THRESHOLD.search("if member_score >= 80:") and not _THRESHOLD.search("score = 80")
     assert _DAY_COUNT.search("evaluation_days = 10") and _DAY_COUNT.search("add_working_days(now, 5)")
     assert _ACTION_LIMIT.search("URGE_INTERVAL = dt.timedelta(hours=1)")
+    assert _ABILITY_RULE.search("def weak_points(member: Member) -> list[str]:")
+    assert _ABILITY_RULE.search('if member.organising_ability == "weak":')
+    assert _ABILITY_RULE.search("if len(members) == 1 and weak_points(lead):")
+    assert _GRADE_RULE.search('if level == "excellent":') and _GRADE_RULE.search('elif grade in ("weak",):')
+    assert _ELIGIBILITY_RULE.search("entry.eligible = bool(entry.merits) and not entry.blocks")
+    assert not _ELIGIBILITY_RULE.search('entry.eligible = bool(verdict.get("eligible"))')
+    assert {"不宜担任牵头", "尚未划分责任区"} <= set(_RULE_WORDS)

@@ -179,7 +179,7 @@ def test_a_revocation_blocks_that_years_commendation(walk: AssessmentWalk) -> No
     year = kernel.clock.now().astimezone(CHINA_TZ).year
     (entry,) = ledger.ledger(kernel, actor(kernel, "committee"), year)
     assert not entry.eligible and "考核不合格" in entry.blocks[0]["reason"]
-    with pytest.raises(RuleViolation, match="may not be listed"):
+    with pytest.raises(RuleViolation, match=r"该年度有限制记录：.*考核不合格"):
         ledger.list_for_commendation(kernel, actor(kernel, "committee"), year, entry.member_id)
     blocks = [m for m in _rows(kernel, CommendationMark) if m.kind == "block"]
     assert [(m.year, m.instance_id) for m in blocks] == [(year, walk.instance_id)]

@@ -120,7 +120,7 @@ def test_a_year_of_one_branch(kernel: Kernel) -> None:
         ledger.list_for_commendation(kernel, committee, 2027, lapsing_member)
         raise AssertionError("a member whose post was revoked in 2027 was listed for 2027")
     except RuleViolation as refused:
-        assert "may not be listed for 2027" in refused.message
+        assert "该年度有限制记录" in refused.message
 
     third = _cycle(kernel, 2028, 1, 1, 9, 1)
     _excellent(third[second_post])

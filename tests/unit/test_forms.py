@@ -53,10 +53,17 @@ REVOCATION_FORMS = {
 AREA_FORMS = {
     "area_consultation.json",
     "area_draft.json",
+    "area_goal.json",
+    "area_member_duties.json",
     "area_member_grade.json",
+    "area_placement.json",
     "area_reassignment.json",
+    "area_revision.json",
     "area_work_record.json",
+    "commendation_listing.json",
+    "comment_answer.json",
     "criticism_follow_up.json",
+    "public_comment.json",
 }
 SHIPPED = CREATION_FORMS | ASSESSMENT_FORMS | REVOCATION_FORMS | AREA_FORMS
 
@@ -88,6 +95,13 @@ CITES: dict[str, tuple[str, ...]] = {
     "area_member_grade": ("R10", "R11"),
     "criticism_follow_up": ("R11",),
     "area_reassignment": ("R8",),
+    "area_member_duties": ("R8",),
+    "area_placement": ("R8",),
+    "area_revision": ("R8",),
+    "area_goal": ("R9", "R10"),
+    "commendation_listing": ("R6", "R7", "R11"),
+    "public_comment": ("R4",),
+    "comment_answer": ("R4",),
 }
 
 VALID: dict[str, dict[str, Any]] = {
@@ -160,8 +174,6 @@ VALID: dict[str, dict[str, Any]] = {
         "description": "共 36 户，含第一、第二牧业组。",
         "member_ids": [11, 12],
         "lead_member_id": 11,
-        "scope": "联系本片区群众",
-        "tasks": "每月走访每户至少一次。",
         "more": False,
     },
     "area_consultation": {
@@ -191,6 +203,28 @@ VALID: dict[str, dict[str, Any]] = {
         "note": "已迁往旗里居住",
         "replacement_member_id": 13,
     },
+    "area_member_duties": {"scope": "联系本片区第一牧业组 12 户", "tasks": "每月走访每户至少一次。"},
+    "area_placement": {
+        "exempt_member_ids": [14],
+        "exemption_reason": "年老体弱，长期卧床",
+        "add_area": False,
+    },
+    "area_revision": {
+        "redraw_village_ids": [2],
+        "unexempt_member_ids": [14],
+        "add_area": True,
+        "changes": "东风村按牧业组重新划分",
+    },
+    "area_goal": {
+        "title": "走访全部低保户",
+        "domain": "hardship_relief",
+        "target_count": 12,
+        "due_on": "2025-06-30",
+        "description": "每户至少一次。",
+    },
+    "commendation_listing": {"member_id": 7, "year": 2025, "note": "镇党委会议研究"},
+    "public_comment": {"kind": "complaint", "text": "责任党员很少入户走访。", "contact": "13800000000"},
+    "comment_answer": {"finding": "属实", "answer": "已要求责任党员每周入户两次。"},
 }
 
 CONTRACT: dict[str, dict[str, str]] = {
@@ -249,8 +283,6 @@ CONTRACT: dict[str, dict[str, str]] = {
         "description": "string",
         "member_ids": "array",
         "lead_member_id": "integer",
-        "scope": "string",
-        "tasks": "string",
         "more": "boolean",
     },
     "area_consultation": {
@@ -262,6 +294,7 @@ CONTRACT: dict[str, dict[str, str]] = {
         "kind": "string",
         "domain": "string",
         "political_activity": "string",
+        "goal_id": "integer",
         "happened_on": "string",
         "what": "string",
         "for_whom": "string",
@@ -282,6 +315,24 @@ CONTRACT: dict[str, dict[str, str]] = {
         "note": "string",
         "replacement_member_id": "integer",
     },
+    "area_member_duties": {"scope": "string", "tasks": "string"},
+    "area_placement": {"exempt_member_ids": "array", "exemption_reason": "string", "add_area": "boolean"},
+    "area_revision": {
+        "redraw_village_ids": "array",
+        "unexempt_member_ids": "array",
+        "add_area": "boolean",
+        "changes": "string",
+    },
+    "area_goal": {
+        "title": "string",
+        "domain": "string",
+        "target_count": "integer",
+        "due_on": "string",
+        "description": "string",
+    },
+    "commendation_listing": {"member_id": "integer", "year": "integer", "note": "string"},
+    "public_comment": {"kind": "string", "text": "string", "contact": "string"},
+    "comment_answer": {"finding": "string", "answer": "string"},
 }
 
 REQUIRED = {
@@ -311,6 +362,13 @@ REQUIRED = {
     "area_member_grade": {"grade"},
     "criticism_follow_up": {"follow_up"},
     "area_reassignment": {"member_id", "reason"},
+    "area_member_duties": {"scope", "tasks"},
+    "area_placement": {"add_area"},
+    "area_revision": {"add_area", "changes"},
+    "area_goal": {"title", "target_count"},
+    "commendation_listing": {"member_id", "year"},
+    "public_comment": {"kind", "text"},
+    "comment_answer": {"answer"},
 }
 
 # Fields whose values come from the organisation (x-source), per form; forms not listed have none.
@@ -326,7 +384,9 @@ SOURCES: dict[str, dict[str, str]] = {
     "rectification_report": {"evidence_files/*": "attachments"},
     "plate_return": {"photos/*": "attachments"},
     "paper_ballots": {"photos/*": "attachments"},
-    "area_work_record": {"attachments/*": "attachments"},
+    "area_work_record": {"goal_id": "area_goals", "attachments/*": "attachments"},
+    "area_placement": {"exempt_member_ids/*": "branch_members"},
+    "area_revision": {"redraw_village_ids/*": "branch_villages", "unexempt_member_ids/*": "branch_members"},
 }
 
 

@@ -67,8 +67,9 @@ def test_an_area_shows_its_records_duties_and_comments(kernel: Kernel, login: Lo
     _record(kernel, "member1", POLITICAL)
     areas.comment_work(kernel, actor(kernel, "secretary1"), service, "工作扎实，继续保持。")
     body = text(login("committee").get(f"/areas/{second}"))
-    assert "<h1>东风村牧业组</h1>" in body and "东风村牧业组所辖农牧户" in body
-    assert "服务群众" in body and "困难帮扶" in body and "为困难户代办低保续期手续" in body
+    assert "<h1>东风村牧业组</h1>" in body and "东风村牧业组：member4 联系的农牧户" in body
+    assert "东风村牧业组：member1 联系的农牧户" in body  # each member's own scope (R8)
+    assert "服务群众" in body and "困难救助" in body and "为困难户代办低保续期手续" in body
     assert "东风村某户" in body and "已办结" in body and "工作扎实，继续保持。" in body
     assert "政治任务" in body and "学习提高" in body and "学习党章和党内法规" in body
     assert re.search(r'href="/instances/\d+"', body)  # the division that made the area
@@ -133,7 +134,7 @@ def test_the_branch_comments_on_a_record(kernel: Kernel, login: Login) -> None:
     done = post(client, path, {"comment": "工作扎实，继续保持。"})
     assert done.status_code == 302 and done.headers["Location"].endswith(f"#record-{record}")
     page = text(client.get(f"/areas/{second}"))
-    assert "已点评" in page and "工作扎实，继续保持。" in page and "修改点评" in page
+    assert "已点评" in page and "工作扎实，继续保持。" in page and "再次点评" in page
 
 
 def test_the_branch_starts_a_division_and_its_area_form_offers_villages_and_members(
@@ -157,19 +158,32 @@ def test_the_branch_starts_a_division_and_its_area_form_offers_villages_and_memb
     assert f'type="checkbox" name="member_ids" value="{m3}"> {name_of(kernel, "member3")}（' in form
     assert '<select id="f-lead_member_id" name="lead_member_id"' in form
     assert 'type="radio" name="more" value="true"' in form
+    assert 'name="scope"' not in form  # each member's scope comes next, one form per member
     data = {
-        "expected_version": re.search(r'name="expected_version" value="(\d+)"', form).group(1),  # type: ignore[union-attr]
+        "expected_version": _version(form),
         "village_id": "1",
         "name": "治安村一组",
         "member_ids": [str(m3)],
         "lead_member_id": str(m3),
-        "scope": "治安村一组所辖农牧户",
-        "tasks": "政策宣讲、矛盾调解、帮扶困难群众",
         "more": "true",
     }
     assert post(client, f"/tasks/{task.id}", data).status_code == 302
+    (duties,) = [
+        t for t in inbox.tasks_for(kernel, actor(kernel, "secretary1")) if t.spec_id == "Task_member_duties"
+    ]
+    form = text(client.get(f"/tasks/{duties.id}"))
+    assert "明确职责的党员" in form and name_of(kernel, "member3") in form
+    assert 'name="scope"' in form and 'name="tasks"' in form
+    scope = {"scope": "治安村一组所辖农牧户", "tasks": "政策宣讲、矛盾调解、帮扶困难群众"}
+    assert (
+        post(client, f"/tasks/{duties.id}", {"expected_version": _version(form), **scope}).status_code == 302
+    )
     again = _drafting(kernel)
     assert len(again) == 1 and again[0].id != task.id  # the next area of the division
+
+
+def _version(form: str) -> str:
+    return re.search(r'name="expected_version" value="(\d+)"', form).group(1)  # type: ignore[union-attr]
 
 
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(200)
@@ -209,3 +223,50 @@ def test_a_record_refuses_a_file_of_the_wrong_kind_and_stores_nothing(kernel: Ke
         )
     assert refused.status_code == 422 and "x.exe：只能上传" in text(refused)
     assert "为困难户代办低保续期手续" in text(refused)  # what was typed survives
+
+
+def test_the_branch_sets_goals_and_members_record_work_against_them(kernel: Kernel, login: Login) -> None:
+    _first, second = divide(kernel)
+    branch, member = login("secretary1"), login("member4")
+    assert f'href="/areas/{second}/goals/new"' in text(branch.get(f"/areas/{second}"))
+    assert "添加工作目标" not in text(member.get(f"/areas/{second}"))
+    assert member.get(f"/areas/{second}/goals/new").status_code == 403
+    form = text(branch.get(f"/areas/{second}/goals/new"))
+    assert 'name="title"' in form and 'name="target_count"' in form and "困难救助" in form
+    with nothing_stored(kernel):
+        refused = post(branch, f"/areas/{second}/goals/new", {"title": "走访", "target_count": "0"})
+        assert (
+            post(
+                member, f"/areas/{second}/goals/new", {"title": "走访全部低保户", "target_count": "2"}
+            ).status_code
+            == 403
+        )
+    assert (
+        refused.status_code == 422
+        and 'id="err-title"' in text(refused)
+        and 'id="err-target_count"' in text(refused)
+    )
+    done = post(
+        branch,
+        f"/areas/{second}/goals/new",
+        {"title": "走访全部低保户", "domain": "hardship_relief", "target_count": "2"},
+    )
+    assert done.status_code == 302 and done.headers["Location"].endswith("#goals")
+    assert "完成 0 / 2" in text(branch.get(f"/areas/{second}"))
+    record_form = text(member.get(f"/areas/{second}/records/new"))
+    (goal,) = re.findall(r'<option value="(\d+)"[^>]*>走访全部低保户</option>', record_form)
+    assert post(member, f"/areas/{second}/records/new", {**SERVICE, "goal_id": goal}).status_code == 302
+    page = text(branch.get(f"/areas/{second}"))
+    assert "完成 1 / 2" in page and "服务的工作目标" in page
+    assert 'max="2" value="1"' in page  # the progress bar
+
+
+def test_the_areas_page_lists_the_members_exempted_with_their_reasons(kernel: Kernel, login: Login) -> None:
+    divide(kernel)
+    body = text(login("secretary1").get("/areas"))
+    assert (
+        "不承担责任区的党员" in body and name_of(kernel, "member2") in body and "年老体弱，长期患病" in body
+    )
+    assert name_of(kernel, "member2") not in text(login("secretary2").get("/areas"))
+    reassign = "/processes/responsibility_area_reassignment/start"
+    assert f'href="{reassign}"' in body  # the procedures the diagrams offer on the areas page

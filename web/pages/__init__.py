@@ -25,6 +25,7 @@ from . import (
     notice_print_pages,
     notification_pages,
     people_pages,
+    plate_pages,
     post_pages,
     public_pages,
     site_pages,
@@ -34,6 +35,7 @@ from . import (
     vendor,
     verb_pages,
     verify_pages,
+    village_pages,
 )
 
 
@@ -52,10 +54,12 @@ def register_pages(app: Flask) -> None:
         history_pages,
         start_pages,
         post_pages,
+        plate_pages,
         area_pages,
         ledger_pages,
         notification_pages,
         public_pages,
+        village_pages,
         attachment_pages,
         document_pages,
         stats_pages,

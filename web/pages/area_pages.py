@@ -1,9 +1,11 @@
-"""党员责任区: the areas of the actor's scope (R8), one area with its work records (R9), a member
-recording their work, the branch commenting on it, and the branch starting the review of all its
-areas (R10).
+"""党员责任区: the areas of the actor's scope (R8) and the members exempted from one, one area with its
+goals and their progress (目标管理), work records (R9) and disclosures (R10), a member recording their
+work against a goal, the branch setting goals and commenting, and the branch starting the review
+of all its areas (R10).
 
-Who may read an area, record in it or comment is the service's decision; the page only offers
-the forms the service says the actor may use.
+Who may read an area, record in it, comment or set goals is the service's decision; the page only
+offers the forms the service says the actor may use. Which procedures the page starts (the
+division, a change of members, the review) are those the diagrams offer here (`offer`).
 """
 
 from __future__ import annotations
@@ -15,8 +17,8 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from xianfeng.engine.clock import CHINA_TZ
-from xianfeng.engine.errors import FormInvalid, RuleViolation
-from xianfeng.engine.services import areas, attachments, starting
+from xianfeng.engine.errors import FormInvalid, NotAllowed, RuleViolation
+from xianfeng.engine.services import area_disclosures, area_goals, areas, attachments, offers, starting
 
 from ..auth import login_required
 from ..context import kernel, require_actor
@@ -25,7 +27,7 @@ from .attachment_pages import chosen_files, file_response
 
 blueprint = Blueprint("areas", __name__, url_prefix="/areas")
 STATUSES = ("active", "draft", "retired", "discarded")
-REVIEW = "responsibility_area_review"
+REVIEWS = "area_reviews"  # where the diagrams offer the review of all a branch's areas
 
 
 def file_link(area_id: int) -> Callable[[str], str]:
@@ -65,7 +67,8 @@ def index() -> Any:
     status = request.args.get("status") if request.args.get("status") in STATUSES else "active"
     found = areas.list_areas(kernel(), require_actor(), status)
     rows = [{**row, "team": team(row["members"])} for row in found]
-    return render_template("areas.html", rows=rows, statuses=STATUSES, chosen=status)
+    exempted = area_disclosures.exemptions(kernel(), require_actor())
+    return render_template("areas.html", rows=rows, statuses=STATUSES, chosen=status, exempted=exempted)
 
 
 def _render_area(
@@ -94,12 +97,13 @@ def _render_record_form(
     form = areas.work_record_form()
     by_field, general = formview.messages_of(form, error) if error else ({}, [])
     files = attachments.describe(kernel(), formview.file_hashes(form, values), require_actor().user_id)
+    goals = {area_goals.GOAL_SOURCE: [(g["id"], g["title"]) for g in area.get("goals", [])]}
     page = render_template(
         "area_record.html",
         area=area,
         form_title=form.title.get(labels.lang(), form.name),
         form_description=form.description.get(labels.lang(), ""),
-        fields=formview.fields_of(form, values, by_field, None, files, file_link(area["id"])),
+        fields=formview.fields_of(form, values, by_field, goals, files, file_link(area["id"])),
         general_errors=general,
     )
     return page, 422 if error else 200
@@ -155,9 +159,47 @@ def comment(area_id: int, record_id: int) -> Any:
     return redirect(url_for("areas.show", area_id=area_id, _anchor=f"record-{record_id}"))
 
 
+def _render_goal_form(
+    area_id: int, values: dict[str, Any], error: FormInvalid | None = None
+) -> tuple[str, int]:
+    form = area_goals.goal_form()
+    by_field, general = formview.messages_of(form, error) if error else ({}, [])
+    area = areas.area_detail(kernel(), require_actor(), area_id)
+    if not area["may_set_goals"]:
+        raise NotAllowed(f"{require_actor().username} may not set the goals of responsibility area {area_id}")
+    page = render_template(
+        "area_goal.html",
+        area=area,
+        form_title=form.title.get(labels.lang(), form.name),
+        form_description=form.description.get(labels.lang(), ""),
+        fields=formview.fields_of(form, values, by_field),
+        general_errors=general,
+    )
+    return page, 422 if error else 200
+
+
+@blueprint.get("/<int:area_id>/goals/new")
+@login_required
+def new_goal(area_id: int) -> Any:
+    return _render_goal_form(area_id, {})
+
+
+@blueprint.post("/<int:area_id>/goals/new")
+@login_required
+def add_goal(area_id: int) -> Any:
+    data = formview.parse(area_goals.goal_form(), request.form)
+    try:
+        area_goals.add_goal(kernel(), require_actor(), area_id, data)
+    except FormInvalid as error:
+        return _render_goal_form(area_id, data, error)
+    flash(_("已添加工作目标"), "success")
+    return redirect(url_for("areas.show", area_id=area_id, _anchor="goals"))
+
+
 @blueprint.post("/start-reviews")
 @login_required
 def start_reviews() -> Any:
-    report = starting.start_for_all(kernel(), require_actor(), REVIEW)
+    # The review is whichever procedure the diagrams offer for the areas' reviews (`offer`).
+    report = starting.start_for_all(kernel(), require_actor(), offers.process_for(kernel(), REVIEWS))
     bulk_start.flash_report(report, _("已为 %(count)s 个责任区发起考评", count=len(report.started)))
     return redirect(url_for("areas.index"))

@@ -1,8 +1,8 @@
 """评先选优台账: the commendation ledger of a year (R6, R7, R11), its Excel download, and listing.
 
-Who sees which members is the service's decision (town-wide roles all, others their branch); so
-is whether a member may be listed. A refused listing re-renders the ledger with the reason in the
-page's language, and nothing is stored.
+Who sees which members is the service's decision (town-wide roles all, others their branch);
+whether a member is eligible is the listing procedure's decision table, and listing starts that
+procedure. A refused listing re-renders the ledger with the table's reason, and nothing is stored.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from xianfeng.engine.services.ledger import LedgerEntry
 
 from ..auth import login_required
 from ..context import kernel, require_actor
-from . import labels
 
 blueprint = Blueprint("ledger", __name__, url_prefix="/ledger")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -57,25 +56,15 @@ def _years(chosen: int) -> list[int]:
     return sorted({*range(current - YEARS_OFFERED + 1, current + 1), chosen}, reverse=True)
 
 
-def _refusal(error: RuleViolation, year: int, entries: list[LedgerEntry]) -> str:
-    member_id = error.params.get("member_id")
+def _refusal(error: RuleViolation, year: int, member_id: int, entries: list[LedgerEntry]) -> str:
+    """The listing procedure's refusal, in its decision table's words, framed for the page."""
     name = next((e.member for e in entries if e.member_id == member_id), str(member_id))
-    reasons = [str(reason) for reason in error.params.get("reasons") or []]
-    if reasons:
-        return _(
-            "不能将 %(member)s 列入 %(year)s 年表彰对象：该年度有限制记录：%(reasons)s",
-            member=name,
-            year=year,
-            reasons=labels.joined(reasons),
-        )
     return _(
-        "不能将 %(member)s 列入 %(year)s 年表彰对象：该年度没有评先依据（考核优秀、奖励）",
-        member=name,
-        year=year,
+        "不能将 %(member)s 列入 %(year)s 年表彰对象：%(reason)s", member=name, year=year, reason=error.message
     )
 
 
-def _render(year: int, refused: RuleViolation | None = None) -> tuple[str, int]:
+def _render(year: int, refused: RuleViolation | None = None, member_id: int = 0) -> tuple[str, int]:
     entries = ledger.ledger(kernel(), require_actor(), year)
     page = render_template(
         "ledger.html",
@@ -84,7 +73,7 @@ def _render(year: int, refused: RuleViolation | None = None) -> tuple[str, int]:
         entries=entries,
         eligible=sum(1 for e in entries if e.eligible),
         blocked=sum(1 for e in entries if e.blocks),
-        refusal=_refusal(refused, year, entries) if refused else "",
+        refusal=_refusal(refused, year, member_id, entries) if refused else "",
     )
     return page, 422 if refused else 200
 
@@ -114,6 +103,6 @@ def list_member(year: int) -> Any:
     try:
         ledger.list_for_commendation(kernel(), require_actor(), _checked(year), int(raw))
     except RuleViolation as refused:
-        return _render(year, refused)
+        return _render(year, refused, int(raw))
     flash(_("已列入 %(year)s 年表彰对象", year=year), "success")
     return redirect(url_for("ledger.index", year=year, _anchor=f"member-{raw}"))
