@@ -93,6 +93,7 @@ UNCHAINED: dict[str, str] = {
     "notification_delivery": "the outbox's delivery attempts by e-mail, robots and SMS, not a record",
     "step_timing": "statistics folded from the log (how long each task waited), rebuilt from it at will",
     "stats_cursor": "how far the statistics have folded the log",
+    "stats_shard_cursor": "how far the statistics have folded each shard of the log",
     "process_draft": "an administrator's unpublished work; publishing it is the chained event",
     "rate_limit": "counters of abuse limits (objections, sign-in failures) shared by server processes",
 }

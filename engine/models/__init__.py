@@ -36,7 +36,7 @@ from .process import (
     VerifyRun,
 )
 from .records import CalendarDay, Counter, ModelPost, Objection, PublicNotice
-from .stats import StatsCursor, StepTiming
+from .stats import StatsCursor, StatsShardCursor, StepTiming
 from .supervision import AreaDisclosure, AreaExemption, AreaGoal, VillageComment
 
 __all__ = [
@@ -75,6 +75,7 @@ __all__ = [
     "Reward",
     "ScheduleRun",
     "StatsCursor",
+    "StatsShardCursor",
     "StepTiming",
     "Survey",
     "SurveyLink",

@@ -42,10 +42,27 @@ class StepTiming(Base):
 
 
 class StatsCursor(Base):
-    """How far along the chain the step timings have been folded (one row)."""
+    """How far along the chain the step timings have been folded (one row): the highest event
+    folded and its time, for the page. Events from before the chain had shards (`legacy_end`, the
+    last of them) are folded by `seq`; every later one by its shard's `StatsShardCursor`."""
 
     __tablename__ = "stats_cursor"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     seq: Mapped[int] = mapped_column(Integer, default=0)
     business_time: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    legacy_end: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class StatsShardCursor(Base):
+    """How far each shard of the chain has been folded, by its gapless `shard_seq`.
+
+    Not by `seq`: on PostgreSQL `seq` comes from a sequence, so an event may commit after one with
+    a higher number, and a fold up to the highest number it could see would pass over it for good.
+    Within a shard the numbers are handed out under the shard head's lock, so they commit in order.
+    """
+
+    __tablename__ = "stats_shard_cursor"
+
+    shard: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    shard_seq: Mapped[int] = mapped_column(Integer, default=0)

@@ -3,7 +3,7 @@ the way, tell people why a task came back: `case_news`).
 
 An inbox row lives only while its task waits, so the log is the only place that knows how long a
 done task waited: the event whose row changes insert the task, and the one that deletes it. The
-ticker folds new events into `step_timing` every round (in batches, from a cursor), so the
+ticker folds new events into `step_timing` every round (in batches, from a cursor per shard), so the
 statistics answer "average working days per step" with one GROUP BY. A round with nothing new
 only reads. Working days are counted on the engine's calendar (holidays, 调休), as deadlines are.
 """
@@ -15,13 +15,14 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..kernel import Kernel
-from ..models import Event, ProcessInstance, StatsCursor, StepTiming
+from ..models import ChainHead, Event, ProcessInstance, StatsCursor, StatsShardCursor, StepTiming
 from ..process.calendar import WorkingCalendar
+from ..process.history import SHARDS
 from . import case_news
 from .calendar_admin import load_calendar
 
@@ -40,24 +41,41 @@ class _Fold:
     news: list[case_news.News] = field(default_factory=list)  # tasks that came back after a return
 
 
-def _head_seq(session: Session) -> int:
-    return int(session.execute(select(func.max(Event.seq))).scalar() or 0)
-
-
-def _cursor_seq(session: Session) -> int:
-    return int(session.execute(select(StatsCursor.seq).where(StatsCursor.id == CURSOR_ID)).scalar() or 0)
+_EVENT_COLUMNS = (
+    Event.seq,
+    Event.instance_id,
+    Event.kind,
+    Event.task_id,
+    Event.business_time,
+    Event.changes,
+    Event.payload,
+)
 
 
 def behind(kernel: Kernel) -> bool:
-    """Whether events wait to be folded (a read only: the ticker asks every second)."""
+    """Whether events wait to be folded (a read only: the ticker asks every second): a shard whose
+    committed head is past its cursor, or events from before the shards still to fold."""
     with kernel.db.unit_of_work(write=False) as uow:
-        return _cursor_seq(uow.session) < _head_seq(uow.session)
+        session = uow.session
+        cursor = session.get(StatsCursor, CURSOR_ID)
+        if cursor is None:
+            return session.execute(select(Event.seq).limit(1)).first() is not None
+        if cursor.seq < cursor.legacy_end:
+            return True
+        ahead = (
+            select(ChainHead.shard)
+            .join(StatsShardCursor, StatsShardCursor.shard == ChainHead.shard)
+            .where(ChainHead.seq > StatsShardCursor.shard_seq)
+            .limit(1)
+        )
+        return session.execute(ahead).first() is not None
 
 
 def catch_up(kernel: Kernel, batch: int = BATCH) -> int:
-    """Fold up to `batch` inbox-changing events past the cursor; the number of events passed over.
+    """Fold up to `batch` inbox-changing events past the cursors; the number of events passed over.
 
-    Tickers of several workers (or servers) fold in turn, on the cursor row's lock."""
+    Each shard is folded up to its committed head, by its gapless number (`StatsShardCursor` says
+    why not by `seq`). Tickers of several workers (or servers) fold in turn, on the cursor row's lock."""
     if not behind(kernel):
         return 0
     _make_cursor(kernel)
@@ -65,52 +83,90 @@ def catch_up(kernel: Kernel, batch: int = BATCH) -> int:
         session = uow.session
         cursor = session.execute(
             select(StatsCursor).where(StatsCursor.id == CURSOR_ID).with_for_update()
-        ).scalar_one_or_none()
-        if cursor is None:
-            cursor = StatsCursor(id=CURSOR_ID, seq=0)
-            session.add(cursor)
-        head = _head_seq(session)
-        events = session.execute(
-            select(
-                Event.seq,
-                Event.instance_id,
-                Event.kind,
-                Event.task_id,
-                Event.business_time,
-                Event.changes,
-                Event.payload,
-            )
-            .where(
-                Event.seq > cursor.seq,
-                Event.seq <= head,
-                Event.changes.like(_TOUCHES_INBOX),
-            )
-            .order_by(Event.seq)
-            .limit(batch)
-        ).all()
-        fold = _fold(events)
-        _apply(session, fold, load_calendar(session))
-        case_news.tell(session, fold.news)
-        start = cursor.seq
-        cursor.seq = events[-1].seq if len(events) == batch else head
-        if events:
-            cursor.business_time = events[-1].business_time
+        ).scalar_one()
+        if cursor.seq < cursor.legacy_end:
+            passed = _fold_legacy(session, cursor, batch)
+        else:
+            passed = _fold_shards(session, cursor, batch)
         uow.commit()
+    return passed
+
+
+def _fold_legacy(session: Session, cursor: StatsCursor, batch: int) -> int:
+    """Events from before the shards, by `seq`: all of them committed long ago."""
+    events = session.execute(
+        select(*_EVENT_COLUMNS)
+        .where(
+            Event.seq > cursor.seq,
+            Event.seq <= cursor.legacy_end,
+            Event.shard_seq.is_(None),
+            Event.changes.like(_TOUCHES_INBOX),
+        )
+        .order_by(Event.seq)
+        .limit(batch)
+    ).all()
+    _fold_and_apply(session, events)
+    start = cursor.seq
+    cursor.seq = events[-1].seq if len(events) == batch else cursor.legacy_end
+    if events:
+        cursor.business_time = events[-1].business_time
     return cursor.seq - start
 
 
+def _fold_shards(session: Session, cursor: StatsCursor, batch: int) -> int:
+    heads = dict(session.execute(select(ChainHead.shard, ChainHead.seq)).all())
+    shards = {row.shard: row for row in session.execute(select(StatsShardCursor).with_for_update()).scalars()}
+    pending = [
+        and_(Event.shard == shard, Event.shard_seq > row.shard_seq, Event.shard_seq <= heads[shard])
+        for shard, row in shards.items()
+        if heads.get(shard, 0) > row.shard_seq
+    ]
+    if not pending:
+        return 0
+    events = session.execute(
+        select(*_EVENT_COLUMNS, Event.shard, Event.shard_seq)
+        .where(or_(*pending), Event.changes.like(_TOUCHES_INBOX))
+        .order_by(Event.seq)
+        .limit(batch)
+    ).all()
+    _fold_and_apply(session, [event[:7] for event in events])
+    reached = {shard: heads.get(shard, 0) for shard in shards}
+    if len(events) == batch:  # a prefix in seq order is a prefix of each shard: stop where it stops
+        reached = {shard: row.shard_seq for shard, row in shards.items()}
+        for event in events:
+            reached[event.shard] = max(reached[event.shard], event.shard_seq)
+    passed = 0
+    for shard, row in shards.items():
+        passed += max(0, reached[shard] - row.shard_seq)
+        row.shard_seq = max(row.shard_seq, reached[shard])
+    if events and events[-1].seq > cursor.seq:
+        cursor.seq, cursor.business_time = events[-1].seq, events[-1].business_time
+    return passed
+
+
+def _fold_and_apply(session: Session, events: Any) -> None:
+    fold = _fold(events)
+    _apply(session, fold, load_calendar(session))
+    case_news.tell(session, fold.news)
+
+
 def _make_cursor(kernel: Kernel) -> None:
-    """The cursor row, made once before the first fold: tickers that start together would each make
-    it, and all but one fail."""
+    """The cursor rows, made once before the first fold: tickers that start together would each make
+    them, and all but one fail. Events from before the shards are folded first, by `seq`."""
     with kernel.db.unit_of_work(write=False) as uow:
         if uow.session.get(StatsCursor, CURSOR_ID) is not None:
             return
     try:
         with kernel.db.unit_of_work() as uow:
-            uow.session.add(StatsCursor(id=CURSOR_ID, seq=0))
+            session = uow.session
+            legacy_end = session.execute(
+                select(func.max(Event.seq)).where(Event.shard_seq.is_(None))
+            ).scalar()
+            session.add(StatsCursor(id=CURSOR_ID, seq=0, legacy_end=int(legacy_end or 0)))
+            session.add_all(StatsShardCursor(shard=shard, shard_seq=0) for shard in range(SHARDS))
             uow.commit()
     except IntegrityError:
-        return  # another ticker made it first
+        return  # another ticker made them first
 
 
 def _fold(events: Any) -> _Fold:

@@ -8,9 +8,11 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import select, text
+from support import CreationWalk
 
 from xianfeng.engine.kernel import Kernel
-from xianfeng.engine.models import Base, ChainHead
+from xianfeng.engine.models import Base, ChainHead, StatsShardCursor
+from xianfeng.engine.services import stats_steps
 from xianfeng.engine.services.setup import alembic_config
 
 
@@ -49,3 +51,18 @@ def test_the_single_chain_goes_on_as_shard_zero_when_upgrading(sqlite_kernel: Ke
     assert rows[0].hash == head
     assert rows[0].business_time.replace(tzinfo=UTC) == datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
     assert {row.hash for row in rows[1:]} == {"0" * 64}
+
+
+def test_the_statistics_keep_their_place_in_each_shard_when_upgrading(sqlite_kernel: Kernel) -> None:
+    """A database whose statistics were folded by `seq` goes on from the same place, shard by shard."""
+    CreationWalk(sqlite_kernel).start()
+    CreationWalk(sqlite_kernel, candidate="member5", evaluators=("member6", "member7", "member8")).start()
+    stats_steps.catch_up(sqlite_kernel)
+    config = alembic_config(sqlite_kernel.db.url)
+    command.downgrade(config, "0017")
+    command.upgrade(config, "head")
+    with sqlite_kernel.db.engine.connect() as connection:
+        cursors = dict(connection.execute(select(StatsShardCursor.shard, StatsShardCursor.shard_seq)).all())
+        heads = dict(connection.execute(select(ChainHead.shard, ChainHead.seq)).all())
+    assert cursors == heads and sum(heads.values()) > 0
+    assert not stats_steps.behind(sqlite_kernel)

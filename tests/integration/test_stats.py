@@ -4,16 +4,18 @@ inbox and the step timings the ticker folds from the log; who may see which."""
 from __future__ import annotations
 
 import datetime as dt
+import threading
 
 import pytest
 import sqlalchemy as sa
-from support import SCORES_HIGH, AssessmentWalk, CreationWalk, actor, establish_post
+from sqlalchemy.orm import Session
+from support import GOOD, SCORES_HIGH, AssessmentWalk, CreationWalk, actor, establish_post
 from walks_support import divide, excellent_post
 
 from xianfeng.engine.clock import CHINA_TZ
 from xianfeng.engine.errors import NotAllowed, NotFound
 from xianfeng.engine.kernel import Kernel
-from xianfeng.engine.models import AssessmentRecord, HumanTask, StepTiming
+from xianfeng.engine.models import AssessmentRecord, Event, HumanTask, StepTiming
 from xianfeng.engine.services import areas, stats, stats_steps
 from xianfeng.engine.services.stats import StatsQuery
 
@@ -155,3 +157,58 @@ def test_the_servers_ticker_folds_the_log_every_round(kernel: Kernel) -> None:
     assert figures(kernel, "committee").steps == []
     Ticker(kernel, interval=1.0).tick_once()
     assert [s.spec_id for s in figures(kernel, "committee").steps] == ["Task_member_evaluation"]
+
+
+def test_an_event_committing_after_a_higher_numbered_one_is_still_folded(postgres_kernel: Kernel) -> None:
+    """On PostgreSQL `seq` comes from a sequence: a step may take its number, then commit after a
+    step of another case that took a higher one. The fold of the first case's evaluation, made
+    between the two commits, must not pass over it."""
+    kernel = postgres_kernel
+    first = CreationWalk(kernel)
+    second = CreationWalk(kernel, candidate="member5", evaluators=("member6", "member7", "member8"))
+    first.start()
+    second.start()
+    assert first.instance_id % 16 != second.instance_id % 16  # two shards: no lock between them
+    stats_steps.catch_up(kernel)
+    held, release = threading.Event(), threading.Event()
+    slow = threading.current_thread().ident
+
+    def hold(session: object) -> None:
+        if threading.current_thread().ident != slow and not held.is_set():
+            held.set()
+            assert release.wait(30)
+
+    errors: list[BaseException] = []
+
+    def evaluate_slowly() -> None:
+        try:
+            first.complete("member2", dict(GOOD), "Task_member_evaluation")
+        except BaseException as error:  # reported by the test's thread
+            errors.append(error)
+
+    sa.event.listen(Session, "before_commit", hold)
+    try:
+        worker = threading.Thread(target=evaluate_slowly)
+        worker.start()
+        assert held.wait(30)  # its event is written, numbered and not committed
+        second.complete("member6", dict(GOOD), "Task_member_evaluation")
+        stats_steps.catch_up(kernel)  # sees the second case's higher number, not the first's
+        release.set()
+        worker.join(30)
+    finally:
+        release.set()
+        sa.event.remove(Session, "before_commit", hold)
+    assert not errors, errors
+    with kernel.db.unit_of_work(write=False) as uow:
+        seqs = dict(
+            uow.session.execute(
+                sa.select(Event.instance_id, sa.func.max(Event.seq))
+                .where(Event.kind == "complete")
+                .group_by(Event.instance_id)
+            ).all()
+        )
+    assert seqs[first.instance_id] < seqs[second.instance_id]  # the late commit has the lower number
+    assert stats_steps.behind(kernel)
+    stats_steps.catch_up(kernel)
+    evaluation = {s.spec_id: s for s in figures(kernel, "committee").steps}["Task_member_evaluation"]
+    assert evaluation.done == 2
