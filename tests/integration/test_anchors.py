@@ -6,15 +6,17 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
 
 import sqlalchemy as sa
-from support import CreationWalk, establish_post, rehash_chain_from
+from sqlalchemy.orm import Session
+from support import GOOD, CreationWalk, establish_post, rehash_chain_from
 
 from xianfeng.engine.journal.capture import CHAINED_OPTION
 from xianfeng.engine.kernel import Kernel
 from xianfeng.engine.models import ChainHead, Event, ModelPost, ProcessInstance
 from xianfeng.engine.process import history
-from xianfeng.engine.services import audit, timers
+from xianfeng.engine.services import audit, tasks, timers
 from xianfeng.engine.services.audit import anchors
 
 
@@ -77,7 +79,8 @@ def test_a_head_published_then_cut_off_the_chain_is_reported(backend: Kernel) ->
         shard, number = last.shard, last.shard_seq
     _sql(backend, sa.delete(Event).where(Event.seq == head.seq))
     problems = audit.verify(backend, anchors=[head], replay=False).problems
-    gone = f"published head {head.seq} (published {head.published_at}): shard {shard}'s event {number} is gone"
+    published = f"published head {head.seq} (published {head.published_at})"
+    gone = f"{published}: shard {shard}'s event {number} is gone"
     assert any(gone in p for p in problems), problems
 
 
@@ -141,3 +144,54 @@ def _forge_plate(kernel: Kernel, post_id: int, plate: str) -> None:
             change["values"]["plate_no"] = plate
     _sql(kernel, sa.update(ModelPost).where(ModelPost.id == post_id).values(plate_no=plate))
     rehash_chain_from(kernel, target.seq, {"changes": history.canonical_json(changes)})
+
+
+def test_a_notice_committed_after_a_higher_numbered_step_is_published_for(postgres_kernel: Kernel) -> None:
+    """On PostgreSQL a step may commit after a step of another case that took a higher `seq`. A
+    head published between the two commits holds the later-numbered step, not the notice the
+    first one put up: the notice is still found, and published for, at the next round."""
+    kernel = postgres_kernel
+    walk = CreationWalk(kernel)
+    other = CreationWalk(kernel, candidate="member5", evaluators=("member6", "member7", "member8"))
+    walk.start()
+    other.start()
+    for username in walk.evaluators:
+        walk.complete(username, dict(GOOD), "Task_member_evaluation")
+    tokens = walk.public_tokens()
+    for token in tokens[:-1]:
+        tasks.complete_by_token(kernel, token, dict(GOOD))
+    assert anchors.publish(kernel, "first") is not None
+    held, release = threading.Event(), threading.Event()
+    main = threading.current_thread().ident
+
+    def hold(_session: object) -> None:
+        if threading.current_thread().ident != main and not held.is_set():
+            held.set()
+            assert release.wait(30)
+
+    errors: list[BaseException] = []
+
+    def last_answer() -> None:  # the evaluation passes and the notice goes up, committed late
+        try:
+            tasks.complete_by_token(kernel, tokens[-1], dict(GOOD))
+        except BaseException as error:  # reported by the test's thread
+            errors.append(error)
+
+    sa.event.listen(Session, "before_commit", hold)
+    try:
+        worker = threading.Thread(target=last_answer)
+        worker.start()
+        assert held.wait(30)
+        other.complete("member6", dict(GOOD), "Task_member_evaluation")
+        between = anchors.publish(kernel, "daily")  # a head without the notice
+        release.set()
+        worker.join(30)
+    finally:
+        release.set()
+        sa.event.remove(Session, "before_commit", hold)
+    assert not errors, errors
+    notice = next(e for e in _events(kernel) if anchors.NOTICE_PUT_UP in e.changes)
+    assert between is not None and notice.seq < between.seq  # numbered before that head, not in it
+    published = anchors.publish_due(kernel, kernel.clock.now())
+    assert published is not None and published.reason == "notice"
+    assert audit.verify(kernel, anchors=_published(kernel)).ok

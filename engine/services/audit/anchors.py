@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
 from ...journal.rebuild import Rebuilt
@@ -157,9 +157,23 @@ def publish_due(kernel: Kernel, now: dt.datetime) -> Anchor | None:
         return publish(kernel, "daily")
     with kernel.db.unit_of_work(write=False) as uow:
         noticed = uow.session.execute(
-            select(Event.seq).where(Event.seq > last.seq, Event.changes.contains(NOTICE_PUT_UP)).limit(1)
+            select(Event.seq).where(_after(last), Event.changes.contains(NOTICE_PUT_UP)).limit(1)
         ).first()
     return publish(kernel, "notice") if noticed is not None else None
+
+
+def _after(anchor: Anchor) -> ColumnElement[bool]:
+    """The events a published head does not hold: past each shard's number in it, not past its
+    `seq` (on PostgreSQL a step may commit after one with a higher `seq`, and a notice it put up
+    would wait a day for its head); by `seq` for a head from before the chain had shards."""
+    if not anchor.heads:
+        return Event.seq > anchor.seq
+    return or_(
+        *(
+            and_(Event.shard == int(shard), Event.shard_seq > int(number))
+            for shard, (number, _digest) in anchor.heads.items()
+        )
+    )
 
 
 @contextmanager
