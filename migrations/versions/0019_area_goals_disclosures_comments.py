@@ -98,7 +98,8 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("area_work_record") as batch:
         batch.add_column(sa.Column("goal_id", sa.Integer(), nullable=True))
-        batch.create_foreign_key(batch.f("fk_area_work_record_goal_id_area_goal"), "area_goal", ["goal_id"], ["id"])
+        name = batch.f("fk_area_work_record_goal_id_area_goal")
+        batch.create_foreign_key(name, "area_goal", ["goal_id"], ["id"])
         batch.create_index(batch.f("ix_area_work_record_goal_id"), ["goal_id"], unique=False)
 
 
