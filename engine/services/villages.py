@@ -171,7 +171,10 @@ def _published(disclosure: dict[str, Any]) -> dict[str, Any]:
         "period": disclosure["period"],
         "satisfaction": disclosure["satisfaction"],
         "responses": disclosure["responses"],
-        "grades": [{"name": g.get("name", ""), "label": g.get("label", "")} for g in disclosure["grades"]],
+        "grades": [
+            {"name": g.get("name", ""), "grade": g.get("grade", ""), "label": g.get("label", "")}
+            for g in disclosure["grades"]
+        ],
         "work": disclosure["work"],
         "status": disclosure["status"],
         "published_at": disclosure["published_at"],

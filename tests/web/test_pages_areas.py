@@ -258,6 +258,7 @@ def test_the_branch_sets_goals_and_members_record_work_against_them(kernel: Kern
     assert post(member, f"/areas/{second}/records/new", {**SERVICE, "goal_id": goal}).status_code == 302
     page = text(branch.get(f"/areas/{second}"))
     assert "完成 1 / 2" in page and "服务的工作目标" in page
+    assert page.count('id="disclosures"') == page.count('id="goals"') == 1
     assert 'max="2" value="1"' in page  # the progress bar
 
 

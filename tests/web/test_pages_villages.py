@@ -65,6 +65,7 @@ def test_every_village_has_a_public_page_with_its_posts_areas_and_disclosures(
     assert client.get("/public/villages/999").status_code == 404
     english = text(client.get(f"/public/villages/{EAST}?lang=en"))
     assert "Archive of the areas" in english and "Complaint" in english
+    assert "Weak" in english and "Excellent" in english and " to 20" in english  # the grades and the period
 
 
 def test_a_villagers_comment_reaches_the_branch_and_the_receipt_shows_the_answer(

@@ -88,7 +88,9 @@ def summarise_area_work(ctx: ServiceContext, area_id: int) -> dict[str, Any]:
     )
     goals = ctx.session.execute(select(AreaGoal).where(AreaGoal.area_id == area_id).order_by(AreaGoal.id))
     return {
-        "period": f"{since.isoformat()} 至 {until.isoformat()}",
+        "period": f"{since.isoformat()} 至 {until.isoformat()}",  # for the notice, which is in Chinese
+        "since": since.isoformat(),
+        "until": until.isoformat(),
         "records": sum(kinds.values()),
         "service": kinds.get("service", 0),
         "political": kinds.get("political", 0),
