@@ -10,15 +10,18 @@ import re
 from collections.abc import Callable
 
 import sqlalchemy as sa
+from flask import Flask
 from flask.testing import FlaskClient
 from support import CreationWalk, establish_post, rehash_chain_from
 from test_api_support import error_of
 from test_pages_support import post, text
 
 from xianfeng.engine.journal.capture import CHAINED_OPTION
+from xianfeng.engine.journal.tables import CHAINED
 from xianfeng.engine.kernel import Kernel
 from xianfeng.engine.models import Event, ModelPost, User, VerifyRun
-from xianfeng.engine.services.audit import verify_runs
+from xianfeng.engine.services.audit import verify_runs, verify_text
+from xianfeng.web.pages import verify_view
 
 Login = Callable[[str], FlaskClient]
 Headers = Callable[[str], dict[str, str]]
@@ -253,3 +256,14 @@ def test_the_api_refuses_like_the_rest(kernel: Kernel, client: FlaskClient, toke
     busy = client.post("/api/v1/verify-runs", headers=token("committee"), json={})
     assert busy.status_code == 422 and error_of(busy)["code"] == "verify_run_busy"
     assert error_of(busy)["details"] == {"run_id": going}
+
+
+def test_every_chained_table_is_named_in_chinese_and_english_where_verify_reports_it(app: Flask) -> None:
+    """A finding names its register: a table added to the chain without a name would show its code."""
+    assert [name for name in CHAINED if name not in verify_text.TABLES] == []
+    for language in ("zh", "en"):
+        with app.test_request_context(f"/?lang={language}"):
+            unnamed = [name for name in CHAINED if verify_view.table(name) == name]
+        assert unnamed == [], language
+    with app.test_request_context("/?lang=en"):
+        assert verify_view.table("village_comment") == "Villager's comment"

@@ -112,6 +112,10 @@ def table(code: str) -> str:
         "area_member": _("责任区党员"),
         "area_work_record": _("责任区工作记录"),
         "work_record_comment": _("工作记录点评"),
+        "area_goal": _("责任区目标"),
+        "area_exemption": _("不划入责任区的党员"),
+        "area_disclosure": _("责任区公开档案"),
+        "village_comment": _("群众留言"),
         "event": _("事件日志"),
     }.get(code, code)
 

@@ -50,6 +50,10 @@ TABLES = {
     "area_member": "责任区党员",
     "area_work_record": "责任区工作记录",
     "work_record_comment": "工作记录点评",
+    "area_goal": "责任区目标",
+    "area_exemption": "不划入责任区的党员",
+    "area_disclosure": "责任区公开档案",
+    "village_comment": "群众留言",
     "event": "事件日志",
 }
 

@@ -48,6 +48,14 @@ EVENT_KINDS = {
     "copy": "抄送",
     "urge": "催办",
     "survey": "满意度测评",
+    "objection": "群众异议",
+    "withdraw": "撤回",
+    "reassign": "管理员转交",
+    "suspend": "管理员暂停",
+    "resume": "管理员恢复",
+    "cancel": "管理员取消案件",
+    "migrate": "迁移到新版本",
+    "retry": "管理员重试",
 }
 
 ASSESSMENT_OUTCOMES = {"excellent": "优秀", "pass": "合格", "rectify": "整改", "fail": "不合格"}
