@@ -385,7 +385,9 @@ def rehash_chain_from(kernel: Kernel, seq: int, changed: dict[str, str]) -> None
         target = uow.session.get(Event, seq)
         assert target is not None
         events = list(
-            uow.session.execute(sa.select(Event).where(Event.shard == target.shard).order_by(Event.seq)).scalars()
+            uow.session.execute(
+                sa.select(Event).where(Event.shard == target.shard).order_by(Event.seq)
+            ).scalars()
         )
     prev = target.prev_hash
     heads: dict[int, str] = {}

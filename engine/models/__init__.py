@@ -23,9 +23,9 @@ from .limits import RateCounter
 from .org import Branch, Member, Town, User, UserRole, Village
 from .process import (
     Artifact,
+    ChainHead,
     Event,
     HumanTask,
-    ChainHead,
     PendingMessage,
     ProcessDefinition,
     ProcessDraft,

@@ -89,7 +89,9 @@ def test_deleting_the_newest_events_is_detected(finished: CreationWalk) -> None:
     last = _events(kernel)[-1]
     _sql(kernel, sa.delete(Event).where(Event.seq == last.seq))
     problems = audit.verify(kernel).problems
-    assert any(f"head of shard {last.shard}" in p and "rows removed at the end" in p for p in problems), problems
+    assert any(f"head of shard {last.shard}" in p and "rows removed at the end" in p for p in problems), (
+        problems
+    )
     assert any(f"instance {last.instance_id}" in p and "the log has" in p for p in problems), problems
 
 

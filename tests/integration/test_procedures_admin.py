@@ -133,10 +133,8 @@ def test_what_if_says_which_cases_a_longer_notice_would_change(backend: Kernel) 
     assert verdicts[waiting.instance_id].verdict == "same"
     finished = next(c for c in report.cases if c.status == "completed")
     assert (
-        finished.verdict == "different_path"
-        and "本人确认" in finished.detail
-        or "Task_consent" in finished.detail
-    )
+        finished.verdict == "different_path" and "本人确认" in finished.detail
+    ) or "Task_consent" in finished.detail
     assert table_contents(backend) == table_contents(backend)  # nothing written: compared below
     before = table_contents(backend)
     whatif.for_draft(backend, actor(backend, "admin"), draft.id)

@@ -8,7 +8,7 @@ from . import (
     admin,
     admin_notifications,
     admin_processes,
-    admin_processes_whatif,
+    admin_processes_whatif,  # noqa: F401  (its routes join admin_processes' blueprint on import)
     area_pages,
     attachment_pages,
     auth_pages,
