@@ -153,11 +153,11 @@ def _step(
         return _not_caught(snapshot or "")
     if step.kind == "migrate":
         _migrate(workflow, version)
-    elif step.kind != "cancel":
+    elif step.kind not in _ENDING_KINDS:
         _engine_steps(workflow)
     result = _result(version, workflow, engine, effects, completed_spec, set(before), dump)
-    if step.kind == "cancel":
-        result.ended_as, result.outcome = "cancelled", "cancelled"
+    if step.kind in _ENDING_KINDS:
+        result.ended_as = result.outcome = _ENDING_KINDS[step.kind]
     result.ready_before, result.timers_before = set(before), timers_before
     result.public_before = {task_id for task_id, lane in before.items() if lane == ROLE_PUBLIC}
     return result
@@ -201,8 +201,11 @@ _PLAIN_KINDS: dict[str, Callable[[BpmnWorkflow], Any] | None] = {
     "tick": lambda workflow: workflow.refresh_timers(),
     "start": None,
     "cancel": lambda workflow: workflow.cancel(),  # an administrator's intervention: every open task ends
+    "withdraw": lambda workflow: workflow.cancel(),  # 撤回 by the one who started the case
     "migrate": None,
 }
+# Steps that end the case whatever its diagram would do next, and the status and outcome they leave.
+_ENDING_KINDS = {"cancel": "cancelled", "withdraw": "withdrawn"}
 
 
 def _apply(workflow: BpmnWorkflow, step: StepInput) -> tuple[bool, str]:

@@ -18,7 +18,6 @@ from ..errors import NotAllowed, NotFound, RuleViolation
 from ..journal import capture
 from ..kernel import Kernel
 from ..models import Event, HumanTask, ProcessInstance, PublicNotice, Survey
-from ..process import runtime
 from ..process.case_fields import start_properties
 from ..process.catalog import LoadedVersion
 from . import notifications
@@ -50,11 +49,6 @@ class Withdrawal:
     notified: int
 
 
-def engine_can_withdraw() -> bool:
-    """Whether the engine runs a withdrawal as a step (the runtime's plain kinds)."""
-    return WITHDRAW in getattr(runtime, "_PLAIN_KINDS", {})
-
-
 def withdrawable(version: LoadedVersion) -> bool:
     return start_properties(version).get(WITHDRAWABLE_PROPERTY, "").strip().lower() == "true"
 
@@ -78,8 +72,6 @@ def why_not(session: Session, kernel: Kernel, actor: Actor, instance: ProcessIns
     ).first()
     if acted is not None:
         return "someone else has acted on it already"
-    if not engine_can_withdraw():
-        return "this engine does not run withdrawals yet"
     return ""
 
 

@@ -1,7 +1,7 @@
 """撤回 (issue 13, part A): the one who started a case may withdraw it until someone else has acted,
 where its diagram allows it (`withdrawable` on the start event); the case ends withdrawn, in one
-chained event that verify replays. The engine runs the step once its runtime knows the kind
-"withdraw" (asked of the runtime's owner); until then the rule is checked and nothing is offered."""
+chained event that verify replays. The runtime runs it as a step of its own
+kind ("withdraw"), which ends every open task as a cancellation does."""
 
 from __future__ import annotations
 
@@ -18,10 +18,6 @@ from xianfeng.engine.models import ProcessInstance
 from xianfeng.engine.services import audit, withdraw
 
 Login = Callable[[str], FlaskClient]
-RUNS = pytest.mark.skipif(
-    not withdraw.engine_can_withdraw(),
-    reason="the runtime has no 'withdraw' step kind yet (asked of its owner)",
-)
 
 
 def _why_not(kernel: Kernel, username: str, instance_id: int) -> str:
@@ -40,10 +36,7 @@ def test_only_the_starter_may_withdraw_and_only_until_someone_else_acts(kernel: 
     assert (
         _why_not(kernel, "committee", walk.instance_id) == "only the one who started a case may withdraw it"
     )
-    assert _why_not(kernel, "secretary1", walk.instance_id) in (
-        "",
-        "this engine does not run withdrawals yet",
-    )
+    assert _why_not(kernel, "secretary1", walk.instance_id) == ""
     walk.complete("member2", dict(GOOD), "Task_member_evaluation")
     assert _why_not(kernel, "secretary1", walk.instance_id) == "someone else has acted on it already"
     with nothing_stored(kernel), pytest.raises(NotAllowed, match="cannot be withdrawn"):
@@ -54,11 +47,10 @@ def test_withdrawal_is_offered_only_where_it_would_be_taken(kernel: Kernel, logi
     walk = CreationWalk(kernel)
     walk.start()
     page = text(login("secretary1").get(f"/instances/{walk.instance_id}"))
-    assert ('id="withdraw"' in page) == withdraw.engine_can_withdraw()
+    assert 'id="withdraw"' in page
     assert 'id="withdraw"' not in text(login("committee").get(f"/instances/{walk.instance_id}"))
 
 
-@RUNS
 def test_the_starter_withdraws_a_case_it_ends_withdrawn_and_verifies(kernel: Kernel, login: Login) -> None:
     walk = CreationWalk(kernel)
     walk.start()
@@ -72,4 +64,38 @@ def test_the_starter_withdraws_a_case_it_ends_withdrawn_and_verifies(kernel: Ker
     assert walk.public_tokens() == []
     page = text(secretary.get(f"/instances/{walk.instance_id}"))
     assert "已撤回" in page and ">撤回<" in page and "支部重新研究后撤回" in page
+    assert audit.verify(kernel).ok
+
+
+def test_the_api_withdraws_for_the_starter_only_and_refusals_store_nothing(
+    kernel: Kernel, client: FlaskClient, token: Callable[[str], dict[str, str]]
+) -> None:
+    walk = CreationWalk(kernel)
+    walk.start()
+    path = f"/api/v1/instances/{walk.instance_id}/withdraw"
+    refusals = [
+        ("secretary1", {"reason": "x"}, 422),  # too short a reason
+        ("secretary1", {"reason": "支部重新研究", "extra": 1}, 422),  # an unknown field
+        ("secretary2", {"reason": "支部重新研究"}, 403),  # another branch's case
+        ("committee", {"reason": "支部重新研究"}, 403),  # not its starter
+    ]
+    for username, body, status in refusals:
+        with nothing_stored(kernel):
+            response = client.post(path, headers=token(username), json=body)
+        assert response.status_code == status, (username, body, response.get_json())
+    assert (
+        client.post(
+            "/api/v1/instances/999999/withdraw", headers=token("secretary1"), json={"reason": "支部重新研究"}
+        ).status_code
+        == 404
+    )
+    done = client.post(path, headers=token("secretary1"), json={"reason": "支部重新研究后撤回"})
+    assert done.status_code == 200
+    body = done.get_json()
+    assert body["instance_id"] == walk.instance_id and body["event_seq"] > 0
+    assert body["notified"] == len(walk.evaluators)  # each chosen evaluator held a task of it
+    assert walk.show()["status"] == "withdrawn"
+    with nothing_stored(kernel):
+        again = client.post(path, headers=token("secretary1"), json={"reason": "支部重新研究后撤回"})
+    assert again.status_code == 403 and "withdrawn" in again.get_json()["message"]
     assert audit.verify(kernel).ok

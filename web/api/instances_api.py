@@ -10,14 +10,15 @@ from __future__ import annotations
 from typing import Any
 
 from flask import url_for
+from marshmallow import Schema, fields, validate
 
-from xianfeng.engine.services import attachments, instances, tasks, taskview
+from xianfeng.engine.services import attachments, instances, tasks, taskview, withdraw
 from xianfeng.engine.services.results import StepOutcome
 from xianfeng.engine.services.taskview import DiagramView
 
 from ..context import kernel, require_actor
 from ..pages.attachment_pages import file_response
-from .common import ApiBlueprint, protected
+from .common import ApiBlueprint, StrictSchema, protected
 from .read_schemas import DiagramSchema, EventSchema, InstanceSchema, LinkSchema, StartBody
 from .task_schemas import StepOutcomeSchema
 
@@ -38,6 +39,35 @@ def start(body: dict[str, Any], key: str) -> tuple[StepOutcome, dict[str, str]]:
     """
     outcome = tasks.start(kernel(), require_actor(), key, body["data"])
     return outcome, {"Location": url_for("instances_api.show", instance_id=outcome.instance_id)}
+
+
+class WithdrawBody(StrictSchema):
+    reason = fields.String(
+        required=True,
+        validate=validate.Length(min=2, max=1000),
+        metadata={
+            "description": "why the case is taken back: in its history and told to those who held its tasks"
+        },
+    )
+
+
+class WithdrawalSchema(Schema):
+    instance_id = fields.Integer(required=True)
+    event_seq = fields.Integer(metadata={"description": "the withdrawal's place in the hash-chained log"})
+    notified = fields.Integer(metadata={"description": "how many people were told"})
+
+
+@blueprint.route("/instances/<int:instance_id>/withdraw", methods=["POST"])
+@protected(blueprint, 403, 404, 422)
+@blueprint.arguments(WithdrawBody)
+@blueprint.response(200, WithdrawalSchema)
+def withdraw_case(body: dict[str, str], instance_id: int) -> withdraw.Withdrawal:
+    """撤回: the one who started the case takes it back while nobody else has acted on it
+
+    Only where the diagram allows it (`withdrawable` on its start event); the case ends withdrawn,
+    its tasks, links and notice with it. 403 names why not (another's case, someone has acted).
+    """
+    return withdraw.withdraw(kernel(), require_actor(), instance_id, body["reason"])
 
 
 @blueprint.route("/instances/<int:instance_id>", methods=["GET"])
