@@ -218,8 +218,7 @@ class CreationWalk:
 
     def determine(self, include: bool = True) -> Any:
         data: dict[str, Any] = {
-            "include": include,
-            "post_title": "便民服务示范岗",
+            "include": include,  # the post's title is the nomination's (read-only here, filled in)
             "responsibilities": "负责村便民服务站日常工作，每周两次入户走访。",
         }
         if not include:

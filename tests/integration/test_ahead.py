@@ -88,8 +88,10 @@ def test_a_step_that_reaches_a_service_task_runs_again_under_the_lock(
     walk.consent()
     walk.determine()
     calls = _spy_compute(monkeypatch)
-    walk.decide("approve")  # the committee's approval establishes the post: a service task
-    assert calls == [["establish_post"], None]
+    # The committee's approval reaches service tasks (the member's standing is checked again, then
+    # the post is established): computed ahead, the step stops at the first and runs under the lock.
+    walk.decide("approve")
+    assert calls == [["member_standing"], None]
     assert walk.show()["status"] == "completed"
     assert audit.verify(kernel).ok
 

@@ -47,7 +47,9 @@ def test_replay_of_every_instance_reproduces_the_stored_state(finished: Creation
     report = audit.verify(finished.kernel)
     assert report.ok, report.problems
     assert report.instances == 2
-    assert report.events == len(_events(finished.kernel)) == report.head_seq
+    events = _events(finished.kernel)
+    assert report.events == len(events)
+    assert report.head_seq == max(e.seq for e in events)  # PostgreSQL's seq may leave gaps
 
 
 def test_each_event_links_to_the_one_before_in_its_shard(finished: CreationWalk) -> None:

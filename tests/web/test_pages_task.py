@@ -113,7 +113,7 @@ def test_another_branchs_task_is_refused_with_403(kernel: Kernel, login: Login) 
     task = walk.task_of("secretary1", "Task_determine_list")
     other = login("secretary2")
     assert other.get(f"/tasks/{task.id}").status_code == 403
-    data = {"include": "true", "post_title": "示范岗", "responsibilities": "负责村便民服务站日常工作。"}
+    data = {"include": "true", "responsibilities": "负责村便民服务站日常工作。"}
     with nothing_stored(kernel):
         response = post(other, f"/tasks/{task.id}", {**data, "expected_version": task.instance_version})
     assert response.status_code == 403 and "您没有权限执行此操作" in text(response)
