@@ -128,6 +128,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="a tenth of the burst and of the long run")
     parser.add_argument("--only", choices=("inbox", "burst", "http", "verify"), default=None)
     parser.add_argument("--burst", type=int, default=None, help="nominations sharing the deadline")
+    parser.add_argument("--cache-mb", type=int, default=0, help="XIANFENG_SQLITE_CACHE_MB for the servers")
     args = parser.parse_args()
     burst = args.burst or (200 if args.quick else 2000)
     window, long_run = (300, 3000) if args.quick else (1000, 10_000)
@@ -146,9 +147,9 @@ def main() -> None:
         if args.only in (None, "http"):
             if postgres:
                 with postgres_schema(postgres) as url:
-                    scale_http.run(folder, url, 8, window, long_run)
+                    scale_http.run(folder, url, 8, window, long_run, args.cache_mb)
             else:
-                scale_http.run(folder, "", 8, window, long_run)
+                scale_http.run(folder, "", 8, window, long_run, args.cache_mb)
         if args.only in (None, "verify"):
             verify_section(folder, 2000 if args.quick else 10_000)
     print(f"after: {load()}")
