@@ -149,6 +149,8 @@ def _fields() -> dict[str, object]:
         "bundle_hash": "b" * 64,
         "state_hash": "s" * 64,
         "changes": "[]",
+        "shard": 1,
+        "shard_seq": 1,
     }
 
 
@@ -166,6 +168,17 @@ def test_every_field_of_an_event_is_covered_by_its_hash(name: str) -> None:
         else f"{value}x"
     )
     assert history.event_hash(changed, history.GENESIS_HASH) != original
+
+
+def test_an_event_from_before_the_shards_hashes_as_it_was_published() -> None:
+    old = {name: value for name, value in _fields().items() if name not in ("shard", "shard_seq")}
+    unsharded = {**_fields(), "shard": 0, "shard_seq": None}
+    assert history.event_hash(unsharded, history.GENESIS_HASH) == history.event_hash(
+        old, history.GENESIS_HASH
+    )
+    assert history.event_hash(_fields(), history.GENESIS_HASH) != history.event_hash(
+        old, history.GENESIS_HASH
+    )
 
 
 def test_an_event_that_wrote_no_rows_hashes_as_events_did_before_rows_were_recorded() -> None:

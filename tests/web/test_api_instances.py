@@ -115,7 +115,12 @@ def test_the_diagram_gives_pinned_files_and_progress(
     }
     assert "bpmndi:BPMNDiagram" in view["diagrams"]["model_post_creation.bpmn"]
     assert "Start_nomination" in view["completed"]
-    assert set(view["current"]) == {"Task_member_evaluation", "Task_public_evaluation"}
+    assert set(view["current"]) == {
+        "Call_evaluation",  # the call activity the evaluation runs in, and its deadline, are current too
+        "Timer_evaluation_deadline",
+        "Task_member_evaluation",
+        "Task_public_evaluation",
+    }
 
 
 def test_the_links_are_the_open_single_use_ones(client: FlaskClient, token: Headers, kernel: Kernel) -> None:

@@ -12,14 +12,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import sqlalchemy as sa
+import nomination_support
 from flask.testing import FlaskClient
 from support import CreationWalk, table_contents
 
 from xianfeng.engine.kernel import Kernel
-from xianfeng.engine.models import User
-from xianfeng.engine.models.org import ROLE_BRANCH, ROLE_MEMBER
-from xianfeng.engine.services.accounts import ensure_user
 
 DETERMINE = {
     "include": True,
@@ -107,21 +104,9 @@ def with_if_match(headers: dict[str, str], etag: str) -> dict[str, str]:
 
 
 def add_deputy(kernel: Kernel, username: str, branch_id: int) -> None:
-    """A second branch committee member (支委), so that a branch task has someone to be transferred to."""
-    with kernel.db.unit_of_work() as uow:
-        password_hash = uow.session.execute(
-            sa.select(User.password_hash).where(User.username == "secretary1")
-        ).scalar_one()
-        ensure_user(
-            uow.session,
-            username,
-            f"{username}（支委）",
-            password_hash,
-            (ROLE_BRANCH, ROLE_MEMBER),
-            kernel.clock.now(),
-            branch_id,
-        )
-        uow.commit()
+    """A second branch committee member (支委), so that a branch task has someone to be transferred
+    to; recorded on the chain as an administrator's change would be."""
+    nomination_support.add_deputy(kernel, username, branch_id)
 
 
 def error_of(response: Any) -> dict[str, Any]:

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from conftest import csrf_of
 from flask import Flask
 from flask.testing import FlaskClient
-from support import CreationWalk
+from support import CreationWalk, member_id_of
 
 from xianfeng.engine.kernel import Kernel
 from xianfeng.engine.models import User, UserRole
@@ -170,7 +170,8 @@ def test_changed_roles_and_branch_count_from_the_next_api_request(
     refused = client.post(start, headers=secretary, json={"data": walk.nomination()})
     assert refused.status_code == 403 and "branch" in refused.get_json()["message"]
     _set_roles(kernel, "secretary1", {"branch", "member"})
-    assert client.post(start, headers=secretary, json={"data": walk.nomination()}).status_code == 201
+    another = walk.nomination(candidate_member_id=member_id_of(kernel, "member5"))  # one running each
+    assert client.post(start, headers=secretary, json={"data": another}).status_code == 201
 
     _change_account(kernel, "secretary1", branch_id=2)
     assert client.get(instance, headers=secretary).status_code == 403

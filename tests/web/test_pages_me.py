@@ -45,10 +45,12 @@ def test_a_member_sees_their_area_its_goals_and_their_records(kernel: Kernel, lo
     )
     page = text(login("member4").get("/me"))
     area = page.split('id="my-area"', 1)[1].split("</section>", 1)[0]
-    assert "东风村牧业组" in area and "牵头人" in area and "政策宣讲、矛盾调解、帮扶困难群众" in area
-    assert "东风村牧业组所辖农牧户" in area  # the scope the branch set
+    assert "东风村牧业组" in area and "牵头人" in area
+    # Their own scope and tasks, as they stated them for the division (R8), not their partner's.
+    assert "东风村牧业组：member4 联系的农牧户" in area and "member4 负责政策宣讲、矛盾调解" in area
+    assert "member1 联系的农牧户" not in area
     records = page.split('id="my-records"', 1)[1].split("</section>", 1)[0]
-    assert "为困难户代办低保续期" in records and "困难帮扶" in records
+    assert "为困难户代办低保续期" in records and "困难救助" in records  # the seed's word (R12)
     other = text(login("member1").get("/me"))
     assert "为困难户代办低保续期" not in other.split('id="my-records"', 1)[1]  # only their own
 
