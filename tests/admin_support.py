@@ -9,12 +9,13 @@ from typing import Any
 
 import openpyxl
 import sqlalchemy as sa
-from support import actor
+from intervention_support import DETERMINE, at_determine
+from support import CreationWalk, actor
 
 from xianfeng.engine.actor import Actor
 from xianfeng.engine.kernel import Kernel
-from xianfeng.engine.models import Event, HumanTask, Member, User
-from xianfeng.engine.services import audit
+from xianfeng.engine.models import Event, HumanTask, Member, TaskSigner, User
+from xianfeng.engine.services import audit, verbs
 from xianfeng.engine.services.admin import people
 from xianfeng.engine.services.admin.member_fields import MemberDraft
 from xianfeng.engine.services.admin.roster_columns import HEADERS
@@ -98,6 +99,28 @@ def account(kernel: Kernel, username: str) -> User:
         user = uow.session.execute(sa.select(User).where(User.username == username)).scalar_one()
         _ = user.roles  # loaded before the session closes
         return user
+
+
+def asked_to_co_sign(kernel: Kernel, username: str, **walker: Any) -> CreationWalk:
+    """A nomination waiting for the branch's 支部确定名单, on which secretary1 asked `username` to
+    co-sign (加签): something that waits for them and, unlike their own 党员测评, may be handed over."""
+    walk = at_determine(kernel, **walker)
+    task = walk.task_of("secretary1", DETERMINE)
+    verbs.add_signers(kernel, actor(kernel, "secretary1"), task.id, [username], "请协助把关")
+    return walk
+
+
+def signers_of(kernel: Kernel, instance_id: int) -> list[str]:
+    """Who is asked to co-sign in the case and has not signed yet."""
+    with kernel.db.unit_of_work(write=False) as uow:
+        return list(
+            uow.session.execute(
+                sa.select(User.username)
+                .join(TaskSigner, TaskSigner.user_id == User.id)
+                .where(TaskSigner.instance_id == instance_id, TaskSigner.signed_at.is_(None))
+                .order_by(User.username)
+            ).scalars()
+        )
 
 
 def tasks_assigned(kernel: Kernel, username: str) -> list[HumanTask]:

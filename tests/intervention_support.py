@@ -1,6 +1,8 @@
 """Helpers the intervention tests of the pages, the API and the browser share (this module holds no
 tests): newer versions published the way an administrator publishes them, a case walked to the
-nominee's consent, and a case whose timer is long overdue."""
+nominee's consent or on to the branch's 支部确定名单 (a task its diagram lets be handed on and
+completed on someone's behalf, unlike an evaluator's own 党员测评), a deputy secretary made by the
+administrator, and a case whose timer is long overdue."""
 
 from __future__ import annotations
 
@@ -12,11 +14,18 @@ from support import CreationWalk, actor
 
 from xianfeng.engine.kernel import Kernel
 from xianfeng.engine.models import HumanTask, TimerRow
-from xianfeng.engine.services.admin import processes
+from xianfeng.engine.services.admin import accounts_admin, processes
+from xianfeng.engine.services.admin.accounts_admin import AccountSpec
 
 CASES = "model_post_creation"  # the process of the cases these tests walk
 PREPARE = "Script_prepare"
 PREPARE_NAME = "设定返回上限"
+DETERMINE = "Task_determine_list"  # the branch's 支部确定名单: transfer and delegate allowed
+DETERMINED = {
+    "include": True,
+    "post_title": "便民服务示范岗",
+    "responsibilities": "负责村便民服务站日常工作，每周两次入户走访。",
+}
 
 
 def publish_edit(kernel: Kernel, key: str, file: str, edit: Callable[[str], str], reason: str) -> int:
@@ -84,6 +93,24 @@ def at_consent(kernel: Kernel, **walker: str) -> CreationWalk:
             return walk
         walk.pass_notice()
     raise AssertionError("the nomination never reached the nominee's consent")
+
+
+def at_determine(kernel: Kernel, **walker: str) -> CreationWalk:
+    """A nomination the nominee has consented to, waiting for the branch to determine the list."""
+    walk = at_consent(kernel, **walker)
+    walk.consent()
+    assert waits_at(kernel, walk.instance_id, DETERMINE)
+    return walk
+
+
+def make_deputy(kernel: Kernel, username: str = "member6") -> None:
+    """Give a member the branch role too (a deputy secretary of their branch), as an administrator
+    does on the account's page: a journaled change, so a branch task has someone to go to."""
+    admin = actor(kernel, "admin")
+    user_id = accounts_admin.user_id_of(kernel, username)
+    row = accounts_admin.account_detail(kernel, admin, user_id).account
+    spec = AccountSpec(username, row.display_name, ["branch", "member"], None, row.member_code)
+    accounts_admin.update_account(kernel, admin, user_id, spec, "担任支部副书记")
 
 
 def make_stuck(kernel: Kernel, instance_id: int) -> dt.datetime:

@@ -17,7 +17,15 @@ from collections.abc import Iterator
 import pytest
 import sqlalchemy as sa
 from browser_support import ARTIFACTS, DESKTOP, MOBILE, PASSWORD, Device, LiveServer
-from intervention_support import PREPARE, PREPARE_NAME, at_consent, make_stuck, publish_changed_prepare
+from intervention_support import (
+    DETERMINE,
+    PREPARE,
+    PREPARE_NAME,
+    at_consent,
+    at_determine,
+    make_stuck,
+    publish_changed_prepare,
+)
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 from support import CreationWalk, load_everything, make_kernel
 
@@ -152,10 +160,10 @@ def test_a_migration_that_would_change_a_done_step_is_refused_and_a_cancellation
     expect(page).to_have_url(re.compile(rf"/instances/{started.instance_id}#interventions$"))
     expect(page.locator(".flash.success")).to_contain_text("已取消该案件")
     expect(page.locator("header.card .facts")).to_contain_text("已取消")
-    row = _history_row(page, "取消")
+    row = _history_row(page, "管理员干预：取消")
     expect(row).to_have_count(1)
-    expect(row.locator('td[data-label="办理人"]')).to_have_text("系统管理员 （管理员）")
-    expect(row.locator('td[data-label="意见 / 理由"]')).to_have_text(CANCEL_REASON)
+    expect(row.locator('td[data-label="办理人"]')).to_have_text(re.compile(r"^\s*系统管理员\s+管理员\s*$"))
+    expect(row.locator('td[data-label="意见与填写内容"]')).to_contain_text(CANCEL_REASON)
     _fits(page, device, "the cancelled case")
     _shot(page, device, "04-cancelled-history")
 
@@ -166,23 +174,40 @@ def test_a_migration_that_would_change_a_done_step_is_refused_and_a_cancellation
 def test_the_panel_the_check_and_the_stuck_cases_read_in_english(
     browser: Browser, server: LiveServer, device: Device
 ) -> None:
-    people = {DESKTOP.name: "member6", MOBILE.name: "member7"}[device.name]
-    case = CreationWalk(server.kernel, candidate=people, evaluators=("member2", "member3", "member4"))
+    evaluated, determined = {DESKTOP.name: ("member6", "member8"), MOBILE.name: ("member7", "member10")}[
+        device.name
+    ]
+    listing = at_determine(server.kernel, candidate=determined, evaluators=("member2", "member3", "member4"))
+    case = CreationWalk(server.kernel, candidate=evaluated, evaluators=("member2", "member3", "member4"))
     case.start()
     publish_changed_prepare(server.kernel)  # a version newer than the case's, to check against
     page = _admin(browser, server, device)
-    page.goto(f"/instances/{case.instance_id}")
-    _panel(page).get_by_text("转交给他人").first.click()
+
+    page.goto(f"/instances/{listing.instance_id}")  # the branch's 支部确定名单 may be handed on
+    determine = _panel(page).locator(f"#task-{listing.task_of('secretary1', DETERMINE).id}")
+    determine.get_by_text("转交给他人").click()
+    expect(determine.get_by_label("交给")).to_be_visible()
+    _fits(page, device, "the panel's hand-over")
     _shot(page, device, "05-panel-tasks")
-    _panel(page).get_by_role("link", name="代为办理").first.click()
-    expect(page.locator("h1")).to_have_text("代为办理：党员测评")
+    determine.get_by_role("link", name="代为办理").click()
+    expect(page.locator("h1")).to_have_text("代为办理：支部确定名单")
     expect(page.get_by_label(re.compile("代为办理的理由"))).to_be_visible()
     _fits(page, device, "the on-behalf form")
     _shot(page, device, "05b-on-behalf")
-    page.go_back()
+
+    page.goto(f"/instances/{case.instance_id}")  # an evaluator's own 党员测评 may not
+    evaluation = f"#task-{case.task_of('member2', 'Task_member_evaluation').id}"
+    own = _panel(page).locator(evaluation)
+    expect(own.locator(".personal-task")).to_contain_text("本人办理的事项：只能由其本人作答")
+    expect(own.get_by_role("link", name="代为办理")).to_have_count(0)
+    expect(own.get_by_text("转交给他人")).to_have_count(0)
+    own.scroll_into_view_if_needed()
+    _fits(page, device, "the panel with a personal task")
+    _shot(page, device, "05c-personal-task")
     page.get_by_role("button", name="English").click()
     panel = page.locator("#interventions")
     expect(panel.get_by_role("heading", name="Administrator's interventions")).to_be_visible()
+    expect(panel.locator(f"{evaluation} .personal-task")).to_contain_text("A task of this person's own")
     panel.get_by_text("Move to a newer version").click()
     panel.get_by_text("Cancel the case", exact=True).click()
     _fits(page, device, "the panel in English")

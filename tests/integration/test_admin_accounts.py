@@ -1,13 +1,24 @@
 """Accounts kept by administrators (SQLite and PostgreSQL): created with a temporary password that
-must be changed at the first sign-in, reset, disabled (at once, what waited for it handed over) and
-enabled; people change their own password. No password, hash or token reaches the log."""
+must be changed at the first sign-in, reset, disabled (at once, what waited for it handed over,
+except its holder's own tasks such as an evaluation, which stay) and enabled; people change their
+own password. No password, hash or token reaches the log."""
 
 from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
-from admin_support import account, admin, assert_verifies, new_member, org_events, tasks_assigned
-from support import CreationWalk, actor, table_contents
+from admin_support import (
+    account,
+    admin,
+    asked_to_co_sign,
+    assert_verifies,
+    case_events,
+    new_member,
+    org_events,
+    signers_of,
+    tasks_assigned,
+)
+from support import GOOD, CreationWalk, actor, table_contents
 
 from xianfeng.engine.cli_support import OPERATOR
 from xianfeng.engine.errors import NotAllowed, NotAuthenticated, RuleViolation
@@ -122,23 +133,53 @@ def test_a_reset_without_a_reason_is_refused(kernel: Kernel) -> None:
     assert table_contents(kernel) == before
 
 
-def test_a_disabled_account_stops_at_once_and_its_evaluation_is_handed_over(backend: Kernel) -> None:
+def test_a_disabled_account_stops_at_once_its_evaluation_stays_and_its_co_signature_is_handed_over(
+    backend: Kernel,
+) -> None:
+    signed = asked_to_co_sign(
+        backend, "member2", candidate="member5", evaluators=("member3", "member4", "member7")
+    )
     walk = CreationWalk(backend, candidate="member1", evaluators=("member2", "member3", "member4"))
     walk.start()
+    evaluation = walk.task_of("member2", "Task_member_evaluation")
     user = account(backend, "member2")
     version = _version(backend, "member2")
+    detail = accounts_admin.account_detail(backend, admin(backend), user.id)
+    assert sorted(i.what for i in detail.waiting) == ["personal", "signature"] and detail.needs_receiver
+    before = case_events(backend, walk.instance_id)
     done = accounts_admin.disable_account(backend, admin(backend), "member2", "长期外出，暂停使用")
-    assert [(d["to"], d["instance_id"]) for d in done] == [("secretary1", walk.instance_id)]
+    assert [(d["what"], d["to"], d["instance_id"]) for d in done] == [
+        ("signature", "secretary1", signed.instance_id)
+    ]
     assert accounts.signed_in(backend, user.id, version) is None
     assert accounts.signed_in(backend, user.id) is None
     with pytest.raises(NotAuthenticated):
         accounts.authenticate(backend, "member2", "demo12345")
-    assert tasks_assigned(backend, "member2") == []
+    assert [t.id for t in tasks_assigned(backend, "member2")] == [evaluation.id]  # nobody else's to answer
+    assert case_events(backend, walk.instance_id) == before
+    assert signers_of(backend, signed.instance_id) == ["secretary1"]
     accounts_admin.enable_account(backend, admin(backend), "member2", "本人返回")
     assert accounts.authenticate(backend, "member2", "demo12345").username == "member2"
-    kinds = [(e["payload"]["action"], e["payload"]["reason"]) for e in org_events(backend, "account")]
+    walk.complete("member2", dict(GOOD), "Task_member_evaluation")  # back in time: theirs to answer
+    events = org_events(backend, "account")
+    kinds = [(e["payload"]["action"], e["payload"]["reason"]) for e in events]
     assert kinds == [("disabled", "长期外出，暂停使用"), ("enabled", "本人返回")]
+    assert (events[0]["payload"]["handed_over"], events[0]["payload"]["handed_over_to"]) == (1, "secretary1")
     assert_verifies(backend)
+
+
+def test_an_account_only_its_own_evaluation_waits_for_is_disabled_without_a_receiver(kernel: Kernel) -> None:
+    walk = CreationWalk(kernel, candidate="member1", evaluators=("member2", "member3", "member4"))
+    walk.start()
+    detail = accounts_admin.account_detail(kernel, admin(kernel), account(kernel, "member2").id)
+    assert [i.what for i in detail.waiting] == ["personal"]
+    assert (detail.needs_receiver, detail.choices) == (False, [])
+    before = case_events(kernel, walk.instance_id)
+    assert accounts_admin.disable_account(kernel, admin(kernel), "member2", "长期外出，暂停使用") == []
+    (event,) = org_events(kernel, "account")
+    assert (event["payload"]["handed_over"], event["payload"]["handed_over_to"]) == (0, None)
+    assert [t.instance_id for t in tasks_assigned(kernel, "member2")] == [walk.instance_id]
+    assert case_events(kernel, walk.instance_id) == before
 
 
 def test_the_last_administrator_and_ones_own_account_are_not_disabled(kernel: Kernel) -> None:

@@ -1,6 +1,7 @@
 """A member moves to another branch, moves out or leaves: what they hold in the old branch stops the
 move with a pointer to where it is dealt with; what waits for their account is handed over in its
-case; the account follows the member (or is disabled); verify stays clean (SQLite and PostgreSQL)."""
+case, except their own tasks (an evaluator's 党员测评), which stay and are decided by their deadline;
+the account follows the member (or is disabled); verify stays clean (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -10,12 +11,15 @@ import pytest
 from admin_support import (
     account,
     admin,
+    asked_to_co_sign,
     assert_verifies,
     case_events,
     member_by_code,
     org_events,
+    signers_of,
     tasks_assigned,
 )
+from intervention_support import DETERMINE
 from support import GOOD, CreationWalk, actor, establish_post, table_contents
 from walks_support import divide
 
@@ -23,6 +27,7 @@ from xianfeng.engine.errors import FormInvalid, NotAllowed, RuleViolation
 from xianfeng.engine.kernel import Kernel
 from xianfeng.engine.services import accounts
 from xianfeng.engine.services.admin import departures
+from xianfeng.engine.services.admin.common import today
 from xianfeng.engine.services.admin.departures import Departure
 
 BRANCH_2, VILLAGE_3 = 2, 3  # 红星嘎查党支部 and its 红星嘎查
@@ -35,39 +40,50 @@ def _member_id(kernel: Kernel, username: str) -> int:
     return found
 
 
-def test_a_chosen_evaluator_moves_and_their_evaluation_goes_to_the_branch_secretary(backend: Kernel) -> None:
+def test_a_chosen_evaluator_moves_their_evaluation_stays_and_their_co_signature_goes_to_the_secretary(
+    backend: Kernel,
+) -> None:
+    signed = asked_to_co_sign(
+        backend, "member2", candidate="member5", evaluators=("member3", "member4", "member7")
+    )
     walk = CreationWalk(backend, candidate="member1", evaluators=("member2", "member3", "member4"))
     walk.start()
+    evaluation = walk.task_of("member2", "Task_member_evaluation")
     member2 = _member_id(backend, "member2")
     plan = departures.plan(backend, admin(backend), member2, MOVE)
     assert plan.ok and plan.account_effect == "scope" and plan.handover_to == "secretary1"
-    (item,) = plan.items
-    assert (item.what, item.instance_id, item.role) == ("task", walk.instance_id, "member")
+    assert {(i.what, i.instance_id, i.task_id) for i in plan.items} == {
+        ("personal", walk.instance_id, evaluation.id),  # an evaluator's own: nobody answers it for them
+        ("signature", signed.instance_id, signed.task_of("secretary1", DETERMINE).id),
+    }
+    evaluation_events = case_events(backend, walk.instance_id)
 
     departures.carry_out(backend, admin(backend), member2, MOVE, "工作调动到红星嘎查")
 
     moved = member_by_code(backend, "ZA-M02")
     assert (moved.branch_id, moved.village_id, moved.status) == (BRANCH_2, VILLAGE_3, "active")
-    assert moved.status_since == backend.clock.now().date()
+    assert moved.status_since == today(backend)
     assert (account(backend, "member2").branch_id, account(backend, "member2").village_id) == (
         BRANCH_2,
         VILLAGE_3,
     )
-    assert tasks_assigned(backend, "member2") == []
-    (handed,) = [t for t in tasks_assigned(backend, "secretary1") if t.instance_id == walk.instance_id]
-    assert handed.id == item.task_id
-    transfer = case_events(backend, walk.instance_id)[-1]
+    assert [t.id for t in tasks_assigned(backend, "member2")] == [evaluation.id]  # it stays theirs
+    assert case_events(backend, walk.instance_id) == evaluation_events  # and nothing is recorded
+    assert signers_of(backend, signed.instance_id) == ["secretary1"]
+    transfer = case_events(backend, signed.instance_id)[-1]
     assert transfer["kind"] == "transfer" and transfer["actor"] == "admin"
     assert transfer["payload"]["to"] == "secretary1" and transfer["payload"]["from"] == "member2"
+    assert transfer["payload"]["handover"] == "signature"
     assert transfer["payload"]["reason"] == "工作调动到红星嘎查"
     (event,) = org_events(backend, "member")
     assert event["payload"]["action"] == "move" and event["payload"]["reason"] == "工作调动到红星嘎查"
-    assert (
-        event["payload"]["to_branch"] == "红星嘎查党支部"
-        and event["payload"]["handed_over_to"] == "secretary1"
-    )
-    # The secretary does the evaluation (or hands it on); the case goes on and replays.
-    walk.complete("secretary1", dict(GOOD), "Task_member_evaluation")
+    assert event["payload"]["to_branch"] == "红星嘎查党支部"
+    assert (event["payload"]["handed_over_to"], event["payload"]["handed_over"]) == ("secretary1", 1)
+    # The evaluation's deadline decides: when it passes, the unanswered evaluation ends with it.
+    walk.complete("member3", dict(GOOD), "Task_member_evaluation")
+    walk.complete("member4", dict(GOOD), "Task_member_evaluation")
+    walk.pass_notice()
+    assert tasks_assigned(backend, "member2") == []
     assert_verifies(backend)
 
 
@@ -123,18 +139,27 @@ def test_a_secretary_is_not_moved_with_the_old_branchs_role(kernel: Kernel) -> N
     assert "支部角色" in plan.blockers[0].zh
 
 
-def test_leaving_disables_the_account_and_hands_its_evaluation_over(backend: Kernel) -> None:
+def test_leaving_disables_the_account_and_its_evaluation_stays_without_a_receiver(backend: Kernel) -> None:
     walk = CreationWalk(backend, candidate="member1", evaluators=("member2", "member3", "member4"))
     walk.start()
+    evaluation = walk.task_of("member3", "Task_member_evaluation")
     member3 = _member_id(backend, "member3")
     on = dt.date(2026, 11, 20)
+    plan = departures.plan(backend, admin(backend), member3, Departure("left", on=on))
+    assert plan.ok and [i.what for i in plan.items] == ["personal"]
+    assert (plan.handover_to, plan.choices, plan.handed) == (None, [], [])  # nobody needed
+    before = case_events(backend, walk.instance_id)
     departures.carry_out(backend, admin(backend), member3, Departure("left", on=on), "去世")
     member = member_by_code(backend, "ZA-M03")
     assert (member.status, member.status_since, member.branch_id) == ("left", on, 1)
     assert account(backend, "member3").active is False
     with pytest.raises(Exception, match="no active account"):
         accounts.actor_for(backend, "member3")
-    assert [t.instance_id for t in tasks_assigned(backend, "secretary1")] == [walk.instance_id]
+    assert [t.id for t in tasks_assigned(backend, "member3")] == [evaluation.id]
+    assert tasks_assigned(backend, "secretary1") == []
+    assert case_events(backend, walk.instance_id) == before
+    (event,) = org_events(backend, "member")
+    assert (event["payload"]["handed_over"], event["payload"]["handed_over_to"]) == (0, None)
     departures.carry_out(backend, admin(backend), member3, Departure("active"), "登记有误，恢复在册")
     assert member_by_code(backend, "ZA-M03").status == "active"
     assert account(backend, "member3").active is False  # the account is enabled on its own page
@@ -142,7 +167,7 @@ def test_leaving_disables_the_account_and_hands_its_evaluation_over(backend: Ker
 
 
 def test_a_handover_to_someone_outside_the_old_branch_is_refused(kernel: Kernel) -> None:
-    CreationWalk(kernel, candidate="member1", evaluators=("member2", "member3", "member4")).start()
+    asked_to_co_sign(kernel, "member2")
     before = table_contents(kernel)
     departure = Departure("move", branch_id=BRANCH_2, handover_to="secretary2")
     with pytest.raises(RuleViolation, match="may not take over"):

@@ -8,6 +8,7 @@ import json
 
 import pytest
 import sqlalchemy as sa
+from intervention_support import DETERMINE, DETERMINED, at_consent, at_determine, make_deputy
 from support import GOOD, CreationWalk, actor, table_contents
 
 from xianfeng.engine.errors import FormInvalid, NotAllowed, RuleViolation
@@ -105,40 +106,81 @@ def _events(kernel: Kernel, instance_id: int) -> list[Event]:
 
 
 def test_a_task_given_to_a_person_is_theirs_and_the_log_says_who_gave_it(backend: Kernel) -> None:
-    walk = CreationWalk(backend)
-    walk.start()
-    task = walk.task_of("member2", "Task_member_evaluation")
-    with pytest.raises(NotAllowed, match="branch"):
-        interventions.reassign(backend, actor(backend, "admin"), task.id, "member15", "换人测评")
-    interventions.reassign(backend, actor(backend, "admin"), task.id, "member6", "原测评人住院")
+    walk = at_determine(backend)
+    make_deputy(backend, "member6")
+    task = walk.task_of("secretary1", DETERMINE)
+    before = table_contents(backend)
+    for outside in ("member15", "secretary2"):  # a member, and the branch role, of another branch
+        with pytest.raises(NotAllowed, match=f"{outside} cannot act on 支部确定名单"):
+            interventions.reassign(backend, actor(backend, "admin"), task.id, outside, "换人办理")
+    assert table_contents(backend) == before
+    interventions.reassign(backend, actor(backend, "admin"), task.id, "member6", "原办理人外出学习")
     with pytest.raises(NotAllowed):
-        tasks.complete(backend, actor(backend, "member2"), task.id, dict(GOOD))
-    tasks.complete(backend, actor(backend, "member6"), task.id, dict(GOOD))
+        tasks.complete(backend, actor(backend, "secretary1"), task.id, dict(DETERMINED))
+    tasks.complete(backend, actor(backend, "member6"), task.id, dict(DETERMINED))
     reassigned = next(e for e in _events(backend, walk.instance_id) if e.kind == "reassign")
     assert (reassigned.actor, json.loads(reassigned.payload)["to"]) == ("admin", "member6")
+    assert json.loads(reassigned.payload)["reason"] == "原办理人外出学习"
     assert audit.verify(backend).ok
 
 
 def test_a_task_completed_on_someones_behalf_is_checked_by_its_form_and_names_the_administrator(
     backend: Kernel,
 ) -> None:
-    walk = CreationWalk(backend)
-    walk.start()
-    task = walk.task_of("member2", "Task_member_evaluation")
+    walk = at_determine(backend)
+    task = walk.task_of("secretary1", DETERMINE)
     before = table_contents(backend)
     with pytest.raises(FormInvalid):
         interventions.complete_on_behalf(
-            backend, actor(backend, "admin"), task.id, {"political": 9}, "代为录入纸质测评"
+            backend, actor(backend, "admin"), task.id, {**DETERMINED, "responsibilities": "短"}, "代为录入"
         )
     assert table_contents(backend) == before
     interventions.complete_on_behalf(
-        backend, actor(backend, "admin"), task.id, dict(GOOD), "代为录入纸质测评"
+        backend, actor(backend, "admin"), task.id, dict(DETERMINED), "书记住院，代为录入支部决定"
     )
     event = next(e for e in _events(backend, walk.instance_id) if e.task_id == task.id)
     payload = json.loads(event.payload)
     assert (event.kind, event.actor, event.role) == ("complete", "admin", "admin")
-    assert payload["on_behalf"] is True and payload["reason"] == "代为录入纸质测评"
+    assert payload["on_behalf"] is True and payload["reason"] == "书记住院，代为录入支部决定"
     assert audit.verify(backend).ok
+
+
+@pytest.mark.parametrize("to", ["member6", "member1"])  # another member of the branch; the nominee
+def test_an_evaluators_evaluation_is_not_given_to_anyone_else(backend: Kernel, to: str) -> None:
+    walk = CreationWalk(backend)  # member1 nominated, member2 among the evaluators
+    walk.start()
+    task = walk.task_of("member2", "Task_member_evaluation")
+    before = table_contents(backend)
+    with pytest.raises(NotAllowed, match="党员测评 is answered by its own holder only") as refused:
+        interventions.reassign(backend, actor(backend, "admin"), task.id, to, "原测评人住院")
+    assert (refused.value.params["task_id"], refused.value.params["verb"]) == (task.id, "transfer")
+    assert table_contents(backend) == before
+    assert walk.task_of("member2", "Task_member_evaluation").id == task.id
+
+
+def test_an_evaluation_is_not_completed_on_the_evaluators_behalf(backend: Kernel) -> None:
+    walk = CreationWalk(backend)
+    walk.start()
+    task = walk.task_of("member2", "Task_member_evaluation")
+    before = table_contents(backend)
+    with pytest.raises(NotAllowed, match="党员测评 is answered by its own holder only") as refused:
+        interventions.complete_on_behalf(
+            backend, actor(backend, "admin"), task.id, dict(GOOD), "代录纸质测评"
+        )
+    assert refused.value.params["verb"] == "delegate"
+    assert table_contents(backend) == before
+
+
+def test_the_nominees_consent_is_neither_given_away_nor_completed_on_their_behalf(backend: Kernel) -> None:
+    walk = at_consent(backend)
+    task = walk.task_of("member1", "Task_consent")
+    willing = {"willing": True, "pledge": "我愿意承担示范岗职责，带头服务群众。"}
+    before = table_contents(backend)
+    with pytest.raises(NotAllowed, match="本人确认意愿 is answered by its own holder only"):
+        interventions.complete_on_behalf(backend, actor(backend, "admin"), task.id, willing, "本人电话同意")
+    with pytest.raises(NotAllowed, match="本人确认意愿 is answered by its own holder only"):
+        interventions.reassign(backend, actor(backend, "admin"), task.id, "member6", "本人联系不上")
+    assert table_contents(backend) == before
 
 
 def test_a_step_overdue_for_long_is_listed_and_retried_on_the_record(backend: Kernel) -> None:

@@ -8,7 +8,7 @@ import re
 from collections.abc import Callable
 
 import sqlalchemy as sa
-from admin_support import account, assert_verifies, new_member
+from admin_support import account, asked_to_co_sign, assert_verifies, new_member, signers_of, tasks_assigned
 from conftest import csrf_of
 from flask import Flask
 from flask.testing import FlaskClient
@@ -121,11 +121,15 @@ def test_a_reset_ends_the_holders_sessions_and_shows_the_new_password_once(
     assert secret not in text(admin.get(f"/admin/accounts/{user_id}"))  # shown once, never again
 
 
-def test_a_disabled_account_loses_its_session_and_token_at_once_and_its_task_is_handed_over(
+def test_a_disabled_account_loses_its_session_and_token_at_once_and_only_what_may_be_handed_over_is(
     app: Flask, kernel: Kernel, login: Login
 ) -> None:
+    signed = asked_to_co_sign(
+        kernel, "member2", candidate="member5", evaluators=("member3", "member4", "member7")
+    )
     walk = CreationWalk(kernel, candidate="member1", evaluators=("member2", "member3", "member4"))
     walk.start()
+    evaluation = walk.task_of("member2", "Task_member_evaluation")
     holder = login("member2")
     token = app.test_client().post(
         "/api/v1/auth/token", json={"username": "member2", "password": "demo12345"}
@@ -135,7 +139,10 @@ def test_a_disabled_account_loses_its_session_and_token_at_once_and_its_task_is_
     user_id = account(kernel, "member2").id
     admin = login("admin")
     page = text(admin.get(f"/admin/accounts/{user_id}"))
-    assert "以下事项等待该账号办理，停用时将交接" in page and f"#{walk.instance_id}" in page
+    assert "以下事项等待该账号办理，停用时将交接" in page
+    listed = page.split("以下事项等待该账号办理", 1)[1].split("</ul>", 1)[0]
+    assert f"#{walk.instance_id}" in listed and "党员测评（本人办理的事项，不交接，到期按流程处理）" in listed
+    assert f"#{signed.instance_id}" in listed and "支部确定名单（请其加签）" in listed
     assert '<option value="secretary1">' in page
     response = post(
         admin,
@@ -144,11 +151,38 @@ def test_a_disabled_account_loses_its_session_and_token_at_once_and_its_task_is_
         f"/admin/accounts/{user_id}",
     )
     assert response.status_code == 302
-    assert "已停用账号 member2" in text(admin.get(f"/admin/accounts/{user_id}"))
+    assert "已停用账号 member2，其会话和令牌即刻失效；1 项待办已交接" in text(
+        admin.get(f"/admin/accounts/{user_id}")
+    )
     assert holder.get("/inbox").headers["Location"].startswith("/login")
     assert app.test_client().get("/api/v1/tasks", headers=bearer).status_code == 401
-    assert walk.task_of("secretary1", "Task_member_evaluation")
+    assert signers_of(kernel, signed.instance_id) == ["secretary1"]
+    assert [t.id for t in tasks_assigned(kernel, "member2")] == [evaluation.id]
     assert_verifies(kernel)
+
+
+def test_an_account_only_its_own_evaluation_waits_for_is_disabled_with_nobody_to_choose(
+    kernel: Kernel, login: Login
+) -> None:
+    walk = CreationWalk(kernel, candidate="member1", evaluators=("member2", "member3", "member4"))
+    walk.start()
+    user_id = account(kernel, "member2").id
+    admin = login("admin")
+    page = text(admin.get(f"/admin/accounts/{user_id}"))
+    assert "本人办理的事项，不交接，到期按流程处理" in page
+    assert 'name="handover_to"' not in page and "没有可以接手这些事项的账号" not in page
+    english = text(login("admin").get(f"/admin/accounts/{user_id}?lang=en"))
+    assert "Their own task: not handed over; when its deadline passes the procedure decides" in english
+    response = post(
+        admin,
+        f"/admin/accounts/{user_id}/disable",
+        {"username": "member2", "reason": "长期外出"},
+        f"/admin/accounts/{user_id}",
+    )
+    assert response.status_code == 302
+    done = text(admin.get(f"/admin/accounts/{user_id}"))
+    assert "已停用账号 member2" in done and "项待办已交接" not in done
+    assert [t.instance_id for t in tasks_assigned(kernel, "member2")] == [walk.instance_id]
 
 
 def test_the_committee_reads_accounts_without_forms_and_a_member_is_refused(

@@ -6,7 +6,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from admin_support import account, assert_verifies, member_by_code, tasks_assigned
+from admin_support import (
+    account,
+    asked_to_co_sign,
+    assert_verifies,
+    member_by_code,
+    signers_of,
+    tasks_assigned,
+)
 from flask.testing import FlaskClient
 from support import CreationWalk
 from test_pages_support import nothing_stored, post, text
@@ -74,6 +81,9 @@ def test_an_administrator_adds_a_member_and_corrects_them_with_a_reason(kernel: 
 
 
 def test_a_move_is_previewed_with_the_tasks_handed_over_and_then_done(kernel: Kernel, login: Login) -> None:
+    signed = asked_to_co_sign(
+        kernel, "member2", candidate="member5", evaluators=("member3", "member4", "member7")
+    )
     walk = CreationWalk(kernel, candidate="member1", evaluators=("member2", "member3", "member4"))
     walk.start()
     member2 = account(kernel, "member2").member_id
@@ -83,8 +93,19 @@ def test_a_move_is_previewed_with_the_tasks_handed_over_and_then_done(kernel: Ke
         preview = text(admin.get(preview_path))
     assert "从 治安村党支部 转入 红星嘎查党支部" in preview and "红星嘎查" in preview
     assert "账号 member2 的所属支部随之改为 红星嘎查党支部" in preview
-    assert "待办交接（1 项）" in preview and f"#{walk.instance_id}" in preview
+    assert "待办交接（1 项）" in preview and "本人办理的事项（如党员测评）只能由其本人作答" in preview
+    rows = {
+        row.split("</a>", 1)[0].rsplit("#", 1)[1].split(" ", 1)[0]: row
+        for row in preview.split('id="handover"', 1)[1].split("</tbody>", 1)[0].split("<tr>")[2:]
+    }
+    assert set(rows) == {str(walk.instance_id), str(signed.instance_id)}
+    own = rows[str(walk.instance_id)]
+    assert "党员测评" in own and "本人办理的事项，不交接，到期按流程处理" in own and ">不交接</td>" in own
+    assert "请其加签" in rows[str(signed.instance_id)] and "下方选定的接手人" in rows[str(signed.instance_id)]
     assert '<option value="secretary1" selected>' in preview
+    english = text(login("admin").get(preview_path + "&lang=en"))
+    assert "Tasks of their own (a member evaluation, say) are answered by them alone" in english
+    assert "Not handed over" in english
     form = {"kind": "move", "place": "2:3", "on": "2026-11-24", "handover_to": "secretary1"}
     with nothing_stored(kernel):
         assert post(admin, f"/admin/members/{member2}/move", form, preview_path).status_code == 422
@@ -93,8 +114,31 @@ def test_a_move_is_previewed_with_the_tasks_handed_over_and_then_done(kernel: Ke
     page = text(admin.get(f"/admin/members/{member2}"))
     assert "转入 红星嘎查党支部；1 项待办已交接" in page
     assert member_by_code(kernel, "ZA-M02").branch_id == 2
-    assert [t.instance_id for t in tasks_assigned(kernel, "secretary1")] == [walk.instance_id]
+    assert signers_of(kernel, signed.instance_id) == ["secretary1"]
+    assert [t.instance_id for t in tasks_assigned(kernel, "member2")] == [walk.instance_id]
     assert_verifies(kernel)
+
+
+def test_a_move_of_an_evaluator_with_nothing_else_waiting_asks_for_nobody(
+    kernel: Kernel, login: Login
+) -> None:
+    walk = CreationWalk(kernel, candidate="member1", evaluators=("member2", "member3", "member4"))
+    walk.start()
+    member2 = account(kernel, "member2").member_id
+    admin = login("admin")
+    preview = text(admin.get(f"/admin/members/{member2}/move?kind=left&on=2026-11-24"))
+    assert "等待其办理的事项（1 项）" in preview and "待办交接" not in preview
+    assert "本人办理的事项，不交接，到期按流程处理" in preview and 'name="handover_to"' not in preview
+    done = post(
+        admin,
+        f"/admin/members/{member2}/move",
+        {"kind": "left", "on": "2026-11-24", "reason": "本人离开本镇"},
+        f"/admin/members/{member2}/move?kind=left&on=2026-11-24",
+    )
+    assert done.status_code == 302
+    page = text(admin.get(f"/admin/members/{member2}"))
+    assert "已登记为离开" in page and "项待办已交接" not in page
+    assert [t.instance_id for t in tasks_assigned(kernel, "member2")] == [walk.instance_id]
 
 
 def test_a_move_blocked_by_an_area_place_names_it_and_offers_no_confirmation(

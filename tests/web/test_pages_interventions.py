@@ -10,8 +10,12 @@ from collections.abc import Callable
 import pytest
 from flask.testing import FlaskClient
 from intervention_support import (
+    DETERMINE,
+    DETERMINED,
     PREPARE_NAME,
     at_consent,
+    at_determine,
+    make_deputy,
     make_stuck,
     publish_changed_prepare,
     publish_longer_approval,
@@ -36,20 +40,27 @@ def _history(page: str) -> str:
     return page[page.index('id="history"') :]
 
 
+def _task_item(page: str, task_id: str) -> str:
+    """The panel's entry for one open task."""
+    return page[page.index(f'id="task-{task_id}"') :].split("</li>", 1)[0]
+
+
+def _determined() -> dict[str, str]:
+    return {k: "true" if v is True else str(v) for k, v in DETERMINED.items()}
+
+
 def _actions(walk: CreationWalk) -> list[tuple[str, dict[str, str]]]:
-    """Every action of the panel with a good request body, on a case waiting for evaluations."""
-    task = walk.task_of("member2", "Task_member_evaluation")
+    """Every action of the panel with a good request body, on a case waiting for the branch to
+    determine the list (a task that may be handed on and completed on someone's behalf)."""
+    task = walk.task_of("secretary1", DETERMINE)
     case = f"/instances/{walk.instance_id}"
     return [
         (f"{case}/cancel", {"reason": REASON, "confirmed": "yes"}),
         (f"{case}/suspend", {"reason": "等待上级核查"}),
         (f"{case}/retry", {"reason": "定时器未触发，手动重试"}),
         (f"{case}/migrate", {"to_version": "2", "reason": "按新规定执行"}),
-        (f"{case}/tasks/{task.id}/reassign", {"to": "member6", "reason": "原测评人住院"}),
-        (
-            f"{case}/tasks/{task.id}/on-behalf",
-            {**{k: str(v) for k, v in GOOD.items()}, "reason": "代录纸质测评"},
-        ),
+        (f"{case}/tasks/{task.id}/reassign", {"to": "member6", "reason": "原办理人住院"}),
+        (f"{case}/tasks/{task.id}/on-behalf", {**_determined(), "reason": "代为录入支部决定"}),
     ]
 
 
@@ -100,7 +111,8 @@ def test_a_cancellation_without_a_reason_is_refused_at_either_step(
 
 @pytest.mark.parametrize("username", ["committee", "secretary1", "member1"])
 def test_nobody_but_an_administrator_intervenes(kernel: Kernel, login: Login, username: str) -> None:
-    walk = walk_to(kernel, "evaluation")
+    walk = at_determine(kernel)
+    make_deputy(kernel, "member6")
     client = login(username)
     with nothing_stored(kernel):
         for path, data in [*_actions(walk), (f"/instances/{walk.instance_id}/cancel", {"reason": REASON})]:
@@ -114,7 +126,7 @@ def test_nobody_but_an_administrator_intervenes(kernel: Kernel, login: Login, us
 
 
 def test_an_unknown_case_is_not_found(kernel: Kernel, login: Login) -> None:
-    walk = walk_to(kernel, "evaluation")
+    walk = at_determine(kernel)
     admin = login("admin")
     with nothing_stored(kernel):
         for path, data in _actions(walk):
@@ -156,47 +168,90 @@ def test_a_suspended_case_is_held_then_resumed_each_on_the_record(kernel: Kernel
 
 
 def test_a_task_is_given_to_a_person_of_the_cases_branch(kernel: Kernel, login: Login) -> None:
-    walk = walk_to(kernel, "evaluation")
-    task = walk.task_of("member2", "Task_member_evaluation")
+    walk = at_determine(kernel)
+    make_deputy(kernel, "member6")  # a deputy secretary: the branch role in the case's branch
+    task = walk.task_of("secretary1", DETERMINE)
     admin = login("admin")
     panel = _case_page(admin, walk.instance_id)
-    offered = panel[panel.index(f'id="task-{task.id}"') :].split("</li>", 1)[0]
-    assert '<option value="member6">' in offered and '<option value="member15">' not in offered
-    assert '<option value="member2">' not in offered  # it is member2's already
+    offered = _task_item(panel, task.id)
+    assert '<option value="member6">' in offered and '<option value="secretary1">' in offered
+    assert '<option value="member15">' not in offered and '<option value="secretary2">' not in offered
+    assert "代为办理" in offered and "本人办理的事项" not in offered
     path = f"/instances/{walk.instance_id}/tasks/{task.id}/reassign"
     with nothing_stored(kernel):
-        outside = post(admin, path, {"to": "member15", "reason": "换人测评"})
+        outside = post(admin, path, {"to": "member15", "reason": "换人办理"})
         short = post(admin, path, {"to": "member6", "reason": "换"})
     assert outside.status_code == 403 and "member15 不能办理该待办" in text(outside)
     assert short.status_code == 422 and "请填写理由" in text(short)
-    assert post(admin, path, {"to": "member6", "reason": "原测评人住院"}).status_code == 302
-    assert walk.task_of("member6", "Task_member_evaluation").id == task.id
+    assert post(admin, path, {"to": "member6", "reason": "原办理人住院"}).status_code == 302
+    assert walk.task_of("member6", DETERMINE).id == task.id
+    again = _task_item(_case_page(admin, walk.instance_id), task.id)
+    assert '<option value="member6">' not in again  # it is member6's now
     history = _history(_case_page(admin, walk.instance_id))
     # The history names people, not accounts: member6 is 赵海军.
-    assert ">管理员干预：转交<" in history and "交给 赵海军" in history and "原测评人住院" in history
+    assert ">管理员干预：转交<" in history and "交给 赵海军" in history and "原办理人住院" in history
+    assert audit.verify(kernel).ok
 
 
 def test_a_task_is_completed_on_someones_behalf_through_its_own_form(kernel: Kernel, login: Login) -> None:
-    walk = walk_to(kernel, "evaluation")
-    task = walk.task_of("member2", "Task_member_evaluation")
+    walk = at_determine(kernel)
+    task = walk.task_of("secretary1", DETERMINE)
     admin = login("admin")
     path = f"/instances/{walk.instance_id}/tasks/{task.id}/on-behalf"
     form = text(admin.get(path))
-    assert "代为办理" in form and 'name="political"' in form and 'name="reason"' in form
-    good = {k: str(v) for k, v in GOOD.items()}
+    assert "代为办理" in form and 'name="responsibilities"' in form and 'name="reason"' in form
+    good = _determined()
     with nothing_stored(kernel):
-        bad = post(admin, path, {**good, "political": "9", "reason": "代录纸质测评"})
+        bad = post(admin, path, {**good, "responsibilities": "短", "reason": "代为录入支部决定"})
         unexplained = post(admin, path, {**good, "reason": ""})
     assert (
         bad.status_code == 422
-        and 'id="err-political"' in text(bad)
-        and ">代录纸质测评</textarea>" in text(bad)
+        and 'id="err-responsibilities"' in text(bad)
+        and ">代为录入支部决定</textarea>" in text(bad)
     )
     assert unexplained.status_code == 422 and "请填写理由（至少 4 个字）" in text(unexplained)
-    assert post(admin, path, {**good, "reason": "代录纸质测评"}).status_code == 302
+    assert post(admin, path, {**good, "reason": "代为录入支部决定"}).status_code == 302
     history = _history(_case_page(admin, walk.instance_id))
-    assert ">管理员干预：代为办理<" in history and "代录纸质测评" in history and "系统管理员" in history
+    assert ">管理员干预：代为办理<" in history and "代为录入支部决定" in history and "系统管理员" in history
     assert audit.verify(kernel).ok
+
+
+def test_an_evaluators_own_evaluation_offers_neither_hand_over_nor_completion_on_their_behalf(
+    kernel: Kernel, login: Login
+) -> None:
+    walk = walk_to(kernel, "evaluation")
+    task = walk.task_of("member2", "Task_member_evaluation")
+    admin = login("admin")
+    item = _task_item(_case_page(admin, walk.instance_id), task.id)
+    assert "本人办理的事项：只能由其本人作答，管理员也不能转交或代为办理" in item
+    assert "转交给他人" not in item and "代为办理</a>" not in item and "<form" not in item
+    english = _task_item(text(login("admin").get(f"/instances/{walk.instance_id}?lang=en")), task.id)
+    assert "A task of this person's own: only they may answer it" in english
+    case = f"/instances/{walk.instance_id}/tasks/{task.id}"
+    refusal = "“党员测评”是本人办理的事项：只能由其本人作答，管理员也不能转交或代为办理"
+    with nothing_stored(kernel):
+        opened = admin.get(f"{case}/on-behalf")
+        given = [
+            post(admin, f"{case}/reassign", {"to": to, "reason": "原测评人住院"})
+            for to in ("member6", "member1")
+        ]
+        done = post(
+            admin, f"{case}/on-behalf", {**{k: str(v) for k, v in GOOD.items()}, "reason": "代录纸质测评"}
+        )
+    for response in (opened, *given, done):
+        assert response.status_code == 403 and refusal in text(response), response.status_code
+    assert walk.task_of("member2", "Task_member_evaluation").id == task.id
+
+
+def test_the_nominees_consent_is_not_completed_on_their_behalf(kernel: Kernel, login: Login) -> None:
+    walk = at_consent(kernel)
+    task = walk.task_of("member1", "Task_consent")
+    admin = login("admin")
+    item = _task_item(_case_page(admin, walk.instance_id), task.id)
+    assert "本人办理的事项" in item and "代为办理</a>" not in item
+    with nothing_stored(kernel):
+        opened = admin.get(f"/instances/{walk.instance_id}/tasks/{task.id}/on-behalf")
+    assert opened.status_code == 403 and "“本人确认意愿”是本人办理的事项" in text(opened)
 
 
 def test_a_migration_that_would_change_a_done_step_is_refused_naming_it(kernel: Kernel, login: Login) -> None:

@@ -83,6 +83,11 @@ def _rule(error: XianfengError) -> str | None:
 
 
 def _not_allowed(error: XianfengError) -> str | None:
+    if "verb" in error.params:  # a task of its holder's own (`interventions.check_hands_on`)
+        return _(
+            "“%(task)s”是本人办理的事项：只能由其本人作答，管理员也不能转交或代为办理",
+            task=error.params.get("task", ""),
+        )
     if "username" in error.params:
         return _(
             "%(user)s 不能办理该待办：需具备该步骤的办理角色，且属于本案件所在支部",

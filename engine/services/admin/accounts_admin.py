@@ -62,6 +62,11 @@ class AccountDetail:
     choices: list[tuple[str, str]] = field(default_factory=list)
     form: AccountForm | None = None
 
+    @property
+    def needs_receiver(self) -> bool:
+        """Whether disabling it needs someone to take over (personal tasks stay, delegations go back)."""
+        return handover.needs_receiver(self.waiting)
+
 
 @dataclass
 class AccountSpec:
@@ -152,7 +157,7 @@ def account_detail(kernel: Kernel, actor: Actor, user_id: int) -> AccountDetail:
         if found is None:
             raise NotFound(f"no account {user_id}", zh=f"找不到该账号（{user_id}）")
         user = found[0]
-        waiting = handover.items_of(session, user.id)
+        waiting = handover.items_of(session, user.id, kernel)
         choices = [(c.username, c.display_name) for c in handover.candidates(session, user, waiting)]
         return AccountDetail(_row(*found), waiting, choices, _form(session, actor))
 
@@ -250,7 +255,7 @@ def disable_account(
             raise refused(f"{username} is disabled already", f"账号 {username} 已停用", field="username")
         if ROLE_ADMIN in _roles(user):
             _check_keeps_an_admin(session, actor, user, "disable", "停用")
-        items = handover.items_of(session, user.id)
+        items = handover.handed(handover.items_of(session, user.id, kernel))  # personal ones stay
         receiver = _receiver(session, user, items, handover_to)
         user.active = False
         session.flush()
@@ -289,7 +294,7 @@ def enable_account(kernel: Kernel, actor: Actor, username: str, reason: str) -> 
 
 
 def _receiver(session: Session, user: User, items: list[handover.Item], wanted: str | None) -> User | None:
-    if not any(item.what != "back" for item in items):
+    if not handover.needs_receiver(items):
         return None
     able = handover.candidates(session, user, items)
     if not able:

@@ -8,8 +8,9 @@ until the branch has dealt with it, and the plan names each such thing and where
 - a running case about them (their nomination, say): it ends first;
 - for a move, the branch role of their account (it would carry the old branch's authority along).
 Everything else waiting for their account is handed over (`handover`) to an account the
-administrator chooses. A move changes the account's branch and village with the member's; a
-move out or a departure disables the account; coming back leaves the account as it is.
+administrator chooses, except their own tasks whose diagram allows no 转办 (an evaluator's score):
+those stay, and their deadline decides. A move changes the account's branch and village with the
+member's; a move out or a departure disables the account; coming back leaves the account as it is.
 """
 
 from __future__ import annotations
@@ -78,6 +79,15 @@ class DeparturePlan:
     def ok(self) -> bool:
         return not self.blockers
 
+    @property
+    def handed(self) -> list[handover.Item]:
+        """What the move hands over (the personal items stay)."""
+        return handover.handed(self.items)
+
+    @property
+    def kept(self) -> list[handover.Item]:
+        return [item for item in self.items if not item.handed_over]
+
 
 def plan(kernel: Kernel, actor: Actor, member_id: int, departure: Departure) -> DeparturePlan:
     """What the departure would do, and what stands in its way; nothing is written."""
@@ -109,8 +119,8 @@ def carry_out(
         receiver = _account(session, done.handover_to)
         payload = _payload(done, why)
         record(session, kernel, actor, "member", payload, always=True)
-        if user is not None and done.items:
-            handover.hand_over(session, kernel, actor, user, done.items, receiver, why)
+        if user is not None and done.handed:
+            handover.hand_over(session, kernel, actor, user, done.handed, receiver, why)
         uow.commit()
         return done
 
@@ -145,7 +155,7 @@ def plan_in(session: Session, kernel: Kernel, member: Member, departure: Departu
         blockers = _holdings(session, kernel, member, old)
         if user is not None:
             blockers += _branch_role(user, old, departure.kind)
-            items = handover.items_of(session, user.id)
+            items = handover.items_of(session, user.id, kernel)
             choices = handover.candidates(session, user, items)
     chosen = _chosen(departure, items, choices, member, old, blockers)
     return DeparturePlan(
@@ -287,16 +297,16 @@ def _chosen(
     old: Branch,
     blockers: list[Blocker],
 ) -> str | None:
-    if not any(item.what != "back" for item in items):
+    if not handover.needs_receiver(items):
         return None
     names = [c.username for c in choices]
     if not names:
+        count = len(handover.handed(items))
         blockers.append(
             Blocker(
                 "no_handover",
-                f"nobody may take over the {len(items)} item(s) waiting for {member.name}",
-                f"没有可以接手{member.name}的 {len(items)} 项待办的账号："
-                f"请先为{old.name}设置持有支部角色的账号",
+                f"nobody may take over the {count} item(s) waiting for {member.name}",
+                f"没有可以接手{member.name}的 {count} 项待办的账号：请先为{old.name}设置持有支部角色的账号",
             )
         )
         return None
@@ -335,6 +345,6 @@ def _payload(done: DeparturePlan, reason: str) -> dict[str, Any]:
         "account": done.account,
         "account_effect": done.account_effect,
         "handed_over_to": done.handover_to,
-        "handed_over": len(done.items),
+        "handed_over": len(done.handed),
         "reason": reason,
     }

@@ -8,6 +8,11 @@ assignee. So each is handed over (交接): a delegated task goes back to its own
 to one account the administrator chooses among those who may act on all of it (the branch's own
 accounts with the branch role first). Each hand-over is a 转办 (or 交还) event in its case, with
 the administrator as the actor and the reason, and the new holder is notified.
+
+A task whose diagram does not allow 转办 (an evaluator's 党员测评, the nominee's consent: a task
+with an `assignee` allows only 抄送 and 催办) is the person's own: nobody else may answer it in
+their name, an administrator included. It is not handed over (`personal`): it stays where it is,
+nothing is recorded for it, and the procedure's deadline decides what an unanswered one means.
 """
 
 from __future__ import annotations
@@ -21,17 +26,20 @@ from ...actor import Actor
 from ...kernel import Kernel
 from ...models import HumanTask, ProcessInstance, TaskSigner, User
 from ...models.org import ROLE_ADMIN, ROLE_BRANCH, ROLE_COMMITTEE, ROLE_MEMBER
+from ...process.task_verbs import allowed_verbs
 from .. import notifications
 from ..steps import EventMeta, record_verb
 
 ACTING = frozenset({ROLE_MEMBER, ROLE_BRANCH, ROLE_COMMITTEE})
 BRANCH_SCOPED = frozenset({ROLE_MEMBER, ROLE_BRANCH})
+PERSONAL = "personal"  # the person's own task: never handed over
 
 
 @dataclass(frozen=True)
 class Item:
     """One thing waiting for the account. `what`: task (it is the assignee), back (a delegated task
-    returns to its owner), owner (it delegated the task and would get it back), signature."""
+    returns to its owner), owner (it delegated the task and would get it back), signature, personal
+    (a task or delegation of its own whose diagram allows no 转办: it stays)."""
 
     what: str
     task_id: str
@@ -43,18 +51,37 @@ class Item:
     signer_id: int | None = None
     owner: str = ""  # for `back`: who gets the task back
 
+    @property
+    def handed_over(self) -> bool:
+        return self.what != PERSONAL
 
-def items_of(session: Session, user_id: int) -> list[Item]:
-    """Everything waiting for the account, in case order."""
+    @property
+    def needs_receiver(self) -> bool:
+        """Whether it goes to the account the administrator chooses (not back to its owner, not kept)."""
+        return self.what not in ("back", PERSONAL)
+
+
+def handed(items: list[Item]) -> list[Item]:
+    """The items a hand-over moves: all but the personal ones."""
+    return [item for item in items if item.handed_over]
+
+
+def needs_receiver(items: list[Item]) -> bool:
+    return any(item.needs_receiver for item in items)
+
+
+def items_of(session: Session, user_id: int, kernel: Kernel | None = None) -> list[Item]:
+    """Everything waiting for the account, in case order. With the kernel, a task or delegation of
+    its own whose diagram allows no 转办 is `personal`; without it (only counting), it is not told apart."""
     found: list[Item] = []
     assigned = session.execute(
-        select(HumanTask, ProcessInstance.title, User.username)
+        select(HumanTask, ProcessInstance.title, User.username, ProcessInstance.process_version_id)
         .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
         .outerjoin(User, User.id == HumanTask.owner_user_id)
         .where((HumanTask.assignee_user_id == user_id) | (HumanTask.owner_user_id == user_id))
         .order_by(HumanTask.instance_id, HumanTask.created_at, HumanTask.id)
     )
-    for task, title, owner in assigned:
+    for task, title, owner, version_id in assigned:
         delegated = task.delegation_state == "pending" and task.owner_user_id not in (None, user_id)
         if task.assignee_user_id == user_id:
             what = "back" if delegated else "task"
@@ -62,6 +89,8 @@ def items_of(session: Session, user_id: int) -> list[Item]:
             what = "owner"
         else:
             continue  # a delegation that has come back: the account is its assignee again (above)
+        if what != "back" and kernel is not None and not _transferable(session, kernel, task, version_id):
+            what = PERSONAL
         found.append(
             Item(
                 what,
@@ -91,10 +120,15 @@ def items_of(session: Session, user_id: int) -> list[Item]:
     return found
 
 
+def _transferable(session: Session, kernel: Kernel, task: HumanTask, version_id: int) -> bool:
+    version = kernel.catalog.get(session, version_id)
+    return "transfer" in allowed_verbs(version, task.process_id, task.spec_id)
+
+
 def may_take(user: User, item: Item) -> bool:
     roles = {link.role for link in user.roles}
-    if item.what == "back":
-        return True  # goes to its owner, not to the chosen account
+    if not item.needs_receiver:
+        return True  # goes back to its owner, or stays: not to the chosen account
     if item.what == "signature":
         return bool(roles & ACTING) and (ROLE_COMMITTEE in roles or user.branch_id == item.branch_id)
     if item.role not in roles:
@@ -104,7 +138,7 @@ def may_take(user: User, item: Item) -> bool:
 
 def candidates(session: Session, user: User, items: list[Item]) -> list[User]:
     """Active accounts that may take over every item: the user's branch's branch-role holders first."""
-    if not any(item.what != "back" for item in items):
+    if not needs_receiver(items):
         return []
     others = session.execute(
         select(User).where(User.active.is_(True), User.id != user.id).order_by(User.username)
@@ -127,9 +161,10 @@ def hand_over(
     to: User | None,
     reason: str,
 ) -> list[dict[str, object]]:
-    """Hand each item over in its case (one event each) and tell the new holder; what was done."""
+    """Hand each item over in its case (one event each) and tell the new holder; what was done.
+    A personal item is left where it is, with no event."""
     done: list[dict[str, object]] = []
-    for item in items:
+    for item in handed(items):
         instance = session.execute(
             select(ProcessInstance).where(ProcessInstance.id == item.instance_id).with_for_update()
         ).scalar_one()

@@ -23,9 +23,10 @@ from ...models import HumanTask, ProcessInstance, ProcessVersion, TimerRow, User
 from ...models.org import ROLE_BRANCH, ROLE_MEMBER, ROLE_PUBLIC
 from ...process.inspection import task_details
 from ...process.moments import element_names
+from ...process.task_verbs import allowed_verbs
 from ..taskview import display_names
 from . import interventions, migration
-from .interventions import STUCK_AFTER, check_admin
+from .interventions import STUCK_AFTER, check_admin, check_hands_on
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,8 @@ class OpenTask:
     form: FormDefinition | None
     instructions: str = ""
     data: dict[str, Any] = field(default_factory=dict)
+    may_reassign: bool = True  # the diagram lets the task be handed on (转办)
+    may_complete: bool = True  # and completed on its holder's behalf (委派)
 
 
 @dataclass(frozen=True)
@@ -137,6 +140,7 @@ def _open_task(
     version = kernel.catalog.get(session, instance.process_version_id)
     form = version.forms.get(task.form) if task.form else None
     found = task_details(version, instance.state_json, task.id) if details else None
+    verbs = allowed_verbs(version, task.process_id, task.spec_id)
     return OpenTask(
         id=task.id,
         instance_id=instance.id,
@@ -148,10 +152,12 @@ def _open_task(
         spec_id=task.spec_id,
         due_at=task.due_at,
         assignee=display_names(session, [task.assignee_user_id]).get(task.assignee_user_id, ""),
-        candidates=candidates(session, task, instance),
+        candidates=candidates(session, task, instance) if "transfer" in verbs else [],
         form=form,
         instructions=found.instructions if found else "",
         data=found.data if found else {},
+        may_reassign="transfer" in verbs,
+        may_complete="delegate" in verbs,
     )
 
 
@@ -223,7 +229,10 @@ def open_task(kernel: Kernel, actor: Actor, instance_id: int, task_id: str) -> O
         task = session.get(HumanTask, task_id)
         if task is None or task.instance_id != instance.id or task.role == ROLE_PUBLIC:
             raise NotFound(f"case {instance_id} has no open task {task_id}", task_id=task_id)
-        return _open_task(session, kernel, task, instance, details=True)
+        found = _open_task(session, kernel, task, instance, details=True)
+        if not found.may_complete:
+            check_hands_on(session, kernel, task, instance, "delegate")  # says why
+        return found
 
 
 def migration_preview(kernel: Kernel, actor: Actor, instance_id: int, to_version: int) -> MigrationPreview:

@@ -21,6 +21,7 @@ from ...journal import capture
 from ...kernel import Kernel
 from ...models import HumanTask, ProcessInstance, PublicNotice, Survey, TimerRow, User
 from ...models.org import ROLE_ADMIN, ROLE_OPERATOR
+from ...process.task_verbs import allowed_verbs
 from .. import forms, timers
 from ..accounts import actor_of
 from ..results import StepOutcome
@@ -52,6 +53,27 @@ def reason_of(text: str) -> str:
             f"an intervention needs a reason of at least {MIN_REASON} characters", field="reason"
         )
     return text[:1000]
+
+
+_INTERVENTION_WORDS = {"transfer": "given to another person", "delegate": "completed on someone's behalf"}
+
+
+def check_hands_on(
+    session: Any, kernel: Kernel, task: HumanTask, instance: ProcessInstance, verb: str
+) -> None:
+    """An administrator's reassignment is a 转办 and a completion on someone's behalf a 委派: a task
+    whose diagram does not allow that verb (an evaluator's score, the nominee's consent, the branch's
+    own attestation) is answered by its own holder or not at all, else a vote could be cast in
+    someone's name; its deadline decides what an unanswered one means."""
+    version = kernel.catalog.get(session, instance.process_version_id)
+    if verb not in allowed_verbs(version, task.process_id, task.spec_id):
+        raise NotAllowed(
+            f"{task.name} is answered by its own holder only: its diagram does not let it be "
+            f"{_INTERVENTION_WORDS[verb]}, by an administrator either",
+            task_id=task.id,
+            task=task.name,
+            verb=verb,
+        )
 
 
 def locked_instance(session: Any, instance_id: int, statuses: tuple[str, ...]) -> ProcessInstance:
@@ -141,6 +163,7 @@ def reassign(kernel: Kernel, actor: Actor, task_id: str, username: str, reason: 
         target = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
         if target is None or not target.active:
             raise NotFound(f"no active account {username!r}", username=username)
+        check_hands_on(session, kernel, task, instance, "transfer")
         who = actor_of(target)
         if task.role not in who.roles or (
             task.role in ("branch", "member") and who.branch_id != instance.branch_id
@@ -175,6 +198,7 @@ def complete_on_behalf(
         task, instance = locked_task(session, task_id)
         if instance.status != "running":
             raise TaskNotReady(f"case {instance.id} is {instance.status}", instance_id=instance.id)
+        check_hands_on(session, kernel, task, instance, "delegate")
         version = kernel.catalog.get(session, instance.process_version_id)
         cleaned = forms.validate(session, version.form(task.form), data, instance.branch_id)
         step = step_input_for(instance, "complete", kernel.clock.now(), task_id=task.id, data=cleaned)

@@ -285,13 +285,13 @@ def _checked(
         problem = Problem("branch", exc.message, str(exc.params.get("zh", exc.message)))
         return RowPlan(row.row, row.code, row.name, "refuse", row.changes, [problem])
     problems = [Problem(b.kind, b.en, b.zh) for b in plan.blockers]
-    if plan.items:
+    if plan.handed:  # personal tasks are not handed over: they do not hold a row up
         problems.append(
             Problem(
                 "handover",
-                f"{len(plan.items)} item(s) wait for {member.name}: move them on the member's page, where "
+                f"{len(plan.handed)} item(s) wait for {member.name}: move them on the member's page, where "
                 "you choose who takes them over",
-                f"{member.name}有 {len(plan.items)} 项待办需要交接：请在党员页面办理（可选择交接人）",
+                f"{member.name}有 {len(plan.handed)} 项待办需要交接：请在党员页面办理（可选择交接人）",
             )
         )
     if problems:

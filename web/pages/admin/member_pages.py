@@ -170,7 +170,7 @@ def confirm_move(member_id: int) -> Any:
 
 
 def _moved_text(done: departures.DeparturePlan) -> str:
-    handed = len(done.items)
+    handed = len(done.handed)
     text = {
         "move": _("%(name)s 已转入 %(branch)s", name=done.name, branch=done.to_branch or ""),
         "moved": _("%(name)s 已登记为转出", name=done.name),
