@@ -12,6 +12,9 @@ from . import determinism
 from .catalog import LoadedVersion
 from .runtime import release, return_targets
 from .scripting import SandboxEnvironment, SandboxScriptEngine
+from .task_properties import properties_of
+
+INSTRUCTIONS_EN_PROPERTY = "instructionsEn"
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,7 @@ class TaskDetails:
     instructions: str
     data: dict[str, Any]
     return_targets: list[dict[str, str]]
+    instructions_en: str = ""  # the task's `instructionsEn` property: its instructions in English
 
 
 def task_details(version: LoadedVersion, snapshot: str, task_id: str) -> TaskDetails:
@@ -74,6 +78,7 @@ def task_details(version: LoadedVersion, snapshot: str, task_id: str) -> TaskDet
             return_targets=[
                 {"id": target, "name": names.get(target, target)} for target in return_targets(spec)
             ],
+            instructions_en=properties_of(spec).get(INSTRUCTIONS_EN_PROPERTY, ""),
         )
     finally:
         release(workflow)

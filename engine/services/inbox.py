@@ -17,6 +17,7 @@ from ..models.org import ROLE_BRANCH, ROLE_COMMITTEE, ROLE_MEMBER, ROLE_PUBLIC
 from ..process.case_fields import CaseField, case_fields, start_properties
 from ..process.end_events import EndEventName, end_events
 from ..process.inspection import inspect
+from ..process.moments import element_names
 from . import authz
 from .disclosure import disclosure_of
 from .results import TaskSummary
@@ -137,12 +138,13 @@ def done_by(kernel: Kernel, actor: Actor, limit: int = 100, after: int | None = 
     older = [Event.seq < after] if after is not None else []
     with kernel.db.unit_of_work(write=False) as uow:
         rows = uow.session.execute(
-            select(Event, ProcessInstance.title, ProcessInstance.status)
+            select(Event, ProcessInstance.title, ProcessInstance.status, ProcessInstance.process_version_id)
             .join(ProcessInstance, ProcessInstance.id == Event.instance_id)
             .where(Event.actor_user_id == actor.user_id, Event.kind.in_(DONE_KINDS), *older)
             .order_by(Event.seq.desc())
             .limit(limit)
         ).all()
+        names = _StepNames(kernel, uow.session)
         return [
             {
                 "seq": e.seq,
@@ -151,10 +153,27 @@ def done_by(kernel: Kernel, actor: Actor, limit: int = 100, after: int | None = 
                 "instance_status": status,
                 "kind": e.kind,
                 "task": json.loads(e.payload).get("task", "") or e.spec_id,
+                # The step's English name, from the case's diagram (its nameEn).
+                "task_en": names.english(version_id, e.spec_id),
                 "at": e.business_time,
             }
-            for e, title, status in rows
+            for e, title, status, version_id in rows
         ]
+
+
+class _StepNames:
+    """English names of steps, read from each pinned version once per request."""
+
+    def __init__(self, kernel: Kernel, session: Session) -> None:
+        self.kernel, self.session = kernel, session
+        self._by_version: dict[int, dict[str, tuple[str, str]]] = {}
+
+    def english(self, version_id: int, element: str | None) -> str:
+        if not element:
+            return ""
+        if version_id not in self._by_version:
+            self._by_version[version_id] = element_names(self.kernel.catalog.get(self.session, version_id))
+        return self._by_version[version_id].get(element, ("", ""))[1]
 
 
 def started_by(
@@ -175,6 +194,7 @@ def started_by(
             .all()
         )
         waiting = _waiting_at(uow.session, [r.id for r in rows])
+        waiting_en = _waiting_at(uow.session, [r.id for r in rows], english=True)
         ends = {r.id: _end_of(kernel, uow.session, r) for r in rows if r.end_event}
         return [
             {
@@ -188,6 +208,7 @@ def started_by(
                 "started_at": r.started_at,
                 "updated_at": r.updated_at,
                 "waiting_at": waiting.get(r.id, []),
+                "waiting_at_en": waiting_en.get(r.id, []),
             }
             for r in rows
         ]
@@ -198,15 +219,19 @@ def _end_of(kernel: Kernel, session: Session, instance: ProcessInstance) -> EndE
     return next((e for e in end_events(version) if e.element == instance.end_event), None)
 
 
-def _waiting_at(session: Session, instance_ids: list[int]) -> dict[int, list[str]]:
+def _waiting_at(session: Session, instance_ids: list[int], english: bool = False) -> dict[int, list[str]]:
+    """The steps each case waits at, named once each (in English: their nameEn, else the name)."""
     if not instance_ids:
         return {}
     result: dict[int, list[str]] = {}
-    for instance_id, name in session.execute(
-        select(HumanTask.instance_id, HumanTask.name).where(HumanTask.instance_id.in_(instance_ids))
+    for instance_id, name, name_en in session.execute(
+        select(HumanTask.instance_id, HumanTask.name, HumanTask.name_en).where(
+            HumanTask.instance_id.in_(instance_ids)
+        )
     ):
-        if name not in result.setdefault(instance_id, []):
-            result[instance_id].append(name)
+        shown = (name_en or name) if english else name
+        if shown not in result.setdefault(instance_id, []):
+            result[instance_id].append(shown)
     return result
 
 

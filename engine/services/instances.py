@@ -141,7 +141,7 @@ def links(kernel: Kernel, actor: Actor, instance_id: int) -> list[dict[str, Any]
         session = uow.session
         authz.check_may_hand_out_links(actor, _instance(session, actor, instance_id))
         rows = session.execute(
-            select(PublicLink, HumanTask.name)
+            select(PublicLink, HumanTask.name, HumanTask.name_en)
             .join(HumanTask, HumanTask.id == PublicLink.task_id)
             .where(
                 PublicLink.instance_id == instance_id,
@@ -155,9 +155,10 @@ def links(kernel: Kernel, actor: Actor, instance_id: int) -> list[dict[str, Any]
                 "token": link.token,
                 "task_id": link.task_id,
                 "task": name,
+                "task_en": name_en,
                 "expires_at": link.expires_at,
                 "kind": "task",
             }
-            for link, name in rows
+            for link, name, name_en in rows
         ]
         return task_links + surveys.open_links(session, instance_id)

@@ -15,6 +15,7 @@ from ..actor import Actor
 from ..kernel import Kernel
 from ..models import Notification, ProcessInstance, User, UserRole
 from ..models.org import ROLE_BRANCH, ROLE_COMMITTEE, ROLE_MEMBER, ROLE_PUBLIC
+from ..process.moments import element_names
 from . import delivery, delivery_config
 
 log = logging.getLogger("xianfeng.notifications")
@@ -88,7 +89,7 @@ def list_for(
 ) -> list[dict[str, Any]]:
     with kernel.db.unit_of_work(write=False) as uow:
         statement = (
-            select(Notification, ProcessInstance.title)
+            select(Notification, ProcessInstance.title, ProcessInstance.process_version_id)
             .outerjoin(ProcessInstance, ProcessInstance.id == Notification.instance_id)
             .where(Notification.user_id == actor.user_id)
             .order_by(Notification.id.desc())
@@ -97,11 +98,14 @@ def list_for(
         if unread_only:
             statement = statement.where(Notification.read_at.is_(None))
         rows = uow.session.execute(statement).all()
+        english = _EnglishNames(kernel, uow.session)
         return [
             {
                 "id": n.id,
                 "kind": n.kind,
                 "title": n.title,
+                # The title's English, when it names a step or an ending of the case's diagram.
+                "title_en": english.of(version_id, n.title),
                 "body": n.body,
                 "instance_id": n.instance_id,
                 "instance_title": title or "",
@@ -109,8 +113,24 @@ def list_for(
                 "created_at": n.created_at,
                 "read": n.read_at is not None,
             }
-            for n, title in rows
+            for n, title, version_id in rows
         ]
+
+
+class _EnglishNames:
+    """Names of a pinned version's elements, Chinese to English, read once per version."""
+
+    def __init__(self, kernel: Kernel, session: Session) -> None:
+        self.kernel, self.session = kernel, session
+        self._known: dict[int, dict[str, str]] = {}
+
+    def of(self, version_id: int | None, name: str) -> str:
+        if version_id is None:
+            return ""
+        if version_id not in self._known:
+            names = element_names(self.kernel.catalog.get(self.session, version_id))
+            self._known[version_id] = {chinese: english for chinese, english in names.values() if english}
+        return self._known[version_id].get(name, "")
 
 
 def mark_read(kernel: Kernel, actor: Actor, ids: list[int] | None = None) -> int:

@@ -104,6 +104,8 @@ def case_standing(session: Session, kernel: Kernel, instance: ProcessInstance) -
         stages[key].steps.append(_step(group, point, names, _deadline(_due(group), calendar, now)))
     for event in found.waiting:
         _place(stages, event, _deadline(event.due_at, calendar, now), version)
+    for stage in stages.values():  # people named before the villagers' links
+        stage.steps.sort(key=lambda step: step.public)
     return list(stages.values())
 
 

@@ -52,6 +52,7 @@ class TaskView:
     fields: list[CaseField] = field(default_factory=list)  # what the procedure shows of the data
     # What the form opens with (hints, the last submission) and why the task came back, if it did.
     prefill: Prefill = field(default_factory=Prefill)
+    instructions_en: str = ""  # the instructions in English, where the diagram gives them
 
 
 def task_view(kernel: Kernel, actor: Actor, task_id: str) -> TaskView:
@@ -111,6 +112,7 @@ def task_view(kernel: Kernel, actor: Actor, task_id: str) -> TaskView:
             signers=signers,
             fields=case_fields(version, details.data),
             prefill=prefill_for(session, actor, version, task, form, details.data),
+            instructions_en=details.instructions_en,
             assignee_name=assignee[1],
             owner_name=owner[1],
         )
@@ -292,6 +294,7 @@ class PublicTaskView:
     form: FormDefinition
     instructions: str
     expires_at: Any
+    instructions_en: str = ""
 
 
 def public_task_view(kernel: Kernel, token: str) -> PublicTaskView:
@@ -324,6 +327,7 @@ def public_task_view(kernel: Kernel, token: str) -> PublicTaskView:
             form=form,
             instructions=details.instructions,
             expires_at=link.expires_at,
+            instructions_en=details.instructions_en,
         )
 
 

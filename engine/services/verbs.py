@@ -154,7 +154,7 @@ def transfer(kernel: Kernel, actor: Actor, task_id: str, to: Person, reason: str
             instance,
             "transfer",
             {"to": target.username, "reason": _reason(reason, "a transfer")},
-            ([target.id], "transferred", f"{actor.display_name or actor.username} 转办：{reason}"),
+            ([target.id], "transferred", f"{actor.display_name or actor.username}：{reason}"),
         )
         result = replace(result, people=[target.display_name or target.username])
         uow.commit()
@@ -181,7 +181,7 @@ def delegate(kernel: Kernel, actor: Actor, task_id: str, to: Person, reason: str
             instance,
             "delegate",
             {"to": target.username, "reason": _reason(reason, "a delegation")},
-            ([target.id], "delegated", f"{actor.display_name or actor.username} 委派：{reason}"),
+            ([target.id], "delegated", f"{actor.display_name or actor.username}：{reason}"),
         )
         result = replace(result, people=[target.display_name or target.username])
         uow.commit()
@@ -244,7 +244,7 @@ def add_signers(kernel: Kernel, actor: Actor, task_id: str, chosen: list[Person]
             instance,
             "add_signer",
             {"users": [t.username for t in targets], "reason": text},
-            ([t.id for t in targets], "signer", f"{actor.display_name or actor.username} 加签：{text}"),
+            ([t.id for t in targets], "signer", f"{actor.display_name or actor.username}：{text}"),
         )
         result = replace(result, people=[t.display_name or t.username for t in targets])
         uow.commit()
@@ -384,7 +384,7 @@ def urge(kernel: Kernel, actor: Actor, task_id: str, note: str = "") -> VerbResu
             instance,
             "urge",
             {"note": note[:500]},
-            (people, "urge", note or f"{actor.display_name or actor.username} 催办"),
+            (people, "urge", note or (actor.display_name or actor.username)),
         )
         uow.commit()
     return result

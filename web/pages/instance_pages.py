@@ -44,7 +44,7 @@ def show(instance_id: int) -> Any:
         process_name=labels.process_name(state["process_name"]),
         stages=[(stage, [_line(line, state, actor) for line in stage.lines]) for stage in stages],
         now_text=standing_text.summary(stages),
-        data_rows=presenters.data_rows(state["fields"]),
+        data_rows=presenters.data_rows(state["fields"], state["data"]),
         outcome=outcome_words(state["outcome"], state["outcome_name"], state["outcome_name_en"]),
         data_files=_files(instance_id, state["data"], history),
         raw_data=presenters.raw_json(state["data"]),

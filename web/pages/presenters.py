@@ -46,11 +46,21 @@ def _shown(value: Any, options: dict[str, dict[str, str]]) -> str:
     return str(value)
 
 
-def data_rows(fields: list[CaseField]) -> list[tuple[str, str]]:
+def data_rows(fields: list[CaseField], data: dict[str, Any] | None = None) -> list[tuple[str, str]]:
     """The case's data a person reads, as label/value rows: the fields its procedure's diagram
-    lists (`caseFields`), named by the diagram and the forms; the rest stays in the raw view."""
+    lists (`caseFields`), named by the diagram and the forms; the rest stays in the raw view.
+
+    A text the diagram computes in both languages keeps its English beside it as `<name>_en` (a
+    decision table's note): English readers read that one."""
     lang = labels.lang()
-    return [(field.label.get(lang) or field.path, _shown(field.value, field.options)) for field in fields]
+    rows = []
+    for field in fields:
+        value: Any = field.value
+        english = (data or {}).get(f"{field.path}_en") if lang == "en" and "." not in field.path else None
+        if isinstance(english, str) and english:
+            value = english
+        rows.append((field.label.get(lang) or field.path, _shown(value, field.options)))
+    return rows
 
 
 def raw_json(data: Any) -> str:

@@ -96,7 +96,7 @@ def render_task(
         has_files=any(prop.get("x-widget") == "file" for prop in view.form.schema["properties"].values()),
         form_title=view.form.title.get(labels.lang(), view.form.name),
         general_errors=general,
-        data_rows=presenters.data_rows(view.fields),
+        data_rows=presenters.data_rows(view.fields, view.data),
         data_files=presenters.files_in(view.data, files, file_link(view.instance_id)),
         raw_data=presenters.raw_json(view.data),
         history=history_text.history_rows(history) if history is not None else None,

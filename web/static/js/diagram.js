@@ -178,7 +178,7 @@
     list.className = "called-diagrams";
     calls.forEach(function (element) {
       var target = diagramOf(data, element.businessObject.calledElement);
-      var label = words(container, "open", "Open") + (element.businessObject.name || target.title);
+      var label = words(container, "open", "Open") + (target.title || element.businessObject.name);
       list.appendChild(button(label, label, function () { openCalled(container, target, data, area); }));
     });
     view.viewer.on("element.click", function (event) {
