@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,6 +38,37 @@ MOBILE_WIDTH = 375
 class LiveServer:
     url: str
     kernel: Kernel
+
+
+def town(folder: Path) -> Kernel:
+    """A fresh SQLite database in `folder` with the diagrams and the demo data of 治安镇."""
+    from support import load_everything, make_kernel
+
+    kernel = make_kernel(f"sqlite:///{folder / 'xianfeng.sqlite3'}", str(folder))
+    load_everything(kernel)
+    return kernel
+
+
+@contextmanager
+def served(kernel: Kernel, name: str, threads: int = 8) -> Iterator[LiveServer]:
+    """The app on `kernel`, served by waitress on a free port in a background thread while the
+    block runs; the kernel's connections are closed after it."""
+    from waitress import create_server
+
+    from xianfeng.web import create_app
+
+    server = create_server(
+        create_app(kernel), host="127.0.0.1", port=0, threads=threads, ident=f"xianfeng-{name}"
+    )
+    thread = threading.Thread(target=server.run, name=f"waitress-{name}", daemon=True)
+    thread.start()
+    try:
+        yield LiveServer(f"http://127.0.0.1:{server.effective_port}", kernel)  # type: ignore[union-attr]
+    finally:
+        server.task_dispatcher.shutdown()
+        server.close()
+        thread.join(timeout=5)
+        kernel.db.dispose()
 
 
 @dataclass(frozen=True)

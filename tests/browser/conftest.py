@@ -3,21 +3,17 @@ served by waitress in a background thread on a free port.
 
 The server shares its kernel with the test (one object, one ManualClock), so a test moves time
 with `kernel.clock.set(...)` and `timers.tick(kernel)` and the pages see the moved clock at once.
-One server and one browser serve the whole session; each person in a scenario gets a fresh
+One browser serves the whole session and one server each test module; each person in a scenario gets a fresh
 browser context (their own cookies), sized like the device under test.
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from browser_support import CHROMIUM, CHROMIUM_ARGS, LiveServer
-from support import load_everything, make_kernel
-
-from xianfeng.web import create_app
+from browser_support import CHROMIUM, CHROMIUM_ARGS, LiveServer, served, town
 
 
 @pytest.fixture(scope="session")
@@ -30,24 +26,13 @@ def chromium() -> Path:
     return CHROMIUM
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """The app on a fresh SQLite database with the demo data, served by waitress on a free port."""
-    from waitress import create_server
-
-    folder = tmp_path_factory.mktemp("browser-server")
-    kernel = make_kernel(f"sqlite:///{folder / 'xianfeng.sqlite3'}", str(folder))
-    load_everything(kernel)
-    server = create_server(create_app(kernel), host="127.0.0.1", port=0, threads=8, ident="xianfeng-test")
-    thread = threading.Thread(target=server.run, name="waitress-test", daemon=True)
-    thread.start()
-    try:
-        yield LiveServer(f"http://127.0.0.1:{server.effective_port}", kernel)  # type: ignore[union-attr]
-    finally:
-        server.task_dispatcher.shutdown()
-        server.close()
-        thread.join(timeout=5)
-        kernel.db.dispose()
+    """The app on a fresh SQLite database with the demo data, served by waitress on a free port:
+    one town per test module, so what one module's scenarios do (a moved clock, a divided branch,
+    an edited row) never changes what another's find."""
+    with served(town(tmp_path_factory.mktemp("browser-server")), "test") as server:
+        yield server
 
 
 @pytest.fixture(scope="session")

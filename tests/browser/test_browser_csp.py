@@ -22,7 +22,8 @@ from xianfeng.web import create_app
 pytestmark = pytest.mark.browser
 
 # Non-page responses (files, data, downloads) and pages that need a record no walk makes here.
-NOT_PAGES = re.compile(r"\.(xlsx|pdf|json|txt|png|<fmt>)$|/attachments/|^/assets/")
+# Not pages: downloads, images (Chromium draws an image in a document of its own, with inline style).
+NOT_PAGES = re.compile(r"\.(xlsx|pdf|json|txt|png|ico|<fmt>)$|/attachments/|^/assets/")
 LISTENER = """
 window.__csp = [];
 document.addEventListener('securitypolicyviolation', (e) => window.__csp.push(

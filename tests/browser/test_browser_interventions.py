@@ -11,12 +11,11 @@ session's shared one that the other browser tests walk.
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
-from browser_support import ARTIFACTS, DESKTOP, MOBILE, PASSWORD, Device, LiveServer
+from browser_support import ARTIFACTS, DESKTOP, MOBILE, PASSWORD, Device, LiveServer, served, town
 from intervention_support import (
     DETERMINE,
     PREPARE,
@@ -27,11 +26,10 @@ from intervention_support import (
     publish_changed_prepare,
 )
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
-from support import CreationWalk, load_everything, make_kernel
+from support import CreationWalk
 
 from xianfeng.engine.models import Event, ProcessInstance
 from xianfeng.engine.services import audit
-from xianfeng.web import create_app
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -41,21 +39,8 @@ FOLDER = ARTIFACTS.parent / "interventions"
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    from waitress import create_server
-
-    folder = tmp_path_factory.mktemp("interventions-server")
-    kernel = make_kernel(f"sqlite:///{folder / 'xianfeng.sqlite3'}", str(folder))
-    load_everything(kernel)
-    served = create_server(create_app(kernel), host="127.0.0.1", port=0, threads=8, ident="xianfeng-test")
-    thread = threading.Thread(target=served.run, name="waitress-interventions", daemon=True)
-    thread.start()
-    try:
-        yield LiveServer(f"http://127.0.0.1:{served.effective_port}", kernel)  # type: ignore[union-attr]
-    finally:
-        served.task_dispatcher.shutdown()
-        served.close()
-        thread.join(timeout=5)
-        kernel.db.dispose()
+    with served(town(tmp_path_factory.mktemp("interventions-server")), "interventions") as live:
+        yield live
 
 
 def _context(browser: Browser, server: LiveServer, device: Device) -> BrowserContext:

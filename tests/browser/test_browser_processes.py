@@ -11,20 +11,18 @@ session's shared one that the other browser tests walk.
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from browser_support import ARTIFACTS, DESKTOP, MOBILE, PASSWORD, Device, LiveServer
+from browser_support import ARTIFACTS, DESKTOP, MOBILE, PASSWORD, Device, LiveServer, served, town
 from playwright.sync_api import Browser, BrowserContext, Page, expect
-from support import CreationWalk, load_everything, make_kernel
+from support import CreationWalk
 
 from xianfeng.engine.models import PublicNotice
 from xianfeng.engine.services import accounts
 from xianfeng.engine.services.admin import processes
-from xianfeng.web import create_app
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -36,21 +34,8 @@ LOADED = 30_000  # ms: the editors' bundles (3 MB) load and draw slowly on a bus
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    from waitress import create_server
-
-    folder = tmp_path_factory.mktemp("procedures-server")
-    kernel = make_kernel(f"sqlite:///{folder / 'xianfeng.sqlite3'}", str(folder))
-    load_everything(kernel)
-    served = create_server(create_app(kernel), host="127.0.0.1", port=0, threads=8, ident="xianfeng-test")
-    thread = threading.Thread(target=served.run, name="waitress-procedures", daemon=True)
-    thread.start()
-    try:
-        yield LiveServer(f"http://127.0.0.1:{served.effective_port}", kernel)  # type: ignore[union-attr]
-    finally:
-        served.task_dispatcher.shutdown()
-        served.close()
-        thread.join(timeout=5)
-        kernel.db.dispose()
+    with served(town(tmp_path_factory.mktemp("procedures-server")), "procedures") as live:
+        yield live
 
 
 def _context(browser: Browser, server: LiveServer, device: Device) -> BrowserContext:

@@ -20,7 +20,12 @@ Login = Callable[[str], FlaskClient]
 def open_task(client: FlaskClient, step: str) -> tuple[str, str]:
     """From the inbox to the first task named `step`: its path and its page."""
     inbox = text(client.get("/inbox"))
-    found = re.search(rf'href="(/tasks/[^"]+)">[^<]*</a></td>\s*<td data-label="[^"]+">{step}</td>', inbox)
+    # The item's cell may list the case's key facts after its link (rows that batch approval takes).
+    found = re.search(
+        rf'href="(/tasks/[^"]+)">[^<]*</a>(?:(?!</td>).)*</td>\s*<td data-label="[^"]+">{step}</td>',
+        inbox,
+        re.S,
+    )
     assert found, f"no {step} in the inbox"
     return found.group(1), text(client.get(found.group(1)))
 
