@@ -70,7 +70,8 @@ def test_the_list_shows_each_process_with_its_versions_and_cases_to_an_auditor(
     page = text(login("auditor").get("/admin/processes"))
     section = page.split('id="process-model_post_creation"', 1)[1].split("</section>", 1)[0]
     assert "v1" in section and "当前" in section
-    assert "随系统安装的默认流程" in section and "系统" in section  # "shipped defaults" by "system", in Chinese
+    # "shipped defaults" by "system", in Chinese
+    assert "随系统安装的默认流程" in section and "系统" in section
     running = re.search(r'data-label="进行中" class="num">(\d+)<', section)
     assert running and running.group(1) == "1"
     assert "编辑" not in section, "an auditor reads; only an administrator edits"
