@@ -78,3 +78,20 @@ def test_verify_reports_a_diagram_cut_short_and_exits_one(run: Cli) -> None:
     assert result.exit_code == 1
     assert "FAILED" in result.output and "events/second" in result.output
     assert "file model_post_creation.bpmn" in result.output and "do not match its hash" in result.output
+
+
+def test_verify_since_the_last_published_head_says_what_it_replayed(run: Cli) -> None:
+    published = run.folder / "anchors.jsonl"
+    published.unlink(missing_ok=True)
+    refused = run("verify", "--since-head")
+    assert refused.exit_code == 2 and "no published head to start from" in refused.output
+    assert run("tick").exit_code == 0  # publishes the head: the nomination's events are all in it
+    (head,) = [json.loads(line) for line in published.read_text(encoding="utf-8").splitlines()]
+    result = run("verify", "--since-head", "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["since"] == f"{head['seq']}:{head['hash']}"
+    assert (report["instances"], report["not_replayed"], report["cases"]) == (0, 1, {})
+    text = run("verify", "--since-head")
+    assert text.exit_code == 0 and f"after published head {head['seq']}:" in text.output
+    assert "1 without are proven by the chain up to it" in text.output

@@ -10,7 +10,7 @@ import threading
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
-from support import GOOD, CreationWalk, establish_post, rehash_chain_from
+from support import GOOD, CreationWalk, actor, establish_post, rehash_chain_from
 
 from xianfeng.engine.journal.capture import CHAINED_OPTION
 from xianfeng.engine.kernel import Kernel
@@ -195,3 +195,30 @@ def test_a_notice_committed_after_a_higher_numbered_step_is_published_for(postgr
     published = anchors.publish_due(kernel, kernel.clock.now())
     assert published is not None and published.reason == "notice"
     assert audit.verify(kernel, anchors=_published(kernel)).ok
+
+
+def test_verify_since_the_last_head_replays_the_cases_that_moved_and_still_walks_the_whole_chain(
+    backend: Kernel,
+) -> None:
+    quiet = CreationWalk(backend, candidate="member1", evaluators=("member2", "member3", "member4"))
+    quiet.start()
+    head = anchors.publish(backend, "test")
+    assert head is not None
+    moving = CreationWalk(backend, candidate="member5", evaluators=("member6", "member7", "member8"))
+    moving.start()
+    quiet_done = quiet.task_of("member2", "Task_member_evaluation")
+    report = audit.verify(backend, since=head)
+    assert report.ok, report.problems
+    assert set(report.cases) == {moving.instance_id} and report.instances == 1
+    assert (report.since, report.not_replayed) == (f"{head.seq}:{head.hash}", 1)
+    assert set(audit.verify(backend).cases) == {quiet.instance_id, moving.instance_id}  # without it: all
+
+    # A case that moved after the head is replayed again: an evaluation of the quiet one now is too.
+    tasks.complete(backend, actor(backend, "member2"), quiet_done.id, dict(GOOD))
+    assert set(audit.verify(backend, since=head).cases) == {quiet.instance_id, moving.instance_id}
+
+    # What came before the head is still walked: an edit there is reported.
+    first = _events(backend)[0]
+    _sql(backend, sa.update(Event).where(Event.seq == first.seq).values(actor="someone-else"))
+    problems = audit.verify(backend, since=head).problems
+    assert any(f"event {first.seq}" in p and "row edited" in p for p in problems), problems

@@ -157,12 +157,12 @@ def publish_due(kernel: Kernel, now: dt.datetime) -> Anchor | None:
         return publish(kernel, "daily")
     with kernel.db.unit_of_work(write=False) as uow:
         noticed = uow.session.execute(
-            select(Event.seq).where(_after(last), Event.changes.contains(NOTICE_PUT_UP)).limit(1)
+            select(Event.seq).where(events_after(last), Event.changes.contains(NOTICE_PUT_UP)).limit(1)
         ).first()
     return publish(kernel, "notice") if noticed is not None else None
 
 
-def _after(anchor: Anchor) -> ColumnElement[bool]:
+def events_after(anchor: Anchor) -> ColumnElement[bool]:
     """The events a published head does not hold: past each shard's number in it, not past its
     `seq` (on PostgreSQL a step may commit after one with a higher `seq`, and a notice it put up
     would wait a day for its head); by `seq` for a head from before the chain had shards."""
