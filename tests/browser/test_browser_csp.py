@@ -6,14 +6,13 @@ browser reports (console or `securitypolicyviolation` event) fails the test, nam
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from browser_support import PASSWORD, LiveServer
-from support import CreationWalk, establish_post, load_everything, make_kernel
+from browser_support import PASSWORD, LiveServer, served, town
+from support import CreationWalk, establish_post
 from walks_support import divide
 
 from xianfeng.engine.services import notices
@@ -33,22 +32,10 @@ document.addEventListener('securitypolicyviolation', (e) => window.__csp.push(
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveServer, dict[str, Any]]]:
-    from waitress import create_server
-
-    folder = tmp_path_factory.mktemp("csp-server")
-    kernel = make_kernel(f"sqlite:///{folder / 'xianfeng.sqlite3'}", str(folder))
-    load_everything(kernel)
+    kernel = town(tmp_path_factory.mktemp("csp-server"))
     values = _records(kernel)
-    server = create_server(create_app(kernel), host="127.0.0.1", port=0, threads=4, ident="xianfeng-csp")
-    thread = threading.Thread(target=server.run, name="waitress-csp", daemon=True)
-    thread.start()
-    try:
-        yield LiveServer(f"http://127.0.0.1:{server.effective_port}", kernel), values  # type: ignore[union-attr]
-    finally:
-        server.task_dispatcher.shutdown()
-        server.close()
-        thread.join(timeout=5)
-        kernel.db.dispose()
+    with served(kernel, "csp", threads=4) as live:
+        yield live, values
 
 
 def _records(kernel: Any) -> dict[str, Any]:

@@ -8,19 +8,16 @@ role reads its pages in one language. Screenshots go to test-artifacts/workbench
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from browser_support import DESKTOP, MOBILE, PASSWORD, Device, LiveServer
+from browser_support import DESKTOP, MOBILE, PASSWORD, Device, LiveServer, served, town
 from language_support import data_words, elsewhere, foreign, latin_data, read
 from playwright.sync_api import Browser, BrowserContext, Page, expect
-from support import GOOD, CreationWalk, load_everything, make_kernel
-
-from xianfeng.web import create_app
+from support import GOOD, CreationWalk
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -60,11 +57,7 @@ class Cases:
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveServer, dict[str, Cases]]]:
     """Its own server and clock: cases at the committee's decision first (their notices pass), then
     those in notice and in evaluation, whose periods run from the moved clock."""
-    from waitress import create_server
-
-    folder = tmp_path_factory.mktemp("workbench-server")
-    kernel = make_kernel(f"sqlite:///{folder / 'xianfeng.sqlite3'}", str(folder))
-    load_everything(kernel)
+    kernel = town(tmp_path_factory.mktemp("workbench-server"))
     decided = {}
     for device, cast in CAST.items():
         walks = [
@@ -89,16 +82,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveServe
             [w.instance_id for w in batch],
             0,
         )
-    server = create_server(create_app(kernel), host="127.0.0.1", port=0, threads=4, ident="xianfeng-wb")
-    thread = threading.Thread(target=server.run, name="waitress-workbench", daemon=True)
-    thread.start()
-    try:
-        yield LiveServer(f"http://127.0.0.1:{server.effective_port}", kernel), cases  # type: ignore[union-attr]
-    finally:
-        server.task_dispatcher.shutdown()
-        server.close()
-        thread.join(timeout=5)
-        kernel.db.dispose()
+    with served(kernel, "workbench", threads=4) as live:
+        yield live, cases
 
 
 def _at_decision(kernel: Any, candidate: str, evaluators: tuple[str, ...]) -> CreationWalk:
