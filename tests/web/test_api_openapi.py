@@ -48,6 +48,7 @@ OPERATIONS = {
     ("get", "/api/v1/posts/{post_id}"),
     ("post", "/api/v1/tasks/{task_id}/attachments"),
     ("get", "/api/v1/instances/{instance_id}/attachments/{sha256}"),
+    ("post", "/api/v1/instances/{instance_id}/withdraw"),
     ("get", "/api/v1/stats"),
     ("post", "/api/v1/verify-runs"),
     ("get", "/api/v1/verify-runs/{run_id}"),
