@@ -59,15 +59,21 @@ def new_kernel(path: Path) -> Kernel:
 
 def _add_members(kernel: Kernel) -> None:
     """Branch 1 needs 30+ members for the longest realistic instance."""
+    add_branch_members(kernel, EXTRA_MEMBERS, "bench", "测评党员", "bench members")
+
+
+def add_branch_members(kernel: Kernel, count: int, key: str, name: str, action: str) -> None:
+    """`count` more active members of branch 1, each with a member account (`{key}{n}`, member code
+    `{KEY}-{n}`), recorded on the chain in one organisation event, as an administrator's change is."""
     password = accounts.hash_password("bench-password")
     with kernel.db.unit_of_work() as uow:
-        for n in range(EXTRA_MEMBERS):
-            member = Member(code=f"BENCH-{n}", branch_id=1, name=f"测评党员{n}", status="active")
+        for n in range(count):
+            member = Member(code=f"{key.upper()}-{n}", branch_id=1, name=f"{name}{n}", status="active")
             uow.session.add(member)
             uow.session.flush()
             accounts.ensure_user(
                 uow.session,
-                f"bench{n}",
+                f"{key}{n}",
                 member.name,
                 password,
                 ("member",),
@@ -75,7 +81,7 @@ def _add_members(kernel: Kernel) -> None:
                 branch_id=1,
                 member_id=member.id,
             )
-        chain.record(uow.session, kernel, None, "org", {"action": "bench members"})
+        chain.record(uow.session, kernel, None, "org", {"action": action})
         uow.commit()
 
 

@@ -18,14 +18,14 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from bench_support import START, Driver, _add_members, _behind
+from bench_support import START, Driver, _add_members, _behind, add_branch_members
 
 from xianfeng.engine.clock import ManualClock
 from xianfeng.engine.config import Settings
 from xianfeng.engine.db import Database
 from xianfeng.engine.kernel import Kernel
-from xianfeng.engine.models import HumanTask, Member, ProcessInstance, User
-from xianfeng.engine.services import accounts, chain, demo, setup, tasks
+from xianfeng.engine.models import HumanTask, ProcessInstance, User
+from xianfeng.engine.services import demo, setup, tasks
 
 # (spec, process, name, English name, form) of the steps the copies wait at, as the diagrams name them
 EVALUATION = (
@@ -173,24 +173,7 @@ def postgres_reachable(url: str) -> bool:
 def add_members(kernel: Kernel, count: int) -> None:
     """`count` more members of branch 1 with accounts, in one chained event: a member may be the
     nominee of one running nomination only, so 2,000 nominations need 2,000 nominees."""
-    password = accounts.hash_password("bench-password")
-    with kernel.db.unit_of_work() as uow:
-        for n in range(count):
-            member = Member(code=f"SCALE-{n}", branch_id=1, name=f"候选党员{n}", status="active")
-            uow.session.add(member)
-            uow.session.flush()
-            accounts.ensure_user(
-                uow.session,
-                f"scale{n}",
-                member.name,
-                password,
-                ("member",),
-                kernel.clock.now(),
-                branch_id=1,
-                member_id=member.id,
-            )
-        chain.record(uow.session, kernel, None, "org", {"action": "scale bench members"})
-        uow.commit()
+    add_branch_members(kernel, count, "scale", "候选党员", "scale bench members")
 
 
 def start_nominations(kernel: Kernel, count: int) -> list[int]:

@@ -11,12 +11,12 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from bench_support import GOOD, Driver, new_kernel
+from bench_support import GOOD, Driver, add_branch_members, new_kernel
 
 from xianfeng.engine.actor import Actor
 from xianfeng.engine.kernel import Kernel
-from xianfeng.engine.models import Event, Member
-from xianfeng.engine.services import accounts, chain, instances, tasks
+from xianfeng.engine.models import Event
+from xianfeng.engine.services import instances, tasks
 
 CONSENT = {"willing": True, "pledge": "我愿意承担示范岗职责，带头服务群众。"}
 RETURN = {"decision": "return", "opinion": "请补充", "return_reasons": "岗位职责不够具体"}
@@ -50,24 +50,7 @@ def fill(path: Path, events: int) -> Kernel:
 
 def add_candidates(kernel: Kernel, count: int) -> None:
     """Members of the first branch, recorded on the chain as the organisation's change."""
-    password = accounts.hash_password("bench-password")
-    with kernel.db.unit_of_work() as uow:
-        for n in range(count):
-            member = Member(code=f"VERIFY-{n}", branch_id=1, name=f"候选党员{n}", status="active")
-            uow.session.add(member)
-            uow.session.flush()
-            accounts.ensure_user(
-                uow.session,
-                f"verify{n}",
-                member.name,
-                password,
-                ("member",),
-                kernel.clock.now(),
-                branch_id=1,
-                member_id=member.id,
-            )
-        chain.record(uow.session, kernel, None, "org", {"action": "verify bench members"})
-        uow.commit()
+    add_branch_members(kernel, count, "verify", "候选党员", "verify bench members")
 
 
 class Walker:
