@@ -56,6 +56,13 @@ def start_properties(version: LoadedVersion) -> dict[str, str]:
     return {}
 
 
+def declared_values(version: LoadedVersion, path: str) -> dict[str, Words]:
+    """The codes `values.<path>` on the start event declares, in the diagram's order, with their
+    words: what the procedure says the value may be, for pages that list every code (a table's
+    columns) rather than word the one a case holds."""
+    return _values(start_properties(version).get(VALUES_PREFIX + path, "")) if path else {}
+
+
 def _form_fields(version: LoadedVersion) -> dict[str, dict[str, Any]]:
     """Field schemas by path: top-level keys, and `variable.key` for answers kept under a variable."""
     found: dict[str, dict[str, Any]] = {}

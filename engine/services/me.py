@@ -31,7 +31,8 @@ from ..models import (
     Village,
     WorkRecordComment,
 )
-from . import inbox, notifications
+from ..process.case_fields import Words
+from . import inbox, notifications, register_words
 from .results import TaskSummary
 
 RECENT = 20
@@ -65,6 +66,7 @@ class MyPage:
     rewards: list[dict[str, Any]] = field(default_factory=list)
     criticisms: list[dict[str, Any]] = field(default_factory=list)
     notifications: list[dict[str, Any]] = field(default_factory=list)
+    outcomes: dict[str, Words] = field(default_factory=dict)  # assessment outcomes, as the diagram words them
 
 
 def my_page(kernel: Kernel, actor: Actor) -> MyPage:
@@ -85,6 +87,8 @@ def my_page(kernel: Kernel, actor: Actor) -> MyPage:
         page = MyPage(actor.member_id, str(row[0]), str(row[1]), str(row[2] or ""), tasks=tasks)
         page.notifications = latest
         page.posts = _posts(session, actor.member_id)
+        if any(p["last_assessment"] for p in page.posts):
+            page.outcomes = register_words.assessment_outcomes(kernel, session)
         page.areas = _areas(session, actor.member_id)
         page.records, page.record_count = _records(session, actor.member_id)
         page.rectifications = _rectifications(session, actor.member_id)

@@ -3,7 +3,8 @@
 Every figure is an SQL aggregate over indexed columns of the registers, the inbox and the step
 timings folded from the log; no case is loaded. Codes are returned as stored (a post's category,
 a record's service domain, an assessment's outcome): the page, the API and the workbook name them
-in the reader's language.
+in the reader's language. The assessment outcomes come with their order and words as the current
+diagram declares them (`register_words`), so that a table lists each one, counted or not.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from ..errors import NotAllowed, NotFound
 from ..kernel import Kernel
 from ..models import Branch, StatsCursor
 from ..models.org import ROLE_BRANCH
-from . import authz, stats_queries
+from ..process.case_fields import Words
+from . import authz, register_words, stats_queries
 from .stats_queries import (
     AssessmentCount,
     BranchTasks,
@@ -52,6 +54,7 @@ class Figures:
     generated_at: dt.datetime
     posts: list[PostCount] = field(default_factory=list)
     assessments: list[AssessmentCount] = field(default_factory=list)
+    outcomes: dict[str, Words] = field(default_factory=dict)  # the diagram's outcomes, in its order
     satisfaction: list[CycleSatisfaction] = field(default_factory=list)
     tasks: list[BranchTasks] = field(default_factory=list)
     steps: list[StepFigure] = field(default_factory=list)
@@ -103,6 +106,7 @@ def figures(kernel: Kernel, actor: Actor, query: StatsQuery) -> Figures:
             generated_at=now,
             posts=stats_queries.posts(session, scope),
             assessments=stats_queries.assessments(session, scope),
+            outcomes=register_words.assessment_outcomes(kernel, session),
             satisfaction=stats_queries.satisfaction(session, scope),
             tasks=stats_queries.open_tasks(session, scope, now),
             steps=stats_queries.steps(session, scope, span),

@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 from pdf_support import flat, pdf_fonts, pdf_text, qr_codes
 from support import SATISFIED, CreationWalk, actor, establish_post, member_id_of
-from walks_support import divide, excellent_post, name_of
+from walks_support import RENAMED_OUTCOMES, divide, excellent_post, name_of, publish_outcomes
 
 from xianfeng.engine.errors import NotAllowed, NotFound
 from xianfeng.engine.kernel import Kernel
@@ -86,6 +86,14 @@ def test_a_posts_dossier_holds_its_creation_with_the_committees_approval_and_its
         ("不满意", 0),
     ]
     assert (made.seal.head_seq, made.seal.head_hash) == _head(backend) and made.seal.ok
+
+
+def test_an_assessments_outcome_is_printed_as_the_published_diagram_now_names_it(kernel: Kernel) -> None:
+    walk = excellent_post(kernel, "member1", ("member2", "member3", "member4"))
+    publish_outcomes(kernel, RENAMED_OUTCOMES)  # 优秀 renamed 特优
+    made = dossier.dossier(kernel, actor(kernel, "auditor"), "post", str(walk.post_id))
+    (record,) = made.records.assessments
+    assert (record.outcome, record.outcome_text) == ("excellent", "特优")
 
 
 def test_villagers_answers_are_counted_not_printed_one_by_one(kernel: Kernel) -> None:

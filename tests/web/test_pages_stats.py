@@ -12,6 +12,7 @@ from flask.testing import FlaskClient
 from openpyxl import load_workbook
 from support import establish_post
 from test_pages_support import text
+from walks_support import RENAMED_OUTCOMES, excellent_post, publish_outcomes, year_of
 
 from xianfeng.engine.kernel import Kernel
 
@@ -83,6 +84,39 @@ def test_the_workbook_holds_the_pages_figures_in_the_readers_language(kernel: Ke
     assert ("年度", "2026") in list(book["统计分析"].iter_rows(values_only=True))
     english = load_workbook(io.BytesIO(client.get("/stats.xlsx?lang=en").data))
     assert "Model posts by branch" in english.sheetnames
+
+
+def test_the_assessment_outcomes_are_those_the_published_diagram_declares(
+    kernel: Kernel, login: Login
+) -> None:
+    excellent_post(kernel, "member1", ("member2", "member3", "member4"))
+    year, committee = str(year_of(kernel)), login("committee")
+    shipped = text(committee.get("/stats"))
+    assert row_of(shipped, "assessments_by_cycle", "年度")[1:6] == [
+        "优秀",
+        "合格",
+        "整改",
+        "不合格",
+        "考核数",
+    ]
+    publish_outcomes(kernel, RENAMED_OUTCOMES)  # 优秀 renamed 特优, 良好 added after it
+    page = text(committee.get("/stats"))
+    renamed = ["特优", "良好", "合格", "整改", "不合格"]
+    assert row_of(page, "assessments_by_cycle", "年度")[1:7] == [*renamed, "考核数"]
+    assert row_of(page, "assessments_by_cycle", year)[1:7] == ["1", "0", "0", "0", "0", "1"]
+    found = DATA_BLOCK.search(page)
+    assert found
+    (chart,) = [c for c in json.loads(found.group(1))["charts"] if c["id"] == "assessments_by_cycle"]
+    assert [s["name"] for s in chart["series"]] == renamed
+    english = text(committee.get("/stats?lang=en"))
+    assert row_of(english, "assessments_by_cycle", "Year")[1:6] == [
+        "Outstanding",
+        "Good",
+        "Pass",
+        "Rectify",
+        "Fail",
+    ]
+    assert f"最近一次考核：{year} 年，特优" in text(login("member1").get("/me"))
 
 
 def test_the_page_reads_in_english(kernel: Kernel, login: Login) -> None:

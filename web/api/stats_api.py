@@ -44,7 +44,12 @@ class PostCountSchema(Schema):
 
 class AssessmentCountSchema(Schema):
     year = fields.Integer(required=True)
-    outcome = fields.String(required=True, metadata={"description": "excellent, pass, rectify, fail"})
+    outcome = fields.String(
+        required=True,
+        metadata={
+            "description": "an outcome code the assessment diagram declares (values.* on its start event)"
+        },
+    )
     count = fields.Integer(required=True)
 
 

@@ -3,6 +3,7 @@ rewards and criticisms, notifications."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from flask import Blueprint, render_template
@@ -25,7 +26,7 @@ def index() -> Any:
         "me.html",
         me=page,
         option=labels.value_text,
-        outcome=stats_view.outcome_word,
+        outcome=partial(stats_view.outcome_word, page.outcomes),
         post_status=stats_view.post_status_word,
         rectification=_rectification_status,
     )

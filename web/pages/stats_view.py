@@ -3,8 +3,8 @@ tables the page shows, the charts its script draws and the sheets of the workboo
 structure so that the three always say the same.
 
 Codes that a form asks for (a post's category, a record's kind and service domain) are named by
-that form's option labels; the registers' own codes (a post's status, an assessment's outcome) by
-the catalog.
+that form's option labels; an assessment's outcome by the assessment diagram (its order and words
+come with the figures); the registers' own codes (a post's status) by the catalog.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from xianfeng.engine.services.stats import Figures
 
 from . import labels
 
-OUTCOMES = ("excellent", "pass", "rectify", "fail")
 POST_STATUSES = ("active", "revoked")
 
 
@@ -51,10 +50,10 @@ def post_status_word(code: str) -> str:
     return {"active": _("有效"), "revoked": _("已撤销")}.get(code, code)
 
 
-def outcome_word(code: str) -> str:
-    return {"excellent": _("优秀"), "pass": _("合格"), "rectify": _("整改"), "fail": _("不合格")}.get(
-        code, code
-    )
+def outcome_word(outcomes: dict[str, dict[str, str]], code: str) -> str:
+    """An assessment outcome as the diagram words it in the page's language; one the current
+    diagram no longer declares (an older version's) by its code."""
+    return outcomes.get(code, {}).get(labels.lang()) or code
 
 
 def _option(field_name: str) -> Callable[[str], str]:
@@ -107,13 +106,13 @@ def posts_tables(f: Figures) -> tuple[list[Table], list[Chart]]:
 
 
 def assessment_tables(f: Figures) -> tuple[list[Table], list[Chart]]:
-    outcomes = _ordered(OUTCOMES, (a.outcome for a in f.assessments))
+    outcomes = _ordered(f.outcomes, (a.outcome for a in f.assessments))
     table = Table(
         "assessments_by_cycle",
         _("考核结果与群众满意度：按周期（年度）"),
         [
             _("年度"),
-            *(outcome_word(o) for o in outcomes),
+            *(outcome_word(f.outcomes, o) for o in outcomes),
             _("考核数"),
             _("平均满意率（%）"),
             _("平均得分"),
@@ -130,7 +129,10 @@ def assessment_tables(f: Figures) -> tuple[list[Table], list[Chart]]:
     chart = Chart(
         "assessments_by_cycle",
         [r[0] for r in table.rows],
-        [{"name": outcome_word(o), "data": [r[i + 1] for r in table.rows]} for i, o in enumerate(outcomes)],
+        [
+            {"name": outcome_word(f.outcomes, o), "data": [r[i + 1] for r in table.rows]}
+            for i, o in enumerate(outcomes)
+        ],
         stacked=True,
         line={
             "name": _("平均满意率（%）"),

@@ -22,6 +22,7 @@ from ...errors import NotAllowed, NotFound
 from ...kernel import Kernel
 from ...models import ProcessInstance
 from ...models.org import ROLE_AUDITOR, ROLE_BRANCH, ROLE_COMMITTEE, ROLE_OPERATOR
+from .. import register_words
 from . import dossier_subjects as subjects
 from . import words
 from .dossier_cases import CaseReader
@@ -106,7 +107,10 @@ def dossier(kernel: Kernel, actor: Actor, kind: str, key: str) -> Dossier:
     with kernel.db.unit_of_work(write=False) as uow:
         names = Names.load(uow.session)
         subject = _subject(kernel, uow.session, kind, key, allowed, names)
-        records = read_records(uow.session, subject.scope, names)
+        outcomes = register_words.assessment_outcomes(kernel, uow.session)
+        records = read_records(
+            uow.session, subject.scope, names, {c: w["zh_CN"] for c, w in outcomes.items()}
+        )
         case_ids = subject.cases | _cited_cases(records)
     seal = evidence_seal(kernel, case_ids)
     with kernel.db.unit_of_work(write=False) as uow:

@@ -1,6 +1,7 @@
 """The registers' rows that concern a dossier's subject: posts, areas, assessments, rewards,
 criticisms, rectifications, revocations and the commendation ledger. Every row names the case that
-wrote it, which the dossier then prints too."""
+wrote it, which the dossier then prints too. An assessment's outcome is worded as the current
+assessment diagram declares it (`register_words`), which the caller passes in."""
 
 from __future__ import annotations
 
@@ -51,11 +52,12 @@ def _number(value: Decimal | float | None) -> float:
     return float(value) if value is not None else 0.0
 
 
-def read_records(session: Session, scope: Scope, names: Names) -> Records:
+def read_records(session: Session, scope: Scope, names: Names, outcomes: dict[str, str]) -> Records:
+    """The rows about the subject; `outcomes` words an assessment's outcome codes (in Chinese)."""
     return Records(
         posts=_posts(session, scope, names),
         areas=_areas(session, scope, names),
-        assessments=_assessments(session, scope, names),
+        assessments=_assessments(session, scope, names, outcomes),
         rewards=_rewards(session, scope, names),
         criticisms=_criticisms(session, scope, names),
         rectifications=_rectifications(session, scope, names),
@@ -138,7 +140,9 @@ def _areas(session: Session, scope: Scope, names: Names) -> list[AreaLine]:
     ]
 
 
-def _assessments(session: Session, scope: Scope, names: Names) -> list[AssessmentLine]:
+def _assessments(
+    session: Session, scope: Scope, names: Names, outcomes: dict[str, str]
+) -> list[AssessmentLine]:
     columns = Columns(
         member=ModelPost.member_id,
         post=AssessmentRecord.post_id,
@@ -161,7 +165,7 @@ def _assessments(session: Session, scope: Scope, names: Names) -> list[Assessmen
             satisfaction=_number(r.satisfaction),
             responses=r.responses,
             outcome=r.outcome,
-            outcome_text=words.word(words.ASSESSMENT_OUTCOMES, r.outcome),
+            outcome_text=words.word(outcomes, r.outcome),
             recorded_at=_china(r.recorded_at) or r.recorded_at,
         )
         for r, plate, member_id in rows

@@ -2,7 +2,8 @@
 
 Printed evidence is Chinese whatever the reader's page language, so these are plain tables rather
 than the web's translated labels. What a procedure calls its steps and its endings is not here:
-that comes from the pinned diagram (element names) and the forms (field labels, option labels).
+that comes from the pinned diagram (element names) and the forms (field labels, option labels);
+nor what an assessment's outcomes are called, which the current diagram declares (`register_words`).
 """
 
 from __future__ import annotations
@@ -57,8 +58,6 @@ EVENT_KINDS = {
     "migrate": "迁移到新版本",
     "retry": "管理员重试",
 }
-
-ASSESSMENT_OUTCOMES = {"excellent": "优秀", "pass": "合格", "rectify": "整改", "fail": "不合格"}
 
 LEDGER_KINDS = {"merit": "评先依据", "block": "限制（不得列入当年表彰）", "listed": "已列入表彰对象"}
 
