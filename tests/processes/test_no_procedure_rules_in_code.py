@@ -1,7 +1,8 @@
 """Nothing of the procedure lives in engine/ or web/: no process key a page or a condition names, no
-outcome code a table words, no pass mark, no day count, no limit of the procedure. Each rule is a
-pattern below; a match fails with file, line and what to move into the diagrams. Procedures' own
-words (process ids, end events' outcomes) are read from the shipped diagrams, so a new diagram is
+outcome code a table words, no copy of the codes a diagram declares for a value (an assessment's
+outcomes), no pass mark, no day count, no limit of the procedure. Each rule is a pattern below; a
+match fails with file, line and what to move into the diagrams. Procedures' own words (process ids,
+end events' outcomes, `values.*` codes) are read from the shipped diagrams, so a new diagram is
 covered without touching this test.
 
 To add a rule, append a `Rule` to RULES. A match that is known and being moved goes in PENDING
@@ -62,6 +63,17 @@ def outcome_codes() -> set[str]:
         if prop.get("name") == "outcome"
     }
     return {code for code in codes if code and "_" in code}
+
+
+def declared_codes() -> list[set[str]]:
+    """The codes each `values.<path>` property declares ("code=中文|English;…"): an assessment's
+    outcomes, an evaluation's results."""
+    return [
+        {part.partition("=")[0].strip() for part in str(prop.get("value")).split(";") if "=" in part}
+        for root in _diagrams()
+        for prop in root.iter(SPIFF + "property")
+        if str(prop.get("name", "")).startswith("values.")
+    ]
 
 
 def _sources(suffix: str) -> Iterator[Path]:
@@ -130,6 +142,32 @@ def _outcomes_worded() -> Iterator[Found]:
     yield from _template_quotes(lambda text: text in codes)
 
 
+# A tuple, list, set or dict holding this many codes of one declared value copies its vocabulary
+# (its order, its words). Two alone are not enough: a register's own statuses (a rectification's
+# passed and failed) are also a decided value's codes, and its operations rightly check them.
+VOCABULARY_COPIED = 3
+
+
+def _copies(node: ast.AST, declared: list[set[str]]) -> bool:
+    """Whether `node` is a tuple, list, set or dict (its keys) holding a declared value's codes."""
+    if not isinstance(node, (ast.Tuple, ast.List, ast.Set, ast.Dict)):
+        return False
+    items = node.keys if isinstance(node, ast.Dict) else node.elts
+    listed = {i.value for i in items if isinstance(i, ast.Constant) and isinstance(i.value, str)}
+    return any(len(listed & codes) >= VOCABULARY_COPIED for codes in declared)
+
+
+def _copied_in(source: str, declared: list[set[str]]) -> Iterator[ast.AST]:
+    return (node for node in ast.walk(ast.parse(source)) if _copies(node, declared))
+
+
+def _vocabularies_copied() -> Iterator[Found]:
+    declared = declared_codes()
+    for path in _sources(".py"):
+        for node in _copied_in(path.read_text(encoding="utf-8"), declared):
+            yield Found(str(path.relative_to(ROOT)), getattr(node, "lineno", 0), ast.unparse(node)[:80])
+
+
 # A score, rate, count of answers or evaluators compared with a number: a pass mark or a minimum.
 _THRESHOLD = re.compile(r"\b\w*(score|rate|satisfaction|responses|answers|evaluators?)\w*\s*(<=|>=|<|>)\s*\d")
 # A period of the procedure counted in code: working days added, or a `…_days = 10` setting.
@@ -168,6 +206,11 @@ def _rule_words() -> Iterator[Found]:
 RULES: list[Rule] = [
     Rule("process key", "find the process by its diagram's properties (e.g. `offer`)", _keys_named),
     Rule("outcome code", "name the outcome by its end event (case_text.outcome_words)", _outcomes_worded),
+    Rule(
+        "value codes",
+        "read the codes, their order and words from the diagram (values.*: register_words, case_fields)",
+        _vocabularies_copied,
+    ),
     Rule("threshold", "put the mark into a decision table", lambda: _code_lines(_THRESHOLD)),
     Rule(
         "day count",
@@ -221,6 +264,13 @@ def test_every_pending_exception_still_has_its_match() -> None:
 def test_the_rules_see_what_they_look_for() -> None:
     assert {"model_post_creation", "periodic_assessment", "revocation"} <= process_keys()
     assert {"evaluation_lapsed", "established"} & outcome_codes() == {"evaluation_lapsed"}
+    declared = declared_codes()
+    assert {"excellent", "pass", "rectify", "fail"} in declared
+    assert any(_copied_in('OUTCOMES = ("excellent", "pass", "rectify", "fail")', declared))
+    assert any(
+        _copied_in('{"excellent": _("优秀"), "pass": _("合格"), "fail": _("不合格")}.get(code)', declared)
+    )
+    assert not any(_copied_in('closed = result in ("passed", "failed")', declared))  # a register's statuses
     assert _THRESHOLD.search("if member_score >= 80:") and not _THRESHOLD.search("score = 80")
     assert _DAY_COUNT.search("evaluation_days = 10") and _DAY_COUNT.search("add_working_days(now, 5)")
     assert _ACTION_LIMIT.search("URGE_INTERVAL = dt.timedelta(hours=1)")
