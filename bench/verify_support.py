@@ -53,6 +53,18 @@ def add_candidates(kernel: Kernel, count: int) -> None:
     add_branch_members(kernel, count, "verify", "候选党员", "verify bench members")
 
 
+def add_events(kernel: Kernel, events: int) -> None:
+    """About `events` more events: nominations of members added for them (codes AGAIN-n), as a
+    day's work adds to a history already verified."""
+    add_branch_members(kernel, events // EVENTS_PER_NOMINATION + 1, "again", "新候选党员", "more members")
+    driver = Driver(kernel)
+    walker = Walker(driver, random.Random(7))
+    walker.candidates = [m for m in reversed(driver.members) if m.username.startswith("again")]
+    target = count_events(kernel) + events
+    while count_events(kernel) < target:
+        walker.walk()
+
+
 class Walker:
     def __init__(self, driver: Driver, rnd: random.Random) -> None:
         self.driver, self.rnd = driver, rnd

@@ -208,9 +208,19 @@ def tick_cmd(ctx: click.Context, now_text: str | None) -> None:
     help="Replay only the cases with events after the last published head (of --anchors FILE, else "
     "the server's anchors file); the chain and the tables are still checked whole, and that head too.",
 )
+@click.option(
+    "--full",
+    is_flag=True,
+    help="Replay every case from its first event, trusting none of an earlier verify's checkpoints.",
+)
 @command
 def verify_cmd(
-    ctx: click.Context, anchor: str | None, anchors_file: str | None, no_replay: bool, since_head: bool
+    ctx: click.Context,
+    anchor: str | None,
+    anchors_file: str | None,
+    no_replay: bool,
+    since_head: bool,
+    full: bool,
 ) -> None:
     """Check the hash chain and replay every instance; exit 1 on any mismatch."""
     kernel = kernel_of(ctx)
@@ -236,6 +246,7 @@ def verify_cmd(
             replay=not no_replay,
             anchors=published.anchors if published else None,
             since=since,
+            checkpointed=not full,
         )
     rate = bar.events_per_second()
     if published:
@@ -332,6 +343,13 @@ def _describe_verify(r: Any) -> str:
     if r.since:
         head = f"{head}\nreplayed the {r.instances} case(s) with events after published head {r.since}; "
         head += f"{r.not_replayed} without are proven by the chain up to it"
+    if r.checkpointed_events or r.checkpoints_refused:
+        head += (
+            f"\nreplayed {r.replayed_events} event(s); {r.checkpointed_events} before the checkpoints of "
+            f"an earlier clean verify, which still match the chain, were not replayed again"
+        )
+        if r.checkpoints_refused:
+            head += f" ({r.checkpoints_refused} checkpoint(s) not trusted: those cases replayed whole)"
     if r.ok:
         return f"OK: {r.events} events, {r.instances} instances replayed\n{head}"
     return "\n".join([f"FAILED: {len(r.problems)} problem(s)", *(f"  {p}" for p in r.problems), head])

@@ -45,6 +45,9 @@ class Settings:
     language: str = "zh_CN"
     max_attachment_bytes: int = 10 * 1024 * 1024
     anchors_file: str = ""
+    # The key that seals verify's replay checkpoints (`audit.checkpoints`); empty: a key made once
+    # and kept in the data folder. Give every machine that runs `verify` the same one.
+    replay_key: str = ""
     extra: dict[str, str] = field(default_factory=dict)
     # XIANFENG_NOTIFY_* and XIANFENG_BASE_URL as given: where notifications are delivered
     # (read and checked by services.delivery_config).
@@ -66,6 +69,7 @@ class Settings:
             language=os.environ.get("XIANFENG_LANGUAGE") or "zh_CN",
             max_attachment_bytes=int(_env_float("XIANFENG_MAX_ATTACHMENT_MB", 10) * 1024 * 1024),
             anchors_file=os.environ.get("XIANFENG_ANCHORS_FILE") or "",
+            replay_key=os.environ.get("XIANFENG_REPLAY_KEY") or "",
             notify={k: v for k, v in os.environ.items() if k.startswith(NOTIFY_PREFIXES)},
         )
 

@@ -90,6 +90,7 @@ UNCHAINED: dict[str, str] = {
     "chain_head": "the heads of the chain's shards, checked against each shard's last event",
     "notification": "an outbox of messages to people, not a record (its read marks change freely)",
     "verify_run": "the auditors' background verify jobs and their reports",
+    "replay_checkpoint": "where verify last replayed each case cleanly: a sealed cache of its work",
     "notification_delivery": "the outbox's delivery attempts by e-mail, robots and SMS, not a record",
     "step_timing": "statistics folded from the log (how long each task waited), rebuilt from it at will",
     "stats_cursor": "how far the statistics have folded the log",

@@ -32,6 +32,7 @@ from .process import (
     ProcessInstance,
     ProcessVersion,
     PublicLink,
+    ReplayCheckpoint,
     TimerRow,
     VerifyRun,
 )
@@ -71,6 +72,7 @@ __all__ = [
     "PublicNotice",
     "RateCounter",
     "Rectification",
+    "ReplayCheckpoint",
     "ResponsibilityArea",
     "Reward",
     "ScheduleRun",

@@ -289,6 +289,25 @@ class VerifyRun(Base):
     error: Mapped[str] = mapped_column(Text, default="")
 
 
+class ReplayCheckpoint(Base):
+    """Where an earlier `verify` finished replaying a case cleanly: the event it reached, the
+    snapshot there, a digest of the case's event hashes up to it, and a seal (an HMAC under a key
+    kept outside the database, `audit.checkpoints`). Not a record people rely on: a cache that
+    spares the next `verify` the replay of what is unchanged. A row that does not match the chain
+    or its seal is ignored and the case is replayed from its first event."""
+
+    __tablename__ = "replay_checkpoint"
+
+    instance_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    instance_version: Mapped[int] = mapped_column(Integer)
+    seq: Mapped[int] = mapped_column(Integer)
+    bundle_hash: Mapped[str] = mapped_column(String(64))
+    events_digest: Mapped[str] = mapped_column(String(64))
+    snapshot: Mapped[str] = mapped_column(Text)
+    seal: Mapped[str] = mapped_column(String(64))
+    made_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+
+
 class ProcessDraft(Base):
     """An administrator's unpublished change to diagrams, decision tables or forms. Not a record
     people rely on until published: publishing is the chained event (with its reason) that makes a

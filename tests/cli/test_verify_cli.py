@@ -95,3 +95,16 @@ def test_verify_since_the_last_published_head_says_what_it_replayed(run: Cli) ->
     text = run("verify", "--since-head")
     assert text.exit_code == 0 and f"after published head {head['seq']}:" in text.output
     assert "1 without are proven by the chain up to it" in text.output
+
+
+def test_verify_again_replays_only_what_came_after_and_full_replays_everything(run: Cli) -> None:
+    first = json.loads(run("verify", "--json").output)
+    assert first["replayed_events"] >= 1 and first["checkpointed_events"] == 0
+    again = run("verify", "--json")
+    assert again.exit_code == 0, again.output
+    report = json.loads(again.output)
+    assert (report["replayed_events"], report["checkpointed_events"]) == (0, first["replayed_events"])
+    text = run("verify")
+    assert f"{first['replayed_events']} before the checkpoints of an earlier clean verify" in text.output
+    full = json.loads(run("verify", "--full", "--json").output)
+    assert (full["replayed_events"], full["checkpointed_events"]) == (first["replayed_events"], 0)

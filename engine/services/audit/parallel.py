@@ -26,7 +26,7 @@ from ...db import Database
 from ...kernel import Kernel
 from ...models import Event, ProcessInstance
 from .pinned import PinnedVersions
-from .replay import consistent_read, replay_instance
+from .replay import Replayed, consistent_read, replay_case
 
 Progress = Callable[[int], None]
 PARALLEL_MIN_EVENTS = 400  # below this the fork and the connections cost more than they save
@@ -39,19 +39,34 @@ def replay_instances(
     progress: Progress | None = None,
     workers: int | None = None,
 ) -> dict[int, list[str]]:
-    """Replay each instance; its problems by instance id (an empty list: it replays as stored).
+    """Replay each instance from its first event; its problems by instance id (an empty list: it
+    replays as stored).
 
     `workers`: worker processes; None picks one per core and replays small inputs in this
     process. `progress` is called with the number of events each time a batch of them is done.
     """
+    replayed = replay_cases(kernel, instance_ids, progress, workers)
+    return {instance_id: found.problems for instance_id, found in replayed.items()}
+
+
+def replay_cases(
+    kernel: Kernel,
+    instance_ids: Iterable[int],
+    progress: Progress | None = None,
+    workers: int | None = None,
+    key: bytes | None = None,
+    trust: bool = True,
+) -> dict[int, Replayed]:
+    """`replay_instances`, each case's whole answer. With `key`: the checkpoints to keep, and
+    (unless `trust` is False) each replay starting at its case's trusted checkpoint."""
     ids = list(dict.fromkeys(instance_ids))
     versions = PinnedVersions(kernel)
     sizes = _prepare(kernel, ids, versions)
     count = _worker_count(workers, sizes)
     if count <= 1:
-        return _in_process(kernel, ids, sizes, versions, progress)
-    problems = _in_workers(kernel, _chunks(ids, sizes, count), sizes, versions, count, progress)
-    return {instance_id: problems[instance_id] for instance_id in ids}
+        return _in_process(kernel, ids, sizes, versions, progress, (key, trust))
+    found = _in_workers(kernel, _chunks(ids, sizes, count), sizes, (versions, key, trust), count, progress)
+    return {instance_id: found[instance_id] for instance_id in ids}
 
 
 def _prepare(kernel: Kernel, ids: list[int], versions: PinnedVersions) -> dict[int, int]:
@@ -81,24 +96,31 @@ def _worker_count(workers: int | None, sizes: dict[int, int]) -> int:
 
 
 def _in_process(
-    kernel: Kernel, ids: list[int], sizes: dict[int, int], versions: PinnedVersions, progress: Progress | None
-) -> dict[int, list[str]]:
-    problems: dict[int, list[str]] = {}
+    kernel: Kernel,
+    ids: list[int],
+    sizes: dict[int, int],
+    versions: PinnedVersions,
+    progress: Progress | None,
+    sealing: tuple[bytes | None, bool],
+) -> dict[int, Replayed]:
+    found: dict[int, Replayed] = {}
     for instance_id in ids:
-        problems[instance_id] = _replay_read(kernel, instance_id, versions)
+        found[instance_id] = _replay_read(kernel, instance_id, versions, *sealing)
         if progress is not None:
             progress(sizes[instance_id])
-    return problems
+    return found
 
 
-def _replay_read(kernel: Kernel, instance_id: int, versions: PinnedVersions) -> list[str]:
+def _replay_read(
+    kernel: Kernel, instance_id: int, versions: PinnedVersions, key: bytes | None = None, trust: bool = True
+) -> Replayed:
     """One instance in its own read transaction: a database error on one leaves the next unharmed."""
     try:
         with kernel.db.unit_of_work(write=False) as uow:
             consistent_read(uow.session)
-            return replay_instance(uow.session, kernel, instance_id, versions)
+            return replay_case(uow.session, kernel, instance_id, versions, key, trust)
     except Exception as exc:  # the database itself failed us: still a problem to report, not a stop
-        return [f"instance {instance_id}: cannot be read: {type(exc).__name__}: {exc}"]
+        return Replayed([f"instance {instance_id}: cannot be read: {type(exc).__name__}: {exc}"])
 
 
 def _chunks(ids: list[int], sizes: dict[int, int], workers: int) -> list[list[int]]:
@@ -127,45 +149,45 @@ def _in_workers(
     kernel: Kernel,
     chunks: list[list[int]],
     sizes: dict[int, int],
-    versions: PinnedVersions,
+    inherited: tuple[PinnedVersions, bytes | None, bool],
     count: int,
     progress: Progress | None,
-) -> dict[int, list[str]]:
-    problems: dict[int, list[str]] = {}
+) -> dict[int, Replayed]:
+    found: dict[int, Replayed] = {}
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(
-        count, mp_context=context, initializer=_start_worker, initargs=(kernel, versions)
+        count, mp_context=context, initializer=_start_worker, initargs=(kernel, *inherited)
     ) as pool:
-        pending: dict[Future[list[tuple[int, list[str]]]], list[int]] = {
+        pending: dict[Future[list[tuple[int, Replayed]]], list[int]] = {
             pool.submit(_replay_chunk, chunk): chunk for chunk in chunks
         }
         for future in as_completed(pending):
             chunk = pending[future]
-            problems.update(_results(future, chunk))
+            found.update(_results(future, chunk))
             if progress is not None:
                 progress(sum(sizes[i] for i in chunk))
-    return problems
+    return found
 
 
-def _results(future: Future[list[tuple[int, list[str]]]], chunk: list[int]) -> dict[int, list[str]]:
+def _results(future: Future[list[tuple[int, Replayed]]], chunk: list[int]) -> dict[int, Replayed]:
     try:
         return dict(future.result())
     except BrokenProcessPool as exc:
         why = f"the replay worker process died ({exc})"
     except Exception as exc:  # anything a worker could not put into its answer
         why = f"the replay worker failed: {type(exc).__name__}: {exc}"
-    return {instance_id: [f"instance {instance_id}: not replayed: {why}"] for instance_id in chunk}
+    return {instance_id: Replayed([f"instance {instance_id}: not replayed: {why}"]) for instance_id in chunk}
 
 
-def _start_worker(kernel: Kernel, versions: PinnedVersions) -> None:
+def _start_worker(kernel: Kernel, versions: PinnedVersions, key: bytes | None, trust: bool) -> None:
     """In the forked worker: its own database connections, the parent's parsed versions."""
     kernel.db.engine.dispose(close=False)  # the parent's pooled connections stay the parent's
     db = Database(kernel.db.url, kernel.settings.sqlite_synchronous)
     worker_kernel = dataclasses.replace(kernel, db=db)
     versions.kernel = worker_kernel
-    _worker.update(kernel=worker_kernel, versions=versions)
+    _worker.update(kernel=worker_kernel, versions=versions, sealing=(key, trust))
 
 
-def _replay_chunk(chunk: list[int]) -> list[tuple[int, list[str]]]:
-    kernel, versions = _worker["kernel"], _worker["versions"]
-    return [(instance_id, _replay_read(kernel, instance_id, versions)) for instance_id in chunk]
+def _replay_chunk(chunk: list[int]) -> list[tuple[int, Replayed]]:
+    kernel, versions, sealing = _worker["kernel"], _worker["versions"], _worker["sealing"]
+    return [(instance_id, _replay_read(kernel, instance_id, versions, *sealing)) for instance_id in chunk]

@@ -40,6 +40,7 @@ from ...process.history import STEPPED_AT
 from ...process.runtime import StepInput, StepResult, release, run_step
 from ...process.scripting import ScriptTimeout
 from ...process.serialization import state_hash
+from . import checkpoints
 from .pinned import PinnedVersions, describe
 
 # Events that change who acts, who is told or whether the case may move, never the workflow itself.
@@ -75,6 +76,7 @@ class LoggedEvent:
     business_time: dt.datetime
     bundle_hash: str
     state_hash: str
+    chain_hash: str = ""  # the event's `hash` in the chain: what a checkpoint's digest is made of
 
     @property
     def where(self) -> str:
@@ -91,11 +93,24 @@ _EVENT_COLUMNS = select(
     Event.business_time,
     Event.bundle_hash,
     Event.state_hash,
+    Event.hash.label("chain_hash"),
 )
 _INSTANCE = select(
     ProcessInstance.process_version_id, ProcessInstance.state_json, ProcessInstance.process_key
 )
 MIGRATE = "migrate"
+
+
+@dataclass(frozen=True)
+class Replayed:
+    """One case's replay: its problems (none: it replays as stored), the events a checkpoint
+    spared, why a checkpoint was not trusted (if one was there), and the checkpoint to keep."""
+
+    problems: list[str]
+    replayed: int = 0
+    spared: int = 0
+    refused: str = ""
+    checkpoint: checkpoints.Checkpoint | None = None
 
 
 def replay_instance(
@@ -105,10 +120,23 @@ def replay_instance(
 
     Never raises for what the database holds: anything that stops the replay is the problem.
     """
+    return replay_case(session, kernel, instance_id, versions).problems
+
+
+def replay_case(
+    session: Session,
+    kernel: Kernel,
+    instance_id: int,
+    versions: PinnedVersions | None = None,
+    key: bytes | None = None,
+    trust: bool = True,
+) -> Replayed:
+    """Replay one instance. With `key`: from its checkpoint when that is trusted (and `trust`),
+    and with the checkpoint to keep when the replay is clean (`checkpoints`)."""
     try:
-        return _replay_instance(session, kernel, instance_id, versions or PinnedVersions(kernel))
+        return _replay_instance(session, kernel, instance_id, versions or PinnedVersions(kernel), key, trust)
     except STEP_ERRORS as exc:
-        return [f"instance {instance_id}: cannot be replayed: {describe(exc)}"]
+        return Replayed([f"instance {instance_id}: cannot be replayed: {describe(exc)}"])
 
 
 def consistent_read(session: Session) -> None:
@@ -119,13 +147,18 @@ def consistent_read(session: Session) -> None:
 
 
 def _replay_instance(
-    session: Session, kernel: Kernel, instance_id: int, versions: PinnedVersions
-) -> list[str]:
+    session: Session,
+    kernel: Kernel,
+    instance_id: int,
+    versions: PinnedVersions,
+    key: bytes | None,
+    trust: bool,
+) -> Replayed:
     instance = session.execute(_INSTANCE.where(ProcessInstance.id == instance_id)).one_or_none()
     if instance is None:
-        return [f"instance {instance_id}: missing"]
+        return Replayed([f"instance {instance_id}: missing"])
     events = [
-        LoggedEvent(*row)
+        LoggedEvent(**row._mapping)
         for row in session.execute(
             _EVENT_COLUMNS.where(Event.instance_id == instance_id).order_by(Event.instance_version)
         )
@@ -140,11 +173,59 @@ def _replay_instance(
         version = version_of(events[0].bundle_hash)
     if isinstance(version, str):
         first = f", {events[0].where}" if events else ""
-        return [f"instance {instance_id}{first}: cannot be replayed: {version}"]
-    problem, snapshot = replay_events(kernel, version, instance_id, events, version_of)
-    if problem:
-        return [problem]
-    return _compare_stored(instance_id, snapshot, instance.state_json)
+        return Replayed([f"instance {instance_id}{first}: cannot be replayed: {version}"])
+    start = _Start(0, None, version, "")
+    if key is not None and trust:
+        found = _checkpointed(session, instance_id, events, key, version_of)
+        if isinstance(found, _Start):
+            start = found
+        elif found:
+            start = _Start(0, None, version, found)
+    problem, snapshot = replay_events(
+        kernel, start.version, instance_id, events[start.index :], version_of, start.snapshot
+    )
+    problems = [problem] if problem else _compare_stored(instance_id, snapshot, instance.state_json)
+    made = None
+    if key is not None and not problems and events and snapshot is not None and start.index < len(events):
+        last = events[-1]
+        made = checkpoints.Checkpoint(
+            instance_id,
+            int(last.instance_version or 0),
+            last.seq,
+            last.bundle_hash,
+            checkpoints.digest_of(events),
+            snapshot,
+        )
+    return Replayed(problems, len(events) - start.index, start.index, start.refused, made)
+
+
+@dataclass(frozen=True)
+class _Start:
+    index: int  # the first event to replay
+    snapshot: str | None  # the state before it
+    version: LoadedVersion
+    refused: str  # why the case's checkpoint was not trusted, if it had one
+
+
+def _checkpointed(
+    session: Session,
+    instance_id: int,
+    events: list[LoggedEvent],
+    key: bytes,
+    version_of: Callable[[str], LoadedVersion | str],
+) -> _Start | str:
+    """Where the case's trusted checkpoint lets replay start; otherwise why its checkpoint is not
+    trusted ("" when it has none): the replay then starts at its first event."""
+    row = checkpoints.load(session, instance_id)
+    if row is None:
+        return ""
+    found = checkpoints.start_after(row, events, key)
+    if isinstance(found, str):
+        return found
+    version = version_of(row.bundle_hash)  # its files checked against their hashes, as for any replay
+    if isinstance(version, str):
+        return version
+    return _Start(found + 1, row.snapshot, version, "")
 
 
 def _compare_stored(instance_id: int, replayed: str | None, stored: Any) -> list[str]:
@@ -165,13 +246,14 @@ def replay_events(
     instance_id: int,
     events: list[LoggedEvent],
     version_of: Callable[[str], LoadedVersion | str] | None = None,
+    snapshot: str | None = None,
 ) -> tuple[str, str | None]:
     """(the first divergence naming instance and event, or ""; the snapshot replayed up to it).
 
+    `snapshot`: the state before the first of `events` (none: they start with the case's start).
     A migration event moves the replay to the version it names (`version_of` finds it by bundle
     hash): the events before it replay on the old version, the migration itself and the rest on
     the new one."""
-    snapshot: str | None = None
     live: Any = None
     try:
         for event in events:

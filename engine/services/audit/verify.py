@@ -1,13 +1,15 @@
 """What auditors trust: the chain verifies, every record people rely on is what the log says, and
 replaying the log reproduces every stored state.
 
-Three checks, none of which writes anything:
+Three checks, none of which changes a record:
 - the chain: every hash and link recomputed, business time never running backwards, the head and
   each instance's head matching the log (`history.verify_chain`);
 - the records: every chained table rebuilt from the row changes the events recorded, and compared
   row by row, column by column (`journal.rebuild`);
 - replay: each instance's pinned diagrams re-run on its logged inputs and effects, the snapshot
-  after every step matching the hash the log recorded (`replay`).
+  after every step matching the hash the log recorded (`replay`). A case an earlier verify
+  replayed cleanly replays from where that one ended, when its sealed checkpoint still matches the
+  chain (`checkpoints`); a clean run keeps the new checkpoints, its only write.
 """
 
 from __future__ import annotations
@@ -22,8 +24,9 @@ from ...journal.rebuild import Finding, Rebuilt
 from ...kernel import Kernel
 from ...models import Event, ProcessInstance
 from ...process import history
+from . import checkpoints
 from .anchors import Anchor, AnchorCheck, events_after
-from .parallel import replay_instances
+from .parallel import replay_cases
 
 
 @dataclass
@@ -41,6 +44,11 @@ class VerifyReport:
     # because no event of theirs came after it.
     since: str = ""
     not_replayed: int = 0
+    # Replay's work: events replayed, events an earlier verify's checkpoints spared, and the
+    # checkpoints not trusted (each such case replayed from its first event).
+    replayed_events: int = 0
+    checkpointed_events: int = 0
+    checkpoints_refused: int = 0
 
     @property
     def ok(self) -> bool:
@@ -55,6 +63,7 @@ def verify(
     anchors: list[Anchor] | None = None,
     instances: list[int] | None = None,
     since: Anchor | None = None,
+    checkpointed: bool = True,
 ) -> VerifyReport:
     """Check the whole chain and rebuild every chained table from it, then replay every instance,
     or only `instances` (an auditor checking chosen cases: the chain and the tables are always
@@ -62,7 +71,10 @@ def verify(
 
     `since`, a published head: replay only the cases with an event after it. The chain is still
     walked whole and checked against that head, so what came before it is what was published; its
-    replay is what an earlier verify at or after that head did (a daily verify replays one day)."""
+    replay is what an earlier verify at or after that head did (a daily verify replays one day).
+
+    `checkpointed`: start each case's replay at its trusted checkpoint; False replays every case
+    from its first event (`verify --full`). Either way a clean run keeps new checkpoints."""
     report = VerifyReport()
     if since is not None and since not in (anchors or []):
         anchors = [*(anchors or []), since]
@@ -84,10 +96,31 @@ def verify(
                 )
                 ids = [i for i in ids if i in moved]
             report.instances = len(ids)
-            for instance_id, found in replay_instances(kernel, ids, progress).items():
-                report.cases[instance_id] = found
-                report.problems.extend(found)
+            _replay(kernel, report, ids, progress, checkpointed)
     return report
+
+
+def _replay(
+    kernel: Kernel,
+    report: VerifyReport,
+    ids: list[int],
+    progress: Callable[[int], None] | None,
+    checkpointed: bool,
+) -> None:
+    """Replay the cases; keep the checkpoints of clean ones when nothing else was found wrong (a
+    checkpoint vouches for a chain that verified)."""
+    key = checkpoints.key_of(kernel.settings)
+    chain_clean = not report.problems
+    found = replay_cases(kernel, ids, progress, key=key, trust=checkpointed)
+    for instance_id, replayed in found.items():
+        report.cases[instance_id] = replayed.problems
+        report.problems.extend(replayed.problems)
+        report.replayed_events += replayed.replayed
+        report.checkpointed_events += replayed.spared
+        report.checkpoints_refused += bool(replayed.refused)
+    if key is not None and chain_clean:
+        made = [r.checkpoint for r in found.values() if r.checkpoint is not None and not r.problems]
+        checkpoints.save(kernel, made, key)
 
 
 def _check_chain_and_tables(
