@@ -22,7 +22,7 @@ import hashlib
 import hmac
 import os
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Protocol
 
@@ -115,24 +115,27 @@ def digest_of(events: Iterable[ChainedEvent]) -> str:
     return digest.hexdigest()
 
 
-def load(session: Session, instance_id: int) -> ReplayCheckpoint | None:
-    return session.execute(
-        select(ReplayCheckpoint).where(ReplayCheckpoint.instance_id == instance_id)
-    ).scalar_one_or_none()
+_COLUMNS = select(  # a checkpoint's fields in their order, then its seal
+    *(getattr(ReplayCheckpoint, field.name) for field in fields(Checkpoint)),
+    ReplayCheckpoint.seal.label("stored_seal"),
+)
 
 
-def start_after(row: ReplayCheckpoint, events: Sequence[ChainedEvent], key: bytes) -> int | str:
+@dataclass(frozen=True)
+class Stored(Checkpoint):
+    """A checkpoint as read back, with the seal it was stored with."""
+
+    stored_seal: str = ""
+
+
+def load(session: Session, instance_id: int) -> Stored | None:
+    row = session.execute(_COLUMNS.where(ReplayCheckpoint.instance_id == instance_id)).one_or_none()
+    return Stored(**row._mapping) if row is not None else None
+
+
+def start_after(row: Stored, events: Sequence[ChainedEvent], key: bytes) -> int | str:
     """The index in `events` of the event the checkpoint reached, or why it is not trusted."""
-    expected = seal_of(
-        key,
-        row.instance_id,
-        row.instance_version,
-        row.seq,
-        row.bundle_hash,
-        row.events_digest,
-        row.snapshot,
-    )
-    if not hmac.compare_digest(expected, row.seal or ""):
+    if not hmac.compare_digest(row.seal(key), row.stored_seal or ""):
         return "its seal does not hold (written without the key, or under another key)"
     index = next((i for i, e in enumerate(events) if e.instance_version == row.instance_version), None)
     if index is None or events[index].seq != row.seq:

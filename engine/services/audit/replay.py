@@ -176,7 +176,7 @@ def _replay_instance(
         return Replayed([f"instance {instance_id}{first}: cannot be replayed: {version}"])
     start = _Start(0, None, version, "")
     if key is not None and trust:
-        found = _checkpointed(session, instance_id, events, key, version_of)
+        found = _checkpointed(session, instance_id, events, key, _known(version, version_of))
         if isinstance(found, _Start):
             start = found
         elif found:
@@ -197,6 +197,13 @@ def _replay_instance(
             snapshot,
         )
     return Replayed(problems, len(events) - start.index, start.index, start.refused, made)
+
+
+def _known(
+    version: LoadedVersion, version_of: Callable[[str], LoadedVersion | str]
+) -> Callable[[str], LoadedVersion | str]:
+    """`version_of` without its query for the version already in hand (most cases never migrate)."""
+    return lambda digest: version if digest == version.bundle_hash else version_of(digest)
 
 
 @dataclass(frozen=True)
