@@ -5,7 +5,8 @@ completes the task with their sha256 in the form data. A refused completion ther
 files (content-addressed, stored once), so the re-rendered form still lists them and nothing has
 to be uploaded twice; a file that no form cites within a day is removed (`citations`). Who may
 read a file follows the case: whoever may read an instance that cites the file in a file field,
-and its uploader. Who may cite one: its uploader, or a case that cites it already (`citations`).
+and may read that field's answers (a paper ballot's photo is withheld as the ballot is), and its
+uploader. Who may cite one: its uploader, or a case that cites it already (`citations`).
 """
 
 from __future__ import annotations
@@ -252,23 +253,23 @@ def describe_readable(
     kernel: Kernel, actor: Actor, instance_id: int, hashes: Iterable[str]
 ) -> dict[str, AttachmentInfo]:
     """Like `describe`, for a case's page: only the files the actor may open there (their own
-    uploads, or files a file field of the case cites), so that a hash written into a text field or
-    posted in a refused form does not show another's file name."""
+    uploads, or files a file field of the case cites among answers they may read), so that a hash
+    written into a text field or posted in a refused form does not show another's file name."""
     wanted = {h for h in hashes if is_sha256(h)}
     if not wanted:
         return {}
     with kernel.db.unit_of_work(write=False) as uow:
         session = uow.session
         instance = session.get(ProcessInstance, instance_id)
-        cited = citations.cited_in_case(session, kernel, instance, wanted) if instance else set()
+        cited = citations.cited_in_case(session, kernel, instance, wanted, actor) if instance else set()
         rows = session.execute(select(Attachment).where(Attachment.sha256.in_(wanted)).options(_NO_CONTENT))
         mine = actor.user_id
         return {r.sha256: _info(r) for r in rows.scalars() if r.sha256 in cited or r.uploaded_by == mine}
 
 
 def fetch(kernel: Kernel, actor: Actor, instance_id: int, sha256: str) -> tuple[AttachmentInfo, bytes]:
-    """A file and its bytes, for one who may read the instance that cites it in a file field, or
-    its uploader."""
+    """A file and its bytes, for one who may read the instance that cites it in a file field (and
+    that field's answers: a withheld ballot's photo stays withheld), or its uploader."""
     with kernel.db.unit_of_work(write=False) as uow:
         session = uow.session
         instance = session.get(ProcessInstance, instance_id)
@@ -276,7 +277,10 @@ def fetch(kernel: Kernel, actor: Actor, instance_id: int, sha256: str) -> tuple[
             raise NotFound(f"no instance {instance_id}", instance_id=instance_id)
         authz.check_may_read(actor, instance)
         return read(
-            session, actor, sha256, lambda: bool(citations.cited_in_case(session, kernel, instance, [sha256]))
+            session,
+            actor,
+            sha256,
+            lambda: bool(citations.cited_in_case(session, kernel, instance, [sha256], actor)),
         )
 
 

@@ -9,7 +9,9 @@ file, because reading looked for the hash anywhere in the case's log. Now:
 - a file may be put in a file field only by someone who **uploaded** those bytes (the stored
   uploader, or an earlier upload event of theirs: the same bytes uploaded twice are one row), or in
   a case (or an area's work records) that **already cites** it;
-- reading a file needs a readable case that cites it in a file field (or being its uploader);
+- reading a file needs a readable case that cites it in a file field whose answers the reader may
+  see (or being its uploader): a file cited only among answers withheld from them (a paper
+  ballot's photo, `answersReadBy`) is as closed to them as the ballot itself;
 - a file still uncited a day after its upload is **removed** by the ticker, in a chained event:
   an upload followed by a refused form does not leave its files behind.
 """
@@ -36,6 +38,7 @@ from ..models import AreaWorkRecord, Attachment, Event, ProcessInstance
 from ..process.catalog import LoadedVersion
 from ..process.task_properties import FORM_PROPERTY, properties_of
 from . import chain
+from .disclosure import disclosure_of
 
 UNCITED_LIFETIME = dt.timedelta(days=1)
 _REMOVED_PER_ROUND = 200
@@ -72,20 +75,28 @@ def _forms_of(version: LoadedVersion, kind: str, spec_id: str) -> Iterator[FormD
 
 
 def cited_in_case(
-    session: Session, kernel: Kernel, instance: ProcessInstance, hashes: Iterable[str] | None = None
+    session: Session,
+    kernel: Kernel,
+    instance: ProcessInstance,
+    hashes: Iterable[str] | None = None,
+    reader: Actor | None = None,
 ) -> set[str]:
-    """Which of `hashes` (every file, when None) a file field of the case holds, from its log."""
+    """Which of `hashes` (every file, when None) a file field of the case holds, from its log; with
+    a `reader`, only the fields whose answers they may read (`services.disclosure`)."""
     wanted = None if hashes is None else {h for h in hashes if _SHA256.fullmatch(h)}
     if wanted is not None and not wanted:
         return set()
-    query = select(Event.kind, Event.spec_id, Event.payload).where(
+    query = select(Event.kind, Event.spec_id, Event.actor_user_id, Event.payload).where(
         Event.instance_id == instance.id, Event.kind.in_(_CITING_KINDS)
     )
     if wanted is not None:
         query = query.where(or_(*(Event.payload.contains(f'"{h}"', autoescape=True) for h in wanted)))
     version = kernel.catalog.get(session, instance.process_version_id)
+    disclosure = disclosure_of(version)
     cited: set[str] = set()
-    for kind, spec_id, payload in session.execute(query):
+    for kind, spec_id, given_by, payload in session.execute(query):
+        if reader is not None and not disclosure.may_read(reader, spec_id, given_by):
+            continue
         data = json.loads(payload).get("data")
         for form in _forms_of(version, kind, spec_id):
             cited |= file_values(form, data)

@@ -1,6 +1,7 @@
 """Attachments under attack (issue 12, findings 2 and 8): a file is read only through a file field
 of a readable case that cites it, and cited only by its uploader or in a case that cites it
-already; a file left uncited for a day (a refused form's) is removed, by a chained event."""
+already; a file left uncited for a day (a refused form's) is removed, by a chained event. A file
+cited only among withheld answers (a paper ballot's photo, issue 11) is withheld as they are."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from collections.abc import Callable
 import pytest
 import sqlalchemy as sa
 from flask.testing import FlaskClient
-from support import AssessmentWalk, actor, at_rectification_report, branch_member_ids
+from nomination_support import enter_paper_ballots, members_answer, villagers_answer
+from support import AssessmentWalk, CreationWalk, actor, at_rectification_report, branch_member_ids
 from walks_support import divide
 
 from xianfeng.engine.errors import FormInvalid, NotFound
@@ -70,6 +72,28 @@ def test_the_case_that_cites_a_file_in_its_file_field_still_opens_it(
     path = f"/api/v1/instances/{walk.instance_id}/attachments/{photo}"
     opened = client.get(path, headers=token("committee"))
     assert opened.status_code == 200 and opened.data == JPEG
+
+
+def test_a_paper_ballots_photo_opens_only_for_those_who_read_the_ballots(
+    kernel: Kernel, client: FlaskClient, token: Token, login: Callable[[str], FlaskClient]
+) -> None:
+    walk = CreationWalk(kernel)  # member1 nominated, member2 to member4 evaluate, secretary1 runs it
+    walk.start(public_evaluator_count=2, paper_ballot_count=2)
+    members_answer(walk, walk.evaluators)
+    villagers_answer(walk, 2)
+    enter_paper_ballots(walk, "5 5 5 5 5\n4 4 4 4 4")
+    (photo,) = walk.show()["data"]["paper_photos"]  # every reader of the case sees the tally's data
+    path = f"/instances/{walk.instance_id}/attachments/{photo}"
+    for reader in ("committee", "auditor", "secretary1"):  # answersReadBy, and who entered them
+        assert client.get(f"/api/v1{path}", headers=token(reader)).status_code == 200
+        assert login(reader).get(path).status_code == 200
+    for other in ("member1", "member2"):  # the nominee and an evaluator: the tally only
+        refused = client.get(f"/api/v1{path}", headers=token(other))
+        assert refused.status_code == 404 and refused.get_json()["code"] == "not_found"
+        member = login(other)
+        assert member.get(path).status_code == 404
+        assert path not in member.get(f"/instances/{walk.instance_id}").get_data(as_text=True)
+    assert path in login("committee").get(f"/instances/{walk.instance_id}").get_data(as_text=True)
 
 
 def test_a_file_is_cited_only_by_its_uploader_or_where_it_is_cited_already(kernel: Kernel) -> None:
