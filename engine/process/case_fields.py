@@ -63,8 +63,25 @@ def declared_values(version: LoadedVersion, path: str) -> dict[str, Words]:
     return _values(start_properties(version).get(VALUES_PREFIX + path, "")) if path else {}
 
 
+# Field schemas by (version id, bundle hash): a version's forms never change, and a list page asks
+# for the same version's on every row. Bounded: emptied when more versions than this were asked for.
+_FORM_FIELDS: dict[tuple[int, str], dict[str, dict[str, Any]]] = {}
+_FORM_FIELDS_KEPT = 256
+
+
 def _form_fields(version: LoadedVersion) -> dict[str, dict[str, Any]]:
-    """Field schemas by path: top-level keys, and `variable.key` for answers kept under a variable."""
+    """Field schemas by path: top-level keys, and `variable.key` for answers kept under a variable
+    (shared between callers: read them, never change them)."""
+    key = (version.id, version.bundle_hash)
+    found = _FORM_FIELDS.get(key)
+    if found is None:
+        if len(_FORM_FIELDS) >= _FORM_FIELDS_KEPT:
+            _FORM_FIELDS.clear()
+        found = _FORM_FIELDS[key] = _fields_of_forms(version)
+    return found
+
+
+def _fields_of_forms(version: LoadedVersion) -> dict[str, dict[str, Any]]:
     found: dict[str, dict[str, Any]] = {}
     for variable, name in data_forms(version):
         form = version.forms.get(name)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -32,6 +35,31 @@ def inspect(version: LoadedVersion, snapshot: str) -> SnapshotView:
         return SnapshotView(_completed_path(workflow), _visible_data(workflow), workflow.is_completed())
     finally:
         release(workflow)
+
+
+# Views of snapshots already restored for list pages, by (diagram bundle, snapshot digest): a list
+# shows the same cases on every load, and restoring a workflow costs far more than hashing its text.
+_VIEWS: OrderedDict[tuple[str, bytes], SnapshotView] = OrderedDict()
+_VIEWS_LOCK = threading.Lock()
+VIEWS_KEPT = 1024  # about the rows of the list pages a worker serves in turn; each view a few KB
+
+
+def inspect_shared(version: LoadedVersion, snapshot: str) -> SnapshotView:
+    """`inspect`, restoring each snapshot of a version once per process while it stays among the
+    last `VIEWS_KEPT` inspected. The view is shared between callers: read it, never change it.
+    Keyed by the snapshot's content, so a case that moved is restored anew."""
+    key = (version.bundle_hash, hashlib.sha256(snapshot.encode()).digest())
+    with _VIEWS_LOCK:
+        found = _VIEWS.get(key)
+        if found is not None:
+            _VIEWS.move_to_end(key)
+            return found
+    view = inspect(version, snapshot)
+    with _VIEWS_LOCK:
+        _VIEWS[key] = view
+        while len(_VIEWS) > VIEWS_KEPT:
+            _VIEWS.popitem(last=False)
+    return view
 
 
 def _completed_path(workflow: Any) -> list[str]:

@@ -16,7 +16,7 @@ from ..models import Event, HumanTask, Notification, ProcessInstance, TaskCopy, 
 from ..models.org import ROLE_BRANCH, ROLE_COMMITTEE, ROLE_MEMBER, ROLE_PUBLIC
 from ..process.case_fields import CaseField, case_fields, start_properties
 from ..process.end_events import EndEventName, end_events
-from ..process.inspection import inspect
+from ..process.inspection import inspect_shared
 from ..process.moments import element_names
 from . import authz
 from .disclosure import disclosure_of
@@ -340,8 +340,10 @@ KEY_FIELDS_SHOWN = 4  # without `keyFields`, the first fields of `caseFields`
 
 def key_facts(kernel: Kernel, actor: Actor, instance_ids: list[int]) -> dict[int, list[CaseField]]:
     """Each case's key facts, for its row in a list decided together (批量审批): the fields its
-    diagram's start event names in `keyFields` (a part of `caseFields`), read as the actor may."""
+    diagram's start event names in `keyFields` (a part of `caseFields`), read as the actor may.
+    What depends on the diagram alone is worked out once per version, not once per row."""
     found: dict[int, list[CaseField]] = {}
+    per_version: dict[int, tuple[Any, list[str]]] = {}
     with kernel.db.unit_of_work(write=False) as uow:
         session = uow.session
         for instance in session.execute(
@@ -350,16 +352,18 @@ def key_facts(kernel: Kernel, actor: Actor, instance_ids: list[int]) -> dict[int
             if not _may_read(actor, instance):
                 continue
             version = kernel.catalog.get(session, instance.process_version_id)
-            data = disclosure_of(version).data(actor, inspect(version, instance.state_json).data)
+            if instance.process_version_id not in per_version:
+                wanted = start_properties(version).get(KEY_FIELDS_PROPERTY, "").split(",")
+                per_version[instance.process_version_id] = (
+                    disclosure_of(version),
+                    [p.strip() for p in wanted if p.strip()],
+                )
+            disclosure, paths = per_version[instance.process_version_id]
+            data = disclosure.data(actor, inspect_shared(version, instance.state_json).data)
             fields = case_fields(version, data)
-            wanted = [
-                p.strip()
-                for p in start_properties(version).get(KEY_FIELDS_PROPERTY, "").split(",")
-                if p.strip()
-            ]
             by_path = {f.path: f for f in fields}
             found[instance.id] = (
-                [by_path[p] for p in wanted if p in by_path] if wanted else fields[:KEY_FIELDS_SHOWN]
+                [by_path[p] for p in paths if p in by_path] if paths else fields[:KEY_FIELDS_SHOWN]
             )
     return found
 
