@@ -18,6 +18,7 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 
+from xianfeng.engine.process import sandbox_guards
 from xianfeng.engine.process.sandbox_guards import Guards, Run
 from xianfeng.engine.process.scripting import (
     SandboxEnvironment,
@@ -330,7 +331,9 @@ def test_nested_evaluate_keeps_the_outer_deadline(env: SandboxEnvironment) -> No
     inner: list[str] = []
 
     def slow_lookup() -> int:
-        time.sleep(LIMIT + 0.05)
+        busy_until = time.thread_time() + LIMIT + 0.05
+        while time.thread_time() < busy_until:  # the limit counts the thread's CPU time
+            pass
         try:
             return int(env.evaluate("1 + 1", {}))
         except ScriptTimeout:
@@ -340,6 +343,28 @@ def test_nested_evaluate_keeps_the_outer_deadline(env: SandboxEnvironment) -> No
     env.helpers["slow_lookup"] = slow_lookup
     assert_times_out(env, "x = slow_lookup()")
     assert inner == ["timed out"]  # a fresh deadline for the inner call would have let it pass
+
+
+def test_the_limit_counts_cpu_time_and_the_wall_clock_bounds_a_helper_that_waits(
+    env: SandboxEnvironment,
+) -> None:
+    """A thread kept waiting by a loaded machine is not a script at work: the limit is CPU time.
+    What spends none, a helper waiting on something, is still bounded by the wall clock."""
+    waited: list[float] = []
+
+    def waiting(seconds: float) -> int:
+        time.sleep(seconds)
+        waited.append(seconds)
+        return 1
+
+    env.helpers["waiting"] = waiting
+    context: dict[str, Any] = {}
+    env.execute(f"x = waiting({LIMIT * 2})", context)  # twice the limit on the clock, no CPU: runs
+    assert context["x"] == 1
+    started = time.monotonic()
+    with pytest.raises(ScriptTimeout):
+        env.execute(f"x = waiting({LIMIT * sandbox_guards.WALL_FACTOR + 0.05})\ny = 2", {})
+    assert time.monotonic() - started >= LIMIT * sandbox_guards.WALL_FACTOR
 
 
 # --- size ----------------------------------------------------------------------------------------
