@@ -101,6 +101,14 @@ class StaleSubmission(XianfengError):
     code = "stale_submission"
 
 
+class StepContended(XianfengError):
+    """A step computed ahead of the write lock found, each time it came to write, that other steps
+    had changed what it read (its case, a service operation's result): nothing was written, and
+    the same request may simply be made again."""
+
+    code = "step_contended"
+
+
 class TaskNotReady(XianfengError):
     code = "task_not_ready"
 

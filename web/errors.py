@@ -30,6 +30,7 @@ STATUS: dict[type[errors.XianfengError], int] = {
     errors.ServiceTaskError: 500,
     errors.ReplayMismatch: 500,
     errors.DatabaseNotReady: 503,
+    errors.StepContended: 503,
 }
 
 
@@ -51,6 +52,7 @@ def title_of(code: str) -> str:
         "instance_too_deep": _("流程实例已达到安全深度上限，请联系管理员"),
         "token_invalid": _("该链接无效、已使用或已过期"),
         "too_many_attempts": _("尝试次数过多，请稍后再试"),
+        "step_contended": _("同时办理的事项较多，未能保存，请重新提交"),
         "form_invalid": _("表单填写有误，请按提示修改"),
         "rule_violation": _("不符合办理规则"),
         "diagram_invalid": _("流程图有误，未保存"),
@@ -91,13 +93,20 @@ def wants_json() -> bool:
     return request.path.startswith("/api/")
 
 
+def _retry_headers(error: errors.XianfengError) -> dict[str, str]:
+    """When the same request may be made again (too many attempts, a step that met others)."""
+    if isinstance(error, errors.TooManyAttempts):
+        return {"Retry-After": str(error.params.get("retry_after", 1))}
+    if isinstance(error, errors.StepContended):
+        return {"Retry-After": "1"}
+    return {}
+
+
 def register(app: Flask) -> None:
     @app.errorhandler(errors.XianfengError)
     def _typed(error: errors.XianfengError) -> Any:
         status = status_of(error)
-        headers = {}
-        if isinstance(error, errors.TooManyAttempts):
-            headers["Retry-After"] = str(error.params.get("retry_after", 1))
+        headers = _retry_headers(error)
         if wants_json():
             return jsonify(error_body(error)), status, headers
         page = render_template(

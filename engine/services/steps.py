@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from ..actor import Actor
-from ..errors import StaleSubmission, XianfengError
+from ..errors import StaleSubmission
 from ..journal import capture
 from ..journal.capture import CHAINED_OPTION, journal_of
 from ..journal.tables import CHAINED, image, table_of
@@ -36,6 +36,7 @@ from ..process.serialization import state_hash
 from ..process.service_tasks import ServiceContext, run_operation
 from . import notifications
 from .calendar_admin import load_calendar
+from .service_calls import CallsAhead
 
 
 @dataclass(frozen=True)
@@ -55,13 +56,6 @@ def step_input_for(instance: ProcessInstance, kind: str, at: dt.datetime, **kwar
     return StepInput(kind=kind, at=at, seed=f"{instance.id}:{instance.version + 1}", **kwargs)
 
 
-class NeedsWriteLock(XianfengError):
-    """A step computed ahead of the write lock reached a service task: it must be run again under
-    the lock, because service tasks read and write records inside the step."""
-
-    code = "needs_write_lock"
-
-
 def compute(
     session: Session,
     kernel: Kernel,
@@ -70,22 +64,23 @@ def compute(
     step: StepInput,
     effects: EffectPort | None = None,
     *,
-    refused: list[str] | None = None,
+    ahead: CallsAhead | None = None,
     migrate_from: LoadedVersion | None = None,
 ) -> StepResult:
     """Run the step in memory (nothing written yet); a migration step names the version it leaves.
 
-    With a `refused` list the step is being computed ahead of the write lock, in a read
-    transaction: a service task then stops it (NeedsWriteLock) and its operation is added to the
-    list, so the caller knows to run the step again under the lock however the error surfaced.
+    With `ahead` the step is being computed ahead of the write lock: its service operations are
+    tried and rolled back, and done again under the lock (`service_calls`); without, they write
+    through the session as the step reaches them.
     """
-    ctx = ServiceContext(session, instance.id, instance.branch_id, instance.village_id, step.at)
+
+    def context(on: Session) -> ServiceContext:
+        return ServiceContext(on, instance.id, instance.branch_id, instance.village_id, step.at)
 
     def services(op: str, params: dict[str, Any]) -> Any:
-        if refused is not None:
-            refused.append(op)
-            raise NeedsWriteLock(f"service task {op} runs under the write lock")
-        return run_operation(ctx, op, params)
+        if ahead is not None:
+            return ahead.call(context, op, params)
+        return run_operation(context(session), op, params)
 
     return run_step(
         version,

@@ -20,6 +20,7 @@ from ..actor import Actor
 from ..errors import (
     NotAllowed,
     RuleViolation,
+    StepContended,
     TokenInvalid,
     XianfengError,
 )
@@ -30,6 +31,7 @@ from ..process.runtime import StepInput, StepResult
 from . import authz, citations, forms, prefill, surveys, task_versions
 from .outcomes import outcome_of
 from .results import StepOutcome
+from .service_calls import CallsAhead
 from .starting import start, start_for_subjects
 from .steps import EventMeta, compute, deliver_pending, earliest_pending, persist, step_input_for
 from .surveys import SurveyAnswer
@@ -61,22 +63,31 @@ def complete(
     `batch` marks one task of a 批量审批: its form must allow that (ui.batch), and the data may only
     hold the batch's fields and choices, so one opinion never decides what it was not meant for.
 
-    On SQLite the step is computed before the write lock is taken (see `_complete_reading_first`);
-    when it cannot be, or the instance moved meanwhile, it runs again under the lock.
+    No script, condition or decision of the step runs while a lock other cases need is held: its
+    service operations are tried while it is computed and done again once it has been (see
+    `service_calls`). On SQLite the step is computed ahead of the write lock, and under it only
+    when the instance has messages waiting, which are delivered by steps of their own. When what
+    the step read moves meanwhile it is computed again, a bounded number of times.
     """
-    if kernel.db.is_sqlite:
-        outcome = _complete_reading_first(kernel, actor, task_id, data, expected_version, batch)
-        if outcome is not None:
-            return outcome
-    with kernel.db.unit_of_work() as uow:
-        session = uow.session
-        task, instance, unsigned = locked(session, task_id)
-        _check_may_complete(session, actor, task, instance, expected_version)
-        prepared = _prepare(session, kernel, actor, task, instance, data, unsigned, batch)
-        outcome = _write(session, kernel, instance, prepared)
-        uow.commit()
-    return outcome
+    for _attempt in range(AHEAD_ATTEMPTS):
+        try:
+            if kernel.db.is_sqlite:
+                outcome = _complete_reading_first(kernel, actor, task_id, data, expected_version, batch)
+                if outcome is not None:
+                    return outcome
+            return _complete_in_one_transaction(kernel, actor, task_id, data, expected_version, batch)
+        except _Moved:
+            continue
+    raise StepContended(
+        f"task {task_id} could not be completed: other steps kept changing what it read; try again",
+        task_id=task_id,
+        attempts=AHEAD_ATTEMPTS,
+    )
 
+
+# How many times a completion is computed again when what it read moved before it was written;
+# then the asker is told to try again (StepContended), with nothing written.
+AHEAD_ATTEMPTS = 5
 
 # What the write transaction re-reads of an instance computed ahead: every change to an instance
 # moves `version` (steps and verbs alike), except a message filed for it (an objection), which
@@ -84,6 +95,34 @@ def complete(
 _UNMOVED = select(ProcessInstance.version, ProcessInstance.pending_messages, ProcessInstance.status).where(
     ProcessInstance.id == bindparam("id")
 )
+
+
+class _Moved(Exception):
+    """What a completion computed read moved before it was written: compute it again."""
+
+
+def _complete_in_one_transaction(
+    kernel: Kernel,
+    actor: Actor,
+    task_id: str,
+    data: dict[str, Any],
+    expected_version: int | None,
+    batch: bool,
+) -> StepOutcome:
+    """PostgreSQL: the instance row is locked while the step is computed (other cases never need
+    it), its service operations tried in savepoints and done again before it is written. SQLite,
+    when messages wait: under the write lock throughout, the operations done as reached."""
+    with kernel.db.unit_of_work() as uow:
+        session = uow.session
+        task, instance, unsigned = locked(session, task_id)
+        _check_may_complete(session, actor, task, instance, expected_version)
+        ahead = None if kernel.db.is_sqlite else CallsAhead(kernel.db, session)
+        prepared = _prepare(session, kernel, actor, task, instance, data, unsigned, batch, ahead)
+        if ahead is not None and not ahead.done_again(session):
+            raise _Moved
+        outcome = _write(session, kernel, instance, prepared)
+        uow.commit()
+    return outcome
 
 
 def _complete_reading_first(
@@ -97,33 +136,27 @@ def _complete_reading_first(
     """Compute the step before taking SQLite's single write lock, then write it under the lock.
 
     SQLite has one writer for the whole database, so a step computed under the lock (load,
-    SpiffWorkflow, dump) keeps every other instance waiting. Here the lock covers only the writes:
-    the task and its instance are read in one statement, the step is computed from them, and under
-    the lock the instance is read again: if it moved meanwhile, nothing is written. Returns None,
-    having written nothing, when the step must run under the lock instead: the instance moved, it
-    has messages waiting, or the step reached a service task (those read and write records inside
-    the step). Refusals (role, form, stale page) are raised from the read exactly as under the lock.
+    SpiffWorkflow, scripts, decisions, dump) keeps every other case's writes waiting. Here the lock
+    covers only the writes: the task and its instance are read in one statement, the step is
+    computed from them (its service operations tried and rolled back: `service_calls`), and under
+    the lock the instance is read again and the operations done again. If the instance moved or an
+    operation now gives another result, nothing is written (_Moved). Returns None, having written
+    nothing, when the instance has messages waiting: their steps run under the lock. Refusals
+    (role, form, stale page) are raised from the read exactly as under the lock.
     """
-    refused: list[str] = []
     with kernel.db.unit_of_work_reading_first() as uow:
         session = uow.session
         task, instance, unsigned = locked(session, task_id)
         _check_may_complete(session, actor, task, instance, expected_version)
         if instance.pending_messages:
             return None
-        try:
-            prepared = _prepare(session, kernel, actor, task, instance, data, unsigned, batch, refused)
-        except XianfengError:
-            if refused:
-                return None
-            raise
-        if refused:
-            return None
+        ahead = CallsAhead(kernel.db, session)
+        prepared = _prepare(session, kernel, actor, task, instance, data, unsigned, batch, ahead)
         seen = (instance.version, instance.pending_messages, instance.status)
         uow.begin_write()
         now = session.connection().execute(_UNMOVED, {"id": instance.id}).one()
-        if tuple(now) != seen:
-            return None
+        if tuple(now) != seen or not ahead.done_again(session):
+            raise _Moved
         outcome = _write(session, kernel, instance, prepared)
         uow.commit()
     return outcome
@@ -192,7 +225,7 @@ def _prepare(
     data: dict[str, Any],
     unsigned: bool,
     batch: bool,
-    refused: list[str] | None = None,
+    ahead: CallsAhead | None = None,
 ) -> _Prepared:
     """Check and validate the completion and compute its step; nothing is written."""
     _check_nothing_pending(session, task, unsigned)
@@ -212,7 +245,12 @@ def _prepare(
         data=cleaned,
         timers_at=earliest_pending(session, instance),
     )
-    result = compute(session, kernel, instance, version, step, refused=refused)
+    try:
+        result = compute(session, kernel, instance, version, step, ahead=ahead)
+    except XianfengError:
+        if ahead is not None and ahead.moved:  # however the engine surfaced it: not a refusal
+            raise _Moved from None
+        raise
     meta = EventMeta(
         kind="complete",
         actor=actor,

@@ -1,6 +1,7 @@
 """Completions on SQLite are computed before the write lock is taken and written only if the
-instance has not moved meanwhile; otherwise, or when the step reaches a service task, they run
-again under the lock. Either way the result is the one a locked step would have given."""
+instance has not moved meanwhile (and their service operations, done again under the lock, give
+the results the step went on with); otherwise they are computed ahead again. Only a step with
+messages waiting runs under the lock. Either way the result is the one a locked step would give."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from xianfeng.engine.errors import StaleSubmission
 from xianfeng.engine.kernel import Kernel
 from xianfeng.engine.models import PendingMessage, ProcessInstance
 from xianfeng.engine.services import audit, steps, tasks
+from xianfeng.engine.services.service_calls import CallsAhead
 
 
 @pytest.fixture
@@ -26,17 +28,22 @@ def started(kernel: Kernel) -> CreationWalk:
     return walk
 
 
-def _spy_compute(monkeypatch: pytest.MonkeyPatch) -> list[list[str] | None]:
-    """Record each compute's `refused` list: a list means computed ahead, None under the lock."""
-    calls: list[list[str] | None] = []
+def _spy_compute(monkeypatch: pytest.MonkeyPatch) -> list[CallsAhead | None]:
+    """Record each compute's service calls: computed ahead, or None under the lock."""
+    calls: list[CallsAhead | None] = []
     real = steps.compute
 
-    def spy(*args: Any, refused: list[str] | None = None, **kwargs: Any) -> Any:
-        calls.append(refused)
-        return real(*args, refused=refused, **kwargs)
+    def spy(*args: Any, ahead: CallsAhead | None = None, **kwargs: Any) -> Any:
+        calls.append(ahead)
+        return real(*args, ahead=ahead, **kwargs)
 
     monkeypatch.setattr(tasks, "compute", spy)
     return calls
+
+
+def _operations(calls: list[CallsAhead | None]) -> list[list[str] | None]:
+    """The operations each compute ahead called; None for one under the lock."""
+    return [None if c is None else [call.op for call in c.calls] for c in calls]
 
 
 def test_while_another_thread_writes_a_completion_is_computed_ahead_then_written(
@@ -62,7 +69,7 @@ def test_while_another_thread_writes_a_completion_is_computed_ahead_then_written
     t0 = time.monotonic()
     outcome = tasks.complete(kernel, actor(kernel, "member2"), task.id, dict(GOOD))
     holder.join()
-    assert calls == [[]]
+    assert _operations(calls) == [[]]
     assert time.monotonic() - t0 >= 0.25  # it wrote only once the holder had finished
     assert outcome.version == started.show()["version"]
     assert audit.verify(kernel).ok
@@ -74,11 +81,11 @@ def test_a_plain_completion_is_computed_once_ahead_of_the_lock(
     calls = _spy_compute(monkeypatch)
     version = started.show()["version"]
     started.complete("member2", dict(GOOD), "Task_member_evaluation")
-    assert calls == [[]]
+    assert _operations(calls) == [[]]
     assert started.show()["version"] == version + 1
 
 
-def test_a_step_that_reaches_a_service_task_runs_again_under_the_lock(
+def test_a_step_that_reaches_service_tasks_is_computed_once_ahead_of_the_lock(
     kernel: Kernel, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     walk = CreationWalk(kernel)
@@ -89,9 +96,9 @@ def test_a_step_that_reaches_a_service_task_runs_again_under_the_lock(
     walk.determine()
     calls = _spy_compute(monkeypatch)
     # The committee's approval reaches service tasks (the member's standing is checked again, then
-    # the post is established): computed ahead, the step stops at the first and runs under the lock.
+    # the post is established): tried ahead and rolled back, then done again under the lock.
     walk.decide("approve")
-    assert calls == [["member_standing"], None]
+    assert _operations(calls) == [["member_standing", "establish_post", "notify_case"]]
     assert walk.show()["status"] == "completed"
     assert audit.verify(kernel).ok
 
@@ -184,7 +191,7 @@ def test_a_message_filed_meanwhile_is_not_lost(
 
     monkeypatch.setattr(tasks, "_prepare", prepare_then_message)
     tasks.complete(kernel, actor(kernel, "member2"), task.id, dict(GOOD))
-    assert calls == [[], None]
+    assert _operations(calls) == [[], None]
     with kernel.db.unit_of_work(write=False) as uow:
         instance = uow.session.get(ProcessInstance, started.instance_id)
         assert instance is not None and instance.pending_messages == 1

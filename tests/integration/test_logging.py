@@ -1,5 +1,6 @@
 """The server's log: SpiffWorkflow's line per task state change is off by default, a setting brings it
-back, and its "State changed to ERROR" lines are attempts the engine discarded, not failures."""
+back, and a step that reaches service tasks ahead of the write lock leaves no "State changed to
+ERROR" line (it is computed once: its operations are tried, not stopped)."""
 
 from __future__ import annotations
 
@@ -72,11 +73,11 @@ def test_the_workflow_log_level_brings_back_a_line_per_task_state_change(
     assert "State changed to COMPLETED" in changes
 
 
-def test_the_error_lines_are_service_tasks_stopped_ahead_of_the_write_lock_then_run_under_it(
+def test_a_step_reaching_service_tasks_ahead_of_the_write_lock_logs_no_error_line(
     kernel: Kernel, recorder: Recorder
 ) -> None:
-    """On SQLite the step is computed before the write lock; reaching a service task stops it (the
-    task is marked ERROR by SpiffWorkflow), and the step runs again under the lock and succeeds."""
+    """On SQLite the step is computed before the write lock; its service tasks are tried and done
+    again under the lock, so no task of it is marked ERROR and each service task completes once."""
     walk = _at_the_committee(kernel)
     configure_logging({"XIANFENG_WORKFLOW_LOG_LEVEL": "INFO"})
     recorder.records.clear()
@@ -85,11 +86,9 @@ def test_the_error_lines_are_service_tasks_stopped_ahead_of_the_write_lock_then_
     lines = [
         (r.getMessage(), r.__dict__.get("task_spec"), r.__dict__.get("task_type")) for r in recorder.records
     ]
-    errored = [(spec, kind) for message, spec, kind in lines if message == "State changed to ERROR"]
-    assert errored and {kind for _spec, kind in errored} == {"ServiceTask"}
-    for spec, _kind in errored:
-        last = [message for message, each, _ in lines if each == spec][-1]
-        assert last == "State changed to COMPLETED", spec
+    assert [spec for message, spec, _kind in lines if message == "State changed to ERROR"] == []
+    services = [spec for message, spec, kind in lines if kind == "ServiceTask" and "COMPLETED" in message]
+    assert services and len(services) == len(set(services))
 
 
 @pytest.mark.parametrize("name", ["XIANFENG_LOG_LEVEL", "XIANFENG_WORKFLOW_LOG_LEVEL"])

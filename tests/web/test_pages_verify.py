@@ -267,3 +267,28 @@ def test_every_chained_table_is_named_in_chinese_and_english_where_verify_report
         assert unnamed == [], language
     with app.test_request_context("/?lang=en"):
         assert verify_view.table("village_comment") == "Villager's comment"
+
+
+def test_a_second_run_says_how_many_events_the_first_ones_checkpoints_spared(
+    kernel: Kernel, login: Login
+) -> None:
+    walk = CreationWalk(kernel)
+    walk.start()
+    auditor = login("auditor")
+    first = _started(auditor, scope="whole")
+    assert "回放事件" not in text(auditor.get(f"/audit/verify/{first}"))  # nothing spared the first time
+    with kernel.db.unit_of_work(write=False) as uow:
+        logged = uow.session.execute(
+            sa.select(sa.func.count()).select_from(Event).where(Event.instance_id == walk.instance_id)
+        ).scalar_one()
+
+    second = _started(auditor, scope="whole")
+    page = text(auditor.get(f"/audit/verify/{second}"))
+    assert f"0 个；其前 {logged} 个事件已由此前的核验回放" in page and "✓ 通过" in page
+    report = auditor.get(f"/audit/verify/{second}/report.txt").get_data().decode("utf-8")
+    assert f"回放事件 0 个；此前核验的检查点仍与哈希链一致，其前的 {logged} 个事件未重放" in report
+    with auditor.session_transaction() as session:
+        session["lang"] = "en"
+    english = text(auditor.get(f"/audit/verify/{second}"))
+    assert f"the {logged} events before them were replayed by an earlier verify" in english
+    assert "回放" not in english

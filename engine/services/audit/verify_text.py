@@ -143,6 +143,12 @@ def _heading(document: dict[str, Any]) -> Iterator[str]:
         f"其中不一致 {summary['cases_diverging']} 件；记录表差异 {summary['findings']} 项；"
         f"链上问题 {summary['chain_problems']} 项"
     )
+    if summary.get("events_checkpointed") or summary.get("checkpoints_refused"):
+        yield (
+            f"回放事件 {summary.get('events_replayed', 0)} 个；此前核验的检查点仍与哈希链一致，"
+            f"其前的 {summary['events_checkpointed']} 个事件未重放；"
+            f"不予采信的检查点 {summary.get('checkpoints_refused', 0)} 个（相应案件从头回放）"
+        )
     rate = document.get("events_per_second")
     yield f"用时 {document.get('seconds', 0):.1f} 秒" + (f"，每秒核验 {rate:.0f} 个事件" if rate else "")
     hidden = document.get("hidden")
