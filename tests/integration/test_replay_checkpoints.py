@@ -6,10 +6,14 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
+import threading
 from pathlib import Path
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
+from sqlalchemy.exc import OperationalError
 from support import GOOD, CreationWalk, behind_the_back, rehash_chain_from
 
 from xianfeng.engine.kernel import Kernel
@@ -152,3 +156,31 @@ def test_the_key_is_made_once_in_the_data_folder_readable_by_its_owner_alone(ker
     assert checkpoints.key_of(kernel.settings) == key
     configured = dataclasses.replace(kernel.settings, replay_key="from the environment")
     assert checkpoints.key_of(configured) == b"from the environment"
+
+
+def test_two_verifies_at_once_both_report_and_keep_one_checkpoint_per_case(backend: Kernel) -> None:
+    walk = _walk(backend)
+    reports: list[audit.VerifyReport] = []
+    runs = [threading.Thread(target=lambda: reports.append(audit.verify(backend))) for _ in range(2)]
+    for run in runs:
+        run.start()
+    for run in runs:
+        run.join(timeout=300)
+    assert len(reports) == 2 and all(r.ok for r in reports), [r.problems for r in reports]
+    kept = _checkpoint(backend, walk.instance_id)
+    assert kept is not None and kept.seq == _events_of(backend, walk.instance_id)[-1].seq
+
+
+def test_checkpoints_the_database_refuses_to_keep_cost_a_warning_not_the_report(
+    kernel: Kernel, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    walk = _walk(kernel)
+
+    def refused(*_args: Any) -> None:
+        raise OperationalError("INSERT INTO replay_checkpoint", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(checkpoints, "_save", refused)
+    with caplog.at_level(logging.WARNING, logger="xianfeng.verify"):
+        report = audit.verify(kernel)
+    assert report.ok and _checkpoint(kernel, walk.instance_id) is None
+    assert "replay checkpoints not kept: OperationalError" in caplog.text
