@@ -265,10 +265,12 @@ def _prepare(
 def _citer(
     session: Session, kernel: Kernel, actor: Actor, instance: ProcessInstance
 ) -> Callable[[set[str]], set[str]]:
-    """Which stored files the actor may put in this case's file fields (`citations.may_cite`)."""
+    """Which stored files the actor may put in this case's file fields (`citations.may_cite`): a
+    file cited here counts only through a field whose answers the actor may read, so no one
+    opens a withheld file (a paper ballot's photo) by citing it in a field of their own."""
 
     def cited_here(hashes: set[str]) -> set[str]:
-        return citations.cited_in_case(session, kernel, instance, hashes)
+        return citations.cited_in_case(session, kernel, instance, hashes, reader=actor)
 
     return lambda hashes: citations.may_cite(session, actor, hashes, cited_here)
 

@@ -95,6 +95,13 @@ def test_a_paper_ballots_photo_opens_only_for_those_who_read_the_ballots(
         assert path not in member.get(f"/instances/{walk.instance_id}").get_data(as_text=True)
     assert path in login("committee").get(f"/instances/{walk.instance_id}").get_data(as_text=True)
 
+    # Nor may they cite it in a file field of their own in the case, which would make it theirs to read.
+    with kernel.db.unit_of_work(write=False) as uow:
+        case = uow.session.get(ProcessInstance, walk.instance_id)
+        assert case is not None
+        for who, offered in (("member1", set()), ("member2", set()), ("committee", {photo})):
+            assert tasks._citer(uow.session, kernel, actor(kernel, who), case)({photo}) == offered
+
 
 def test_a_file_is_cited_only_by_its_uploader_or_where_it_is_cited_already(kernel: Kernel) -> None:
     walk, photo = _cited_report(kernel)
