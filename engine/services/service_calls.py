@@ -15,6 +15,12 @@ another (a plate number taken meanwhile by another case's step) or fails, nothin
 the step is computed again. Rows an operation inserts get the ids they had when it was tried (a
 PostgreSQL sequence does not roll back), so that ids in a result compare equal.
 
+A start opens its case with the step: the case row is inserted first (its id seeds the step), so
+it is tried like an operation (`insert`), redone before the calls after it in every try, and done
+again first with the id it was tried with. On SQLite that id (the highest plus one) may be taken by
+another writer meanwhile: the row done again then fails to insert and the step is computed again.
+Several starts of one unit of work share one `CallsAhead`, so each is tried after the others.
+
 The results are recorded as a live step records them (`LiveEffects`), so the event is the same.
 """
 
@@ -38,16 +44,27 @@ from ..process.service_tasks import ServiceContext, run_operation
 
 _IDS = "xianfeng.service_call_ids"
 
+# How many times a step computed ahead is computed again when what it read moved before it was
+# written; then the asker is told to try again (StepContended), with nothing written.
+AHEAD_ATTEMPTS = 5
+
+
+ContextOn = Callable[[Session], ServiceContext]
+Row = Callable[[], Any]  # makes a new ORM object to insert, the same each time
+
 
 @dataclass(frozen=True)
 class ServiceCall:
-    """One operation a step called: its parameters as given, its result as recorded, and the ids
-    (table, id) of the rows it inserted, in order."""
+    """One operation a step called: its parameters as given, its result as recorded, the ids
+    (table, id) of the rows it inserted, in order, and the step it was called for (`context`).
+    A row a step inserts itself (a start's case) is a call too: `row` makes it, `result` is its id."""
 
     op: str
     params: dict[str, Any]
     result: Any
     ids: tuple[tuple[str, int], ...]
+    context: ContextOn | None = None
+    row: Row | None = None
 
 
 class ServiceCallsMoved(XianfengError):
@@ -56,11 +73,9 @@ class ServiceCallsMoved(XianfengError):
     code = "service_calls_moved"
 
 
-ContextOn = Callable[[Session], ServiceContext]
-
-
 class CallsAhead:
-    """The service calls of one step, tried while it is computed.
+    """The service calls of one step (or of the starts of one unit of work), tried while it is
+    computed.
 
     `session` is the step's own: on SQLite it holds no transaction yet (each try takes one of its
     own), on PostgreSQL it is the step's transaction (each try is a savepoint of it)."""
@@ -68,41 +83,52 @@ class CallsAhead:
     def __init__(self, db: Database, session: Session) -> None:
         self._db = db
         self._session = session
-        self._context: ContextOn | None = None
         self.calls: list[ServiceCall] = []
         self.moved = False  # set however the error then surfaced from the engine
 
     def call(self, context: ContextOn, op: str, params: dict[str, Any]) -> Any:
         """Try the operation after the calls before it, roll it all back, and answer its result."""
-        self._context = context
         kept = copy.deepcopy(params)  # a script after the task may change what the task passed
-        with self._tried() as session:
-            ctx = context(session)
-            if not self._redo(ctx):
-                self.moved = True
-                raise ServiceCallsMoved(f"the service calls before {op} gave other results meanwhile")
-            with _inserted(session) as ids:
-                result = run_operation(ctx, op, params)
-                session.flush()
-                taken = ids.taken()
-        self.calls.append(ServiceCall(op, kept, canonical_copy(result), taken))
+        with self._tried(op) as session, _inserted(session) as ids:
+            result = run_operation(context(session), op, params)
+            session.flush()
+            taken = ids.taken()
+        self.calls.append(ServiceCall(op, kept, canonical_copy(result), taken, context=context))
         return result
 
-    def done_again(self, session: Session) -> bool:
-        """Do every call again through the step's session, in order: whether each gave the result
-        the step went on with (if not, the session must be rolled back)."""
-        if not self.calls:
-            return True
-        assert self._context is not None
-        session.expire_all()  # what the session read while the step was computed may have moved
-        return self._redo(self._context(session))
-
-    def _redo(self, ctx: ServiceContext) -> bool:
-        for call in self.calls:
+    def insert(self, row: Row) -> int:
+        """Try inserting the row `row` makes after the calls before it, roll it back, and answer
+        the id it got: the id the row done again is given. A row that cannot be inserted now (a
+        unique key taken meanwhile) has moved: the caller reads again and computes again."""
+        with self._tried("the row") as session:
             try:
-                with _inserted(ctx.session, call.ids) as ids:
-                    result = run_operation(ctx, call.op, copy.deepcopy(call.params))
-                    ctx.session.flush()
+                with _inserted(session) as ids:
+                    session.add(row())
+                    session.flush()
+                    taken = ids.taken()
+            except SQLAlchemyError as exc:
+                self.moved = True
+                raise ServiceCallsMoved("the row cannot be inserted as it was read") from exc
+        table, row_id = taken[0]
+        self.calls.append(ServiceCall(f"insert {table}", {}, row_id, taken, row=row))
+        return row_id
+
+    def done_again(self, session: Session, first: int = 0, end: int | None = None) -> bool:
+        """Do every call again through the step's session, in order: whether each gave the result
+        the step went on with (if not, the session must be rolled back). Starts written in turn
+        do theirs in turn: the calls from `first` to `end`, those before them done already."""
+        calls = self.calls[first:end]
+        if not calls:
+            return True
+        session.expire_all()  # what the session read while the step was computed may have moved
+        return self._redo(session, calls)
+
+    def _redo(self, session: Session, calls: list[ServiceCall] | None = None) -> bool:
+        for call in self.calls if calls is None else calls:
+            try:
+                with _inserted(session, call.ids) as ids:
+                    result = _again(session, call)
+                    session.flush()
             except (XianfengError, SQLAlchemyError):
                 return False
             if not ids.all_used() or canonical_copy(result) != call.result:
@@ -110,7 +136,17 @@ class CallsAhead:
         return True
 
     @contextmanager
-    def _tried(self) -> Iterator[Session]:
+    def _tried(self, what: str) -> Iterator[Session]:
+        """A session holding the writes of the calls before, done again, to try `what` in; every
+        write in it is rolled back on leaving."""
+        with self._trying() as session:
+            if not self._redo(session):
+                self.moved = True
+                raise ServiceCallsMoved(f"the service calls before {what} gave other results meanwhile")
+            yield session
+
+    @contextmanager
+    def _trying(self) -> Iterator[Session]:
         if self._db.is_sqlite:
             with self._db.unit_of_work() as scratch:  # never committed: rolled back on leaving
                 yield scratch.session
@@ -125,6 +161,19 @@ class CallsAhead:
             if savepoint.is_active:
                 savepoint.rollback()
             journal.pending[:] = pending  # what the rolled-back writes recorded goes with them
+
+
+def _again(session: Session, call: ServiceCall) -> Any:
+    """Do one call again: insert its row, or run its operation with the parameters it was given."""
+    if call.row is not None:
+        row = call.row()
+        session.add(row)
+        session.flush()
+        identity = inspect(row).identity
+        assert identity is not None  # flushed
+        return identity[0]
+    assert call.context is not None
+    return run_operation(call.context(session), call.op, copy.deepcopy(call.params))
 
 
 @dataclass

@@ -5,6 +5,10 @@ A per-subject instance belongs to one occurrence of its cycle, whoever starts it
 is the occurrence and the subject, so the scheduler, a secretary starting one subject and a
 secretary pressing "start for all" (twice, or at the same time as a colleague) make one instance
 per subject per cycle, never two.
+
+Every start but a villager's comment (`start_in_scope`, inside its caller's unit of work) is
+computed ahead of the write lock and then written (`starts_ahead`): no start's script runs under
+a lock other cases need.
 """
 
 from __future__ import annotations
@@ -29,7 +33,8 @@ from ..process.cycles import parse_cycle
 from . import authz, forms
 from .outcomes import outcome_of
 from .results import StepOutcome
-from .steps import EventMeta, compute, persist, step_input_for
+from .starts_ahead import again_while_moved, new_instance, start_meta, starts_ahead
+from .steps import compute, persist, step_input_for
 from .subjects import Subject, subjects_of
 
 SCHEDULER = Actor(user_id=None, username="scheduler", roles=frozenset())
@@ -100,9 +105,14 @@ def start(kernel: Kernel, actor: Actor, process_key: str, data: dict[str, Any] |
     With a start form, `data` is the form's data. For a process started per subject (`startFor`),
     `data` names one subject (e.g. `{"post_id": 3}`) within the actor's scope; a subject that
     already has its instance for the current cycle is refused (RuleViolation naming it).
+
+    No script, condition or decision of the start runs under a lock other cases need: the start is
+    computed ahead and written under the lock (`starts_ahead`), again if what it read moved.
     """
     try:
-        return _start(kernel, actor, process_key, data)
+        return again_while_moved(
+            process_key, lambda: _start(kernel, actor, process_key, data), process_key=process_key
+        )
     except IntegrityError as exc:  # only per-subject starts have a business key: a concurrent one won
         raise RuleViolation(
             f"{process_key} was started for {data} in this cycle by a concurrent request",
@@ -112,8 +122,8 @@ def start(kernel: Kernel, actor: Actor, process_key: str, data: dict[str, Any] |
 
 
 def _start(kernel: Kernel, actor: Actor, process_key: str, data: dict[str, Any] | None) -> StepOutcome:
-    with kernel.db.unit_of_work() as uow:
-        session = uow.session
+    with starts_ahead(kernel) as starts:
+        session = starts.session
         version = kernel.catalog.current(session, process_key)
         authz.check_may_start(actor, process_key, version.start_role)
         if version.start_for:
@@ -126,13 +136,11 @@ def _start(kernel: Kernel, actor: Actor, process_key: str, data: dict[str, Any] 
                     process_key=process_key,
                     instance_id=existing,
                 )
-            outcome = _start_one(
-                session, kernel, version, actor, subject.data, subject.branch_id, subject.village_id, key
-            )
+            starts.add(version, actor, subject.data, subject.branch_id, subject.village_id, key)
         else:
             cleaned = _start_data(session, version, data, actor.branch_id)
-            outcome = _start_one(session, kernel, version, actor, cleaned, actor.branch_id, None, "")
-        uow.commit()
+            starts.add(version, actor, cleaned, actor.branch_id, None, "")
+        (outcome,) = starts.write()
     return outcome
 
 
@@ -145,7 +153,9 @@ def start_in_scope(
     scope: tuple[int, int | None],
 ) -> StepOutcome:
     """Start one instance in a scope the actor does not carry (branch, village): a villager's
-    comment belongs to the village it is about. The caller has checked the actor and the data."""
+    comment belongs to the village it is about. The caller has checked the actor and the data.
+
+    Computed in the caller's write transaction, its scripts under its lock (not ahead of it)."""
     branch_id, village_id = scope
     return _start_one(session, kernel, version, actor, data, branch_id, village_id, "")
 
@@ -158,23 +168,29 @@ def start_for_subjects(kernel: Kernel, actor: Actor, process_key: str) -> list[S
 
 def start_for_all(kernel: Kernel, actor: Actor, process_key: str) -> BulkStart:
     """Start the process for every current subject in the actor's scope that has no instance in
-    the current cycle yet, in one unit of work.
+    the current cycle yet, in one unit of work: every start computed ahead, then all written.
 
     Two presses at once: the unique business key lets one insert per subject win; the loser's
-    whole transaction is rolled back (at insert or at commit) and run again, and then skips the
-    winner's instances.
+    whole transaction is rolled back (when its case rows are tried or done again, or at commit)
+    and run again, and then skips the winner's instances.
     """
     for _attempt in range(_BULK_ATTEMPTS - 1):
         try:
-            return _start_for_all_once(kernel, actor, process_key)
+            return _start_for_all_ahead(kernel, actor, process_key)
         except IntegrityError:
             continue
-    return _start_for_all_once(kernel, actor, process_key)
+    return _start_for_all_ahead(kernel, actor, process_key)
+
+
+def _start_for_all_ahead(kernel: Kernel, actor: Actor, process_key: str) -> BulkStart:
+    return again_while_moved(
+        process_key, lambda: _start_for_all_once(kernel, actor, process_key), process_key=process_key
+    )
 
 
 def _start_for_all_once(kernel: Kernel, actor: Actor, process_key: str) -> BulkStart:
-    with kernel.db.unit_of_work() as uow:
-        session = uow.session
+    with starts_ahead(kernel) as starts:
+        session = starts.session
         version = kernel.catalog.current(session, process_key)
         authz.check_may_start(actor, process_key, version.start_role)
         if not version.start_for:
@@ -183,18 +199,16 @@ def _start_for_all_once(kernel: Kernel, actor: Actor, process_key: str) -> BulkS
             )
         scope = None if actor.roles & authz.TOWN_WIDE_READERS else actor.branch_id
         now = kernel.clock.now()
-        report = BulkStart(started=[], skipped=[])
+        skipped = []
         for s in subjects_of(session, version.start_for, now, scope):
             key = current_business_key(version, now, s)
             existing = _instance_with_key(session, process_key, key)
             if existing is not None:
-                report.skipped.append(existing)
+                skipped.append(existing)
                 continue
-            report.started.append(
-                _start_one(session, kernel, version, actor, s.data, s.branch_id, s.village_id, key)
-            )
-        uow.commit()
-    return report
+            starts.add(version, actor, s.data, s.branch_id, s.village_id, key)
+        started = starts.write()
+    return BulkStart(started=started, skipped=skipped)
 
 
 def start_scheduled(
@@ -207,24 +221,23 @@ def start_scheduled(
     """
     key = business_key(occurrence, subject)
     try:
-        with kernel.db.unit_of_work() as uow:
-            session = uow.session
-            if _instance_with_key(session, process_key, key) is not None:
-                return None
-            version = kernel.catalog.current(session, process_key)
-            outcome = _start_one(
-                session,
-                kernel,
-                version,
-                SCHEDULER,
-                subject.data,
-                subject.branch_id,
-                subject.village_id,
-                key,
-            )
-            uow.commit()
+        return again_while_moved(
+            process_key,
+            lambda: _start_scheduled_once(kernel, process_key, key, subject),
+            process_key=process_key,
+        )
     except IntegrityError:
         return None
+
+
+def _start_scheduled_once(kernel: Kernel, process_key: str, key: str, subject: Subject) -> StepOutcome | None:
+    with starts_ahead(kernel) as starts:
+        session = starts.session
+        if _instance_with_key(session, process_key, key) is not None:
+            return None
+        version = kernel.catalog.current(session, process_key)
+        starts.add(version, SCHEDULER, subject.data, subject.branch_id, subject.village_id, key)
+        (outcome,) = starts.write()
     return outcome
 
 
@@ -253,34 +266,14 @@ def _start_one(
     village_id: int | None,
     business_key: str,
 ) -> StepOutcome:
+    """A start inside the caller's unit of work, under its lock: its scripts run as reached."""
     now = kernel.clock.now()
-    instance = ProcessInstance(
-        process_key=version.process_key,
-        process_version_id=version.id,
-        status="running",
-        state_json="",
-        version=0,
-        branch_id=branch_id,
-        village_id=village_id,
-        started_by=actor.user_id,
-        started_at=now,
-        updated_at=now,
-        # Until its diagram names the case (`instance_title`), it is called by its procedure's
-        # Chinese name: diagrams name processes "中文 English", and a case's title is one language.
-        title=(version.name or "").split(" ", 1)[0] or version.process_key,
-        business_key=business_key,
-    )
+    instance = new_instance(version, actor, branch_id, village_id, business_key, now)
     session.add(instance)
     session.flush()
     step = step_input_for(instance, "start", now, data=data)
     result = compute(session, kernel, instance, version, step)
-    meta = EventMeta(
-        kind="start",
-        actor=actor,
-        role=version.start_role or "",
-        payload={"process_key": version.process_key, "version": version.version, "data": data},
-    )
-    seq = persist(session, kernel, instance, version, step, result, meta)
+    seq = persist(session, kernel, instance, version, step, result, start_meta(version, actor, data))
     return outcome_of(instance, result, seq, 0, version)
 
 

@@ -31,7 +31,7 @@ from ..process.runtime import StepInput, StepResult
 from . import authz, citations, forms, prefill, surveys, task_versions
 from .outcomes import outcome_of
 from .results import StepOutcome
-from .service_calls import CallsAhead
+from .service_calls import AHEAD_ATTEMPTS, CallsAhead
 from .starting import start, start_for_subjects
 from .steps import EventMeta, compute, deliver_pending, earliest_pending, persist, step_input_for
 from .surveys import SurveyAnswer
@@ -84,10 +84,6 @@ def complete(
         attempts=AHEAD_ATTEMPTS,
     )
 
-
-# How many times a completion is computed again when what it read moved before it was written;
-# then the asker is told to try again (StepContended), with nothing written.
-AHEAD_ATTEMPTS = 5
 
 # What the write transaction re-reads of an instance computed ahead: every change to an instance
 # moves `version` (steps and verbs alike), except a message filed for it (an objection), which
