@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import importlib
+import multiprocessing
+
 import pytest
 import sqlalchemy as sa
-from support import CreationWalk
+from support import GOOD, CreationWalk
 from tamper_support import tamper
 
 from xianfeng.engine.kernel import Kernel
 from xianfeng.engine.models import Event
+from xianfeng.engine.services import audit
+from xianfeng.engine.services.audit import parallel
 from xianfeng.engine.services.audit.parallel import replay_instances
 
 
@@ -56,3 +61,31 @@ def test_workers_report_what_one_process_reports(three: list[CreationWalk]) -> N
     ]
     assert "its process version 9999 does not exist" in in_workers[second][0]
     assert in_workers[third] == []
+
+
+def test_cases_are_weighed_by_the_events_after_their_checkpoints(three: list[CreationWalk]) -> None:
+    """So the few cases that moved since the last verify are spread over the workers."""
+    kernel = three[0].kernel
+    ids = [walk.instance_id for walk in three]
+    before = parallel._work(kernel, ids)
+    assert [before[i] for i in ids] == [1 + event_count(kernel, [i]) for i in ids]  # no checkpoint yet
+    assert audit.verify(kernel).ok
+    three[2].complete("member2", dict(GOOD), "Task_member_evaluation")
+    assert parallel._work(kernel, ids) == {ids[0]: 1, ids[1]: 1, ids[2]: 2}
+
+
+def test_a_verify_stopped_while_its_workers_replay_leaves_no_worker_behind(
+    three: list[CreationWalk], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    kernel = three[0].kernel
+    verifying = importlib.import_module("xianfeng.engine.services.audit.verify")
+    monkeypatch.setattr(parallel, "PARALLEL_MIN_EVENTS", 1)  # workers even for three small cases
+
+    def broken(*_args: object) -> None:
+        assert multiprocessing.active_children(), "the workers replay while the chain is walked"
+        raise RuntimeError("the chain walk failed")
+
+    monkeypatch.setattr(verifying, "_check_chain_and_tables", broken)
+    with pytest.raises(RuntimeError, match="the chain walk failed"):
+        audit.verify(kernel)
+    assert multiprocessing.active_children() == []

@@ -24,7 +24,7 @@ from sqlalchemy import func, select
 
 from ...db import Database
 from ...kernel import Kernel
-from ...models import Event, ProcessInstance
+from ...models import Event, ProcessInstance, ReplayCheckpoint
 from .pinned import PinnedVersions
 from .replay import Replayed, consistent_read, replay_case
 
@@ -59,14 +59,57 @@ def replay_cases(
 ) -> dict[int, Replayed]:
     """`replay_instances`, each case's whole answer. With `key`: the checkpoints to keep, and
     (unless `trust` is False) each replay starting at its case's trusted checkpoint."""
+    return start_replay(kernel, instance_ids, progress, workers, key, trust).result()
+
+
+class PendingReplay:
+    """A replay under way in worker processes, or, for small inputs, one that runs in this
+    process when its result is asked for. `verify` starts it before walking the chain, so that
+    the workers replay while this process checks the chain and the tables."""
+
+    def __init__(self, answer: Callable[[], dict[int, Replayed]], pool: ProcessPoolExecutor | None) -> None:
+        self._answer, self._pool = answer, pool
+
+    def result(self) -> dict[int, Replayed]:
+        try:
+            return self._answer()
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Stop what has not started (after an error in this process) and end the workers."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+
+def start_replay(
+    kernel: Kernel,
+    instance_ids: Iterable[int],
+    progress: Progress | None = None,
+    workers: int | None = None,
+    key: bytes | None = None,
+    trust: bool = True,
+) -> PendingReplay:
+    """`replay_cases`, begun: the workers are forked and given their chunks before this returns."""
     ids = list(dict.fromkeys(instance_ids))
     versions = PinnedVersions(kernel)
     sizes = _prepare(kernel, ids, versions)
-    count = _worker_count(workers, sizes)
+    work = _work(kernel, ids) if key is not None and trust else sizes
+    count = _worker_count(workers, work)
     if count <= 1:
-        return _in_process(kernel, ids, sizes, versions, progress, (key, trust))
-    found = _in_workers(kernel, _chunks(ids, sizes, count), sizes, (versions, key, trust), count, progress)
-    return {instance_id: found[instance_id] for instance_id in ids}
+        return PendingReplay(lambda: _in_process(kernel, ids, sizes, versions, progress, (key, trust)), None)
+    context = multiprocessing.get_context("fork")
+    pool = ProcessPoolExecutor(
+        count, mp_context=context, initializer=_start_worker, initargs=(kernel, versions, key, trust)
+    )
+    pending = {pool.submit(_replay_chunk, chunk): chunk for chunk in _chunks(ids, work, count)}
+
+    def answer() -> dict[int, Replayed]:
+        found = _collected(pending, sizes, progress)
+        return {instance_id: found[instance_id] for instance_id in ids}
+
+    return PendingReplay(answer, pool)
 
 
 def _prepare(kernel: Kernel, ids: list[int], versions: PinnedVersions) -> dict[int, int]:
@@ -83,6 +126,24 @@ def _prepare(kernel: Kernel, ids: list[int], versions: PinnedVersions) -> dict[i
         for version_id in pinned:
             versions.get(session, version_id)
     return {instance_id: sizes.get(instance_id, 0) for instance_id in ids}
+
+
+def _work(kernel: Kernel, ids: list[int]) -> dict[int, int]:
+    """What replaying each case should cost, in events: those after its checkpoint (all of them
+    without one), plus one for reading and checking it. Chunks are weighed by this, so that the
+    few cases with new events do not all fall to one worker."""
+    with kernel.db.unit_of_work(write=False) as uow:
+        counted = uow.session.execute(
+            select(Event.instance_id, func.count())
+            .outerjoin(ReplayCheckpoint, ReplayCheckpoint.instance_id == Event.instance_id)
+            .where(
+                Event.instance_id.is_not(None),
+                Event.instance_version > func.coalesce(ReplayCheckpoint.instance_version, 0),
+            )
+            .group_by(Event.instance_id)
+        ).all()
+    remaining = {instance_id: int(n) for instance_id, n in counted}
+    return {i: 1 + remaining.get(i, 0) for i in ids}
 
 
 def _worker_count(workers: int | None, sizes: dict[int, int]) -> int:
@@ -145,27 +206,17 @@ def _chunks(ids: list[int], sizes: dict[int, int], workers: int) -> list[list[in
 _worker: dict[str, Any] = {}
 
 
-def _in_workers(
-    kernel: Kernel,
-    chunks: list[list[int]],
+def _collected(
+    pending: dict[Future[list[tuple[int, Replayed]]], list[int]],
     sizes: dict[int, int],
-    inherited: tuple[PinnedVersions, bytes | None, bool],
-    count: int,
     progress: Progress | None,
 ) -> dict[int, Replayed]:
     found: dict[int, Replayed] = {}
-    context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(
-        count, mp_context=context, initializer=_start_worker, initargs=(kernel, *inherited)
-    ) as pool:
-        pending: dict[Future[list[tuple[int, Replayed]]], list[int]] = {
-            pool.submit(_replay_chunk, chunk): chunk for chunk in chunks
-        }
-        for future in as_completed(pending):
-            chunk = pending[future]
-            found.update(_results(future, chunk))
-            if progress is not None:
-                progress(sum(sizes[i] for i in chunk))
+    for future in as_completed(pending):
+        chunk = pending[future]
+        found.update(_results(future, chunk))
+        if progress is not None:
+            progress(sum(sizes[i] for i in chunk))
     return found
 
 

@@ -26,7 +26,7 @@ from ...models import Event, ProcessInstance
 from ...process import history
 from . import checkpoints
 from .anchors import Anchor, AnchorCheck, events_after
-from .parallel import replay_cases
+from .parallel import PendingReplay, start_replay
 
 
 @dataclass
@@ -78,40 +78,53 @@ def verify(
     report = VerifyReport()
     if since is not None and since not in (anchors or []):
         anchors = [*(anchors or []), since]
+    key = checkpoints.key_of(kernel.settings) if replay else None
     with kernel.db.unit_of_work(write=False) as uow:
         session = uow.session
         report.events = session.execute(select(func.count()).select_from(Event)).scalar_one()
-        _check_chain_and_tables(session, report, progress, anchors or [])
-        report.head_seq = session.execute(select(func.coalesce(func.max(Event.seq), 0))).scalar_one()
-        report.head_hash = history.root_of(history.heads(session))
-        if anchor is not None:
-            report.problems.extend(_check_anchor(session, *anchor))
-        if replay:
-            ids = _instances_to_replay(session, instances)
-            if since is not None:
-                moved = _moved_since(session, since)
-                report.since, report.not_replayed = (
-                    f"{since.seq}:{since.hash}",
-                    len(ids) - len(moved & set(ids)),
-                )
-                ids = [i for i in ids if i in moved]
-            report.instances = len(ids)
-            _replay(kernel, report, ids, progress, checkpointed)
+        pending = None
+        if replay:  # replayed in worker processes while this one walks the chain and the tables
+            pending = _start(kernel, session, report, instances, since, progress, key, checkpointed)
+        try:
+            _check_chain_and_tables(session, report, progress, anchors or [])
+            report.head_seq = session.execute(select(func.coalesce(func.max(Event.seq), 0))).scalar_one()
+            report.head_hash = history.root_of(history.heads(session))
+            if anchor is not None:
+                report.problems.extend(_check_anchor(session, *anchor))
+        except BaseException:
+            if pending is not None:
+                pending.close()
+            raise
+        if pending is not None:
+            _replayed(kernel, report, pending, key)
     return report
 
 
-def _replay(
+def _start(
     kernel: Kernel,
+    session: Session,
     report: VerifyReport,
-    ids: list[int],
+    instances: list[int] | None,
+    since: Anchor | None,
     progress: Callable[[int], None] | None,
+    key: bytes | None,
     checkpointed: bool,
-) -> None:
-    """Replay the cases; keep the checkpoints of clean ones when nothing else was found wrong (a
-    checkpoint vouches for a chain that verified)."""
-    key = checkpoints.key_of(kernel.settings)
+) -> PendingReplay:
+    """Choose the cases to replay and set their replay going."""
+    ids = _instances_to_replay(session, instances)
+    if since is not None:
+        moved = _moved_since(session, since)
+        report.since, report.not_replayed = f"{since.seq}:{since.hash}", len(ids) - len(moved & set(ids))
+        ids = [i for i in ids if i in moved]
+    report.instances = len(ids)
+    return start_replay(kernel, ids, progress, key=key, trust=checkpointed)
+
+
+def _replayed(kernel: Kernel, report: VerifyReport, pending: PendingReplay, key: bytes | None) -> None:
+    """Take in the replay's answers; keep the checkpoints of clean cases when nothing else was
+    found wrong (a checkpoint vouches for a chain that verified)."""
     chain_clean = not report.problems
-    found = replay_cases(kernel, ids, progress, key=key, trust=checkpointed)
+    found = pending.result()
     for instance_id, replayed in found.items():
         report.cases[instance_id] = replayed.problems
         report.problems.extend(replayed.problems)
