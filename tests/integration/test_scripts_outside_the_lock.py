@@ -5,23 +5,19 @@ scripts run, and an operation whose result moved meanwhile makes the step comput
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import threading
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from lock_support import WRITER_WAIT, assert_no_script_kept_a_writer_out, watch_scripts
 from support import CreationWalk, member_id_of
 
 from xianfeng.engine.errors import StepContended
 from xianfeng.engine.kernel import Kernel
 from xianfeng.engine.models import Event, ModelPost
-from xianfeng.engine.models.limits import RateCounter
-from xianfeng.engine.process.scripting import SandboxScriptEngine
 from xianfeng.engine.services import audit, service_calls, steps, tasks
-
-WRITER_WAIT = 10.0  # seconds another writer is given: far more than a commit takes when not blocked
 
 
 def _at_the_committee(kernel: Kernel, candidate: str = "member1") -> CreationWalk:
@@ -34,21 +30,6 @@ def _at_the_committee(kernel: Kernel, candidate: str = "member1") -> CreationWal
     return walk
 
 
-def _another_writer_commits(kernel: Kernel, key: str) -> bool:
-    """Whether a plain write transaction of another thread commits while this one waits for it."""
-
-    def write() -> None:
-        now = dt.datetime.now(dt.UTC)
-        with kernel.db.unit_of_work() as uow:
-            uow.session.add(RateCounter(key=key, hits=1, window_ends=now, last_at=now))
-            uow.commit()
-
-    writer = threading.Thread(target=write)
-    writer.start()
-    writer.join(WRITER_WAIT)
-    return not writer.is_alive()
-
-
 def test_another_writer_commits_while_the_scripts_around_a_service_task_run(
     kernel: Kernel, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -56,38 +37,10 @@ def test_another_writer_commits_while_the_scripts_around_a_service_task_run(
     member's standing, the post with its plate). Each script and condition waits, as a slow script
     would, until another thread's write transaction has committed: none of them holds the lock."""
     walk = _at_the_committee(kernel)
-    seen: list[tuple[str, bool]] = []
-    blocked = threading.Event()
-    main = threading.current_thread()
-
-    def while_writing(run: Any) -> Any:
-        def script(self: Any, *args: Any, **kwargs: Any) -> Any:
-            if threading.current_thread() is main and not blocked.is_set():
-                through = _another_writer_commits(kernel, f"test:script:{len(seen)}")
-                seen.append(("script", through))
-                if not through:
-                    blocked.set()  # once is enough: the others would wait as long
-            return run(self, *args, **kwargs)
-
-        return script
-
-    real_service = SandboxScriptEngine.call_service
-
-    def service(self: Any, task: Any, **kwargs: Any) -> Any:
-        seen.append(("service", True))
-        return real_service(self, task, **kwargs)
-
-    monkeypatch.setattr(SandboxScriptEngine, "execute", while_writing(SandboxScriptEngine.execute))
-    monkeypatch.setattr(SandboxScriptEngine, "evaluate", while_writing(SandboxScriptEngine.evaluate))
-    monkeypatch.setattr(SandboxScriptEngine, "call_service", service)
+    seen = watch_scripts(kernel, monkeypatch, "script")
     outcome = walk.decide("approve")
     assert outcome.outcome == "established"
-    kinds = [kind for kind, _through in seen]
-    assert "service" in kinds and "script" in kinds[kinds.index("service") :]  # scripts after one too
-    assert [through for kind, through in seen if kind == "script"] == [True] * kinds.count("script")
-    with kernel.db.unit_of_work(write=False) as uow:
-        written = uow.session.execute(sa.select(sa.func.count()).select_from(RateCounter)).scalar_one()
-    assert written == kinds.count("script")
+    assert_no_script_kept_a_writer_out(kernel, seen)
     assert audit.verify(kernel).ok
 
 

@@ -5,38 +5,18 @@ with. A start whose id or operation results moved meanwhile is computed again.""
 
 from __future__ import annotations
 
-import datetime as dt
 import threading
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
+from lock_support import WRITER_WAIT, assert_no_script_kept_a_writer_out, watch_scripts
 from nomination_support import instance_count
 from support import CreationWalk
 
 from xianfeng.engine.errors import RuleViolation, StepContended
 from xianfeng.engine.kernel import Kernel
-from xianfeng.engine.models.limits import RateCounter
-from xianfeng.engine.process.scripting import SandboxScriptEngine
 from xianfeng.engine.services import audit, service_calls, starts_ahead
 from xianfeng.engine.services.starts_ahead import StartsAhead
-
-WRITER_WAIT = 10.0  # seconds another writer is given: far more than a commit takes when not blocked
-
-
-def _another_writer_commits(kernel: Kernel, key: str) -> bool:
-    """Whether a plain write transaction of another thread commits while this one waits for it."""
-
-    def write() -> None:
-        now = dt.datetime.now(dt.UTC)
-        with kernel.db.unit_of_work() as uow:
-            uow.session.add(RateCounter(key=key, hits=1, window_ends=now, last_at=now))
-            uow.commit()
-
-    writer = threading.Thread(target=write)
-    writer.start()
-    writer.join(WRITER_WAIT)
-    return not writer.is_alive()
 
 
 def test_another_writer_commits_while_a_starts_scripts_run(
@@ -47,39 +27,11 @@ def test_another_writer_commits_while_a_starts_scripts_run(
     a slow script would, until another thread's write transaction has committed: none holds the
     write lock (on a SQLite file, the write turn)."""
     assert kernel.db.writer_turns is not None
-    seen: list[tuple[str, bool]] = []
-    blocked = threading.Event()
-    main = threading.current_thread()
-
-    def while_writing(run: Any) -> Any:
-        def script(self: Any, *args: Any, **kwargs: Any) -> Any:
-            if threading.current_thread() is main and not blocked.is_set():
-                through = _another_writer_commits(kernel, f"test:start-script:{len(seen)}")
-                seen.append(("script", through))
-                if not through:
-                    blocked.set()  # once is enough: the others would wait as long
-            return run(self, *args, **kwargs)
-
-        return script
-
-    real_service = SandboxScriptEngine.call_service
-
-    def service(self: Any, task: Any, **kwargs: Any) -> Any:
-        seen.append(("service", True))
-        return real_service(self, task, **kwargs)
-
-    monkeypatch.setattr(SandboxScriptEngine, "execute", while_writing(SandboxScriptEngine.execute))
-    monkeypatch.setattr(SandboxScriptEngine, "evaluate", while_writing(SandboxScriptEngine.evaluate))
-    monkeypatch.setattr(SandboxScriptEngine, "call_service", service)
+    seen = watch_scripts(kernel, monkeypatch, "start-script")
     walk = CreationWalk(kernel)
     outcome = walk.start()
     assert outcome.status == "running"
-    kinds = [kind for kind, _through in seen]
-    assert "service" in kinds and "script" in kinds[kinds.index("service") :]  # scripts after one too
-    assert [through for kind, through in seen if kind == "script"] == [True] * kinds.count("script")
-    with kernel.db.unit_of_work(write=False) as uow:
-        written = uow.session.execute(sa.select(sa.func.count()).select_from(RateCounter)).scalar_one()
-    assert written == kinds.count("script")
+    assert_no_script_kept_a_writer_out(kernel, seen)
     assert audit.verify(kernel).ok
 
 
