@@ -15,6 +15,7 @@ from xianfeng.engine.models import Event
 from xianfeng.engine.services import audit
 from xianfeng.engine.services.audit import parallel
 from xianfeng.engine.services.audit.parallel import replay_instances
+from xianfeng.engine.services.audit.pinned import PinnedVersions
 
 
 @pytest.fixture
@@ -67,11 +68,15 @@ def test_cases_are_weighed_by_the_events_after_their_checkpoints(three: list[Cre
     """So the few cases that moved since the last verify are spread over the workers."""
     kernel = three[0].kernel
     ids = [walk.instance_id for walk in three]
-    before = parallel._work(kernel, ids)
+
+    def work() -> dict[int, int]:
+        return parallel._work(parallel._prepare(kernel, ids, PinnedVersions(kernel))[1])
+
+    before = work()
     assert [before[i] for i in ids] == [1 + event_count(kernel, [i]) for i in ids]  # no checkpoint yet
     assert audit.verify(kernel).ok
     three[2].complete("member2", dict(GOOD), "Task_member_evaluation")
-    assert parallel._work(kernel, ids) == {ids[0]: 1, ids[1]: 1, ids[2]: 2}
+    assert work() == {ids[0]: 1, ids[1]: 1, ids[2]: 2}
 
 
 def test_a_verify_stopped_while_its_workers_replay_leaves_no_worker_behind(

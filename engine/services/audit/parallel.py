@@ -20,7 +20,7 @@ from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 
 from ...db import Database
 from ...kernel import Kernel
@@ -94,8 +94,8 @@ def start_replay(
     """`replay_cases`, begun: the workers are forked and given their chunks before this returns."""
     ids = list(dict.fromkeys(instance_ids))
     versions = PinnedVersions(kernel)
-    sizes = _prepare(kernel, ids, versions)
-    work = _work(kernel, ids) if key is not None and trust else sizes
+    sizes, after = _prepare(kernel, ids, versions)
+    work = _work(after) if key is not None and trust else sizes
     count = _worker_count(workers, work)
     if count <= 1:
         return PendingReplay(lambda: _in_process(kernel, ids, sizes, versions, progress, (key, trust)), None)
@@ -112,38 +112,35 @@ def start_replay(
     return PendingReplay(answer, pool)
 
 
-def _prepare(kernel: Kernel, ids: list[int], versions: PinnedVersions) -> dict[int, int]:
-    """Events per instance, and every pinned version checked and parsed before any fork."""
+def _prepare(
+    kernel: Kernel, ids: list[int], versions: PinnedVersions
+) -> tuple[dict[int, int], dict[int, int]]:
+    """Events per instance, and those after its checkpoint (all of them without one), counted in
+    one pass over the log; and every pinned version checked and parsed before any fork."""
+    after_checkpoint = case(
+        (Event.instance_version > func.coalesce(ReplayCheckpoint.instance_version, 0), 1), else_=0
+    )
     with kernel.db.unit_of_work(write=False) as uow:
         session = uow.session
         counted = session.execute(
-            select(Event.instance_id, func.count())
+            select(Event.instance_id, func.count(), func.sum(after_checkpoint))
+            .outerjoin(ReplayCheckpoint, ReplayCheckpoint.instance_id == Event.instance_id)
             .where(Event.instance_id.is_not(None))
             .group_by(Event.instance_id)
         ).all()
-        sizes = {instance_id: int(n) for instance_id, n in counted}
         pinned = session.execute(select(ProcessInstance.process_version_id).distinct()).scalars().all()
         for version_id in pinned:
             versions.get(session, version_id)
-    return {instance_id: sizes.get(instance_id, 0) for instance_id in ids}
+    sizes = {instance_id: int(n) for instance_id, n, _after in counted}
+    after = {instance_id: int(later or 0) for instance_id, _n, later in counted}
+    return {i: sizes.get(i, 0) for i in ids}, {i: after.get(i, 0) for i in ids}
 
 
-def _work(kernel: Kernel, ids: list[int]) -> dict[int, int]:
-    """What replaying each case should cost, in events: those after its checkpoint (all of them
-    without one), plus one for reading and checking it. Chunks are weighed by this, so that the
-    few cases with new events do not all fall to one worker."""
-    with kernel.db.unit_of_work(write=False) as uow:
-        counted = uow.session.execute(
-            select(Event.instance_id, func.count())
-            .outerjoin(ReplayCheckpoint, ReplayCheckpoint.instance_id == Event.instance_id)
-            .where(
-                Event.instance_id.is_not(None),
-                Event.instance_version > func.coalesce(ReplayCheckpoint.instance_version, 0),
-            )
-            .group_by(Event.instance_id)
-        ).all()
-    remaining = {instance_id: int(n) for instance_id, n in counted}
-    return {i: 1 + remaining.get(i, 0) for i in ids}
+def _work(after: dict[int, int]) -> dict[int, int]:
+    """What replaying each case should cost, in events: those after its checkpoint, plus one for
+    reading and checking it. Chunks are weighed by this, so that the few cases with new events do
+    not all fall to one worker."""
+    return {instance_id: 1 + later for instance_id, later in after.items()}
 
 
 def _worker_count(workers: int | None, sizes: dict[int, int]) -> int:
