@@ -20,6 +20,7 @@ inside a step — each becomes a problem naming the instance and the event.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from collections.abc import Callable
@@ -176,27 +177,29 @@ def _replay_instance(
         return Replayed([f"instance {instance_id}{first}: cannot be replayed: {version}"])
     start = _Start(0, None, version, "")
     if key is not None and trust:
-        found = _checkpointed(session, instance_id, events, key, _known(version, version_of))
-        if isinstance(found, _Start):
-            start = found
-        elif found:
-            start = _Start(0, None, version, found)
+        start = _checkpointed(session, instance_id, events, key, start, _known(version, version_of))
     problem, snapshot = replay_events(
         kernel, start.version, instance_id, events[start.index :], version_of, start.snapshot
     )
     problems = [problem] if problem else _compare_stored(instance_id, snapshot, instance.state_json)
     made = None
-    if key is not None and not problems and events and snapshot is not None and start.index < len(events):
-        last = events[-1]
-        made = checkpoints.Checkpoint(
-            instance_id,
-            int(last.instance_version or 0),
-            last.seq,
-            last.bundle_hash,
-            checkpoints.digest_of(events),
-            snapshot,
-        )
+    if key is not None and not problems and snapshot is not None and start.index < len(events):
+        made = _checkpoint_at_the_end(instance_id, events, snapshot)
     return Replayed(problems, len(events) - start.index, start.index, start.refused, made)
+
+
+def _checkpoint_at_the_end(
+    instance_id: int, events: list[LoggedEvent], snapshot: str
+) -> checkpoints.Checkpoint:
+    last = events[-1]
+    return checkpoints.Checkpoint(
+        instance_id,
+        int(last.instance_version or 0),
+        last.seq,
+        last.bundle_hash,
+        checkpoints.digest_of(events),
+        snapshot,
+    )
 
 
 def _known(
@@ -219,19 +222,20 @@ def _checkpointed(
     instance_id: int,
     events: list[LoggedEvent],
     key: bytes,
+    first: _Start,
     version_of: Callable[[str], LoadedVersion | str],
-) -> _Start | str:
-    """Where the case's trusted checkpoint lets replay start; otherwise why its checkpoint is not
-    trusted ("" when it has none): the replay then starts at its first event."""
+) -> _Start:
+    """Where the case's trusted checkpoint lets replay start; otherwise `first`, the case's first
+    event, with why its checkpoint is not trusted (nothing when it has none)."""
     row = checkpoints.load(session, instance_id)
     if row is None:
-        return ""
+        return first
     found = checkpoints.start_after(row, events, key)
     if isinstance(found, str):
-        return found
+        return dataclasses.replace(first, refused=found)
     version = version_of(row.bundle_hash)  # its files checked against their hashes, as for any replay
     if isinstance(version, str):
-        return version
+        return dataclasses.replace(first, refused=version)
     return _Start(found + 1, row.snapshot, version, "")
 
 
