@@ -15,9 +15,9 @@ from ..kernel import Kernel
 from ..models import Objection, PendingMessage, ProcessInstance, PublicNotice
 from ..models.org import ROLE_PUBLIC
 from ..process.quotas import OBJECTION_LIMIT_PROPERTY, Quota, element_property, parse_quota
-from . import calendar_admin
+from . import calendar_admin, timers
 from .audit import anchors
-from .steps import EventMeta, deliver_pending, record_verb
+from .steps import EventMeta, record_verb
 
 OBJECTION_MESSAGE = "objection_filed"
 OBJECTION_EVENT = "objection"
@@ -79,7 +79,11 @@ def objection_quota(kernel: Kernel, notice_id: int) -> Quota | None:
 
 
 def file_objection(kernel: Kernel, notice_id: int, text: str, contact: str = "") -> dict[str, Any]:
-    """Record an objection and hand it to the instance (now, or as soon as it listens)."""
+    """Record an objection and hand it to the instance (now, or as soon as it listens).
+
+    The objection, its message and the event that files it are written first, with no script
+    run; then the delivery is computed ahead of the write lock and written (`timers.deliver_waiting`).
+    Should that not succeed now, the objection is kept and its message waits for the next tick."""
     text = (text or "").strip()
     if len(text) < 5 or len(text) > MAX_OBJECTION_LENGTH:
         raise RuleViolation(f"an objection needs 5 to {MAX_OBJECTION_LENGTH} characters", field="text")
@@ -97,6 +101,7 @@ def file_objection(kernel: Kernel, notice_id: int, text: str, contact: str = "")
         instance = session.execute(
             select(ProcessInstance).where(ProcessInstance.id == notice.instance_id).with_for_update()
         ).scalar_one()
+        instance_id = instance.id
         receipt = _receipt_number(now)
         objection = Objection(
             receipt_no=receipt,
@@ -134,9 +139,8 @@ def file_objection(kernel: Kernel, notice_id: int, text: str, contact: str = "")
                 },
             ),
         )
-        version = kernel.catalog.get(session, instance.process_version_id)
-        deliver_pending(session, kernel, instance, version, now)
         uow.commit()
+    timers.deliver_waiting(kernel, instance_id, now)
     return {"receipt_no": receipt, "notice_id": notice_id, "status": "pending"}
 
 

@@ -29,7 +29,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import event, inspect
@@ -40,6 +40,7 @@ from ..db import Database
 from ..errors import XianfengError
 from ..journal.capture import journal_of
 from ..process.effects import canonical_copy
+from ..process.operations.context import Chance
 from ..process.service_tasks import ServiceContext, run_operation
 
 _IDS = "xianfeng.service_call_ids"
@@ -65,6 +66,7 @@ class ServiceCall:
     ids: tuple[tuple[str, int], ...]
     context: ContextOn | None = None
     row: Row | None = None
+    drawn: tuple[str, ...] = ()  # the random values it drew (`Chance`), drawn again when done again
 
 
 class ServiceCallsMoved(XianfengError):
@@ -89,11 +91,15 @@ class CallsAhead:
     def call(self, context: ContextOn, op: str, params: dict[str, Any]) -> Any:
         """Try the operation after the calls before it, roll it all back, and answer its result."""
         kept = copy.deepcopy(params)  # a script after the task may change what the task passed
+        chance = Chance()
         with self._tried(op) as session, _inserted(session) as ids:
-            result = run_operation(context(session), op, params)
+            result = run_operation(replace(context(session), chance=chance), op, params)
             session.flush()
             taken = ids.taken()
-        self.calls.append(ServiceCall(op, kept, canonical_copy(result), taken, context=context))
+        called = ServiceCall(
+            op, kept, canonical_copy(result), taken, context=context, drawn=tuple(chance.drawn)
+        )
+        self.calls.append(called)
         return result
 
     def insert(self, row: Row) -> int:
@@ -173,7 +179,8 @@ def _again(session: Session, call: ServiceCall) -> Any:
         assert identity is not None  # flushed
         return identity[0]
     assert call.context is not None
-    return run_operation(call.context(session), call.op, copy.deepcopy(call.params))
+    context = replace(call.context(session), chance=Chance(call.drawn))
+    return run_operation(context, call.op, copy.deepcopy(call.params))
 
 
 @dataclass

@@ -6,9 +6,8 @@ is the occurrence and the subject, so the scheduler, a secretary starting one su
 secretary pressing "start for all" (twice, or at the same time as a colleague) make one instance
 per subject per cycle, never two.
 
-Every start but a villager's comment (`start_in_scope`, inside its caller's unit of work) is
-computed ahead of the write lock and then written (`starts_ahead`): no start's script runs under
-a lock other cases need.
+Every start (a villager's comment's too: `village_comments`) is computed ahead of the write lock
+and then written (`starts_ahead`): no start's script runs under a lock other cases need.
 """
 
 from __future__ import annotations
@@ -31,10 +30,9 @@ from ..models import ProcessInstance
 from ..process.catalog import LoadedVersion
 from ..process.cycles import parse_cycle
 from . import authz, forms
-from .outcomes import outcome_of
+from .case_ahead import again_while_moved
 from .results import StepOutcome
-from .starts_ahead import again_while_moved, new_instance, start_meta, starts_ahead
-from .steps import compute, persist, step_input_for
+from .starts_ahead import starts_ahead
 from .subjects import Subject, subjects_of
 
 SCHEDULER = Actor(user_id=None, username="scheduler", roles=frozenset())
@@ -111,7 +109,9 @@ def start(kernel: Kernel, actor: Actor, process_key: str, data: dict[str, Any] |
     """
     try:
         return again_while_moved(
-            process_key, lambda: _start(kernel, actor, process_key, data), process_key=process_key
+            f"{process_key} could not be started",
+            lambda: _start(kernel, actor, process_key, data),
+            process_key=process_key,
         )
     except IntegrityError as exc:  # only per-subject starts have a business key: a concurrent one won
         raise RuleViolation(
@@ -144,22 +144,6 @@ def _start(kernel: Kernel, actor: Actor, process_key: str, data: dict[str, Any] 
     return outcome
 
 
-def start_in_scope(
-    session: Session,
-    kernel: Kernel,
-    version: LoadedVersion,
-    actor: Actor,
-    data: dict[str, Any],
-    scope: tuple[int, int | None],
-) -> StepOutcome:
-    """Start one instance in a scope the actor does not carry (branch, village): a villager's
-    comment belongs to the village it is about. The caller has checked the actor and the data.
-
-    Computed in the caller's write transaction, its scripts under its lock (not ahead of it)."""
-    branch_id, village_id = scope
-    return _start_one(session, kernel, version, actor, data, branch_id, village_id, "")
-
-
 def start_for_subjects(kernel: Kernel, actor: Actor, process_key: str) -> list[StepOutcome]:
     """A branch starts the process for every current subject in its scope (e.g. all its posts);
     the instances started (subjects already started this cycle are skipped, see `start_for_all`)."""
@@ -184,7 +168,9 @@ def start_for_all(kernel: Kernel, actor: Actor, process_key: str) -> BulkStart:
 
 def _start_for_all_ahead(kernel: Kernel, actor: Actor, process_key: str) -> BulkStart:
     return again_while_moved(
-        process_key, lambda: _start_for_all_once(kernel, actor, process_key), process_key=process_key
+        f"{process_key} could not be started",
+        lambda: _start_for_all_once(kernel, actor, process_key),
+        process_key=process_key,
     )
 
 
@@ -222,7 +208,7 @@ def start_scheduled(
     key = business_key(occurrence, subject)
     try:
         return again_while_moved(
-            process_key,
+            f"{process_key} could not be started",
             lambda: _start_scheduled_once(kernel, process_key, key, subject),
             process_key=process_key,
         )
@@ -254,27 +240,6 @@ def _chosen_subject(
         f"(give none of them to start for all)",
         data=data,
     )
-
-
-def _start_one(
-    session: Session,
-    kernel: Kernel,
-    version: LoadedVersion,
-    actor: Actor,
-    data: dict[str, Any],
-    branch_id: int | None,
-    village_id: int | None,
-    business_key: str,
-) -> StepOutcome:
-    """A start inside the caller's unit of work, under its lock: its scripts run as reached."""
-    now = kernel.clock.now()
-    instance = new_instance(version, actor, branch_id, village_id, business_key, now)
-    session.add(instance)
-    session.flush()
-    step = step_input_for(instance, "start", now, data=data)
-    result = compute(session, kernel, instance, version, step)
-    seq = persist(session, kernel, instance, version, step, result, start_meta(version, actor, data))
-    return outcome_of(instance, result, seq, 0, version)
 
 
 def _start_data(

@@ -22,41 +22,22 @@ import datetime as dt
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy.orm import Session
 
 from ..actor import Actor
 from ..db import UnitOfWork
-from ..errors import StepContended, XianfengError
+from ..errors import XianfengError
 from ..kernel import Kernel
 from ..models import ProcessInstance
 from ..process.catalog import LoadedVersion
 from ..process.runtime import StepInput, StepResult
+from .case_ahead import CaseMoved
 from .outcomes import outcome_of
 from .results import StepOutcome
-from .service_calls import AHEAD_ATTEMPTS, CallsAhead
+from .service_calls import CallsAhead
 from .steps import EventMeta, compute, persist, step_input_for
-
-T = TypeVar("T")
-
-
-class StartMoved(Exception):
-    """What a start computed ahead read moved before it was written: read and compute it again."""
-
-
-def again_while_moved(what: str, attempt: Callable[[], T], **details: Any) -> T:
-    """Run `attempt` again while what it computed ahead moved; then tell the asker to try again."""
-    for _attempt in range(AHEAD_ATTEMPTS):
-        try:
-            return attempt()
-        except StartMoved:
-            continue
-    raise StepContended(
-        f"{what} could not be started: other steps kept changing what it read; try again",
-        attempts=AHEAD_ATTEMPTS,
-        **details,
-    )
 
 
 def new_instance(
@@ -142,7 +123,7 @@ class StartsAhead:
             result = compute(self.session, self.kernel, instance, version, step, ahead=self._ahead)
         except XianfengError:
             if self._ahead.moved:  # however the engine surfaced it: not a refusal
-                raise StartMoved from None
+                raise CaseMoved from None
             raise
         calls = (first, len(self._ahead.calls))
         meta = start_meta(version, actor, data)
@@ -154,7 +135,7 @@ class StartsAhead:
         outcomes = []
         for prepared in self._prepared:
             if not self._ahead.done_again(self.session, *prepared.calls):
-                raise StartMoved
+                raise CaseMoved
             instance = self.session.get(ProcessInstance, prepared.instance_id)
             assert instance is not None  # inserted just now by the calls done again
             version, step, result = prepared.version, prepared.step, prepared.result

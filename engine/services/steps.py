@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,7 +23,7 @@ from ..journal import capture
 from ..journal.capture import CHAINED_OPTION, journal_of
 from ..journal.tables import CHAINED, image, table_of
 from ..kernel import Kernel
-from ..models import HumanTask, PendingMessage, ProcessInstance, PublicLink, TimerRow, User
+from ..models import HumanTask, ProcessInstance, PublicLink, TimerRow, User
 from ..models.org import ROLE_PUBLIC
 from ..process import history
 from ..process.catalog import LoadedVersion
@@ -371,70 +370,3 @@ def record_verb(session: Session, kernel: Kernel, instance: ProcessInstance, met
     for key, value in (("version", instance.version + 1), ("head_hash", event.hash), ("updated_at", at)):
         set_committed_value(instance, key, value)
     return event.seq
-
-
-def earliest_pending(session: Session, instance: ProcessInstance) -> dt.datetime | None:
-    """When the oldest undelivered message arrived; timers are held at that time (see determinism)."""
-    if instance.pending_messages <= 0:
-        return None
-    return session.execute(
-        select(PendingMessage.created_at)
-        .where(PendingMessage.instance_id == instance.id, PendingMessage.delivered_at.is_(None))
-        .order_by(PendingMessage.id)
-        .limit(1)
-    ).scalar_one_or_none()
-
-
-def deliver_pending(
-    session: Session, kernel: Kernel, instance: ProcessInstance, version: LoadedVersion, at: dt.datetime
-) -> int:
-    """Deliver waiting messages the instance now listens for; each delivery is its own event."""
-    delivered = 0
-    while instance.pending_messages > 0 and instance.status == "running":
-        messages = (
-            session.execute(
-                select(PendingMessage)
-                .where(PendingMessage.instance_id == instance.id, PendingMessage.delivered_at.is_(None))
-                .order_by(PendingMessage.id)
-            )
-            .scalars()
-            .all()
-        )
-        if not _deliver_first(session, kernel, instance, version, messages, at):
-            break
-        delivered += 1
-    return delivered
-
-
-def _deliver_first(
-    session: Session,
-    kernel: Kernel,
-    instance: ProcessInstance,
-    version: LoadedVersion,
-    messages: Sequence[PendingMessage],
-    at: dt.datetime,
-) -> bool:
-    for index, message in enumerate(messages):
-        later = [m.created_at for m in messages[index + 1 :]] + [m.created_at for m in messages[:index]]
-        step = step_input_for(
-            instance,
-            "message",
-            at,
-            data=dict(message.payload),
-            message=message.name,
-            timers_at=min(later) if later else None,
-        )
-        result = compute(session, kernel, instance, version, step)
-        if not result.caught:
-            continue
-        instance.pending_messages -= 1
-        message.delivered_at = at
-        meta = EventMeta(
-            kind="message",
-            actor=None,
-            role=ROLE_PUBLIC,
-            payload={"name": message.name, "data": message.payload, "message_id": message.id},
-        )
-        persist(session, kernel, instance, version, step, result, meta)
-        return True
-    return False

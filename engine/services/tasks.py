@@ -1,8 +1,8 @@
 """Completing tasks: the steps people take (starting lives in `starting`, re-exported here).
 
-Each function is one unit of work: load (and lock) → check role, scope, version and form → run the
-step → persist → deliver any waiting messages → commit once. Any error before the commit leaves
-every table as it was.
+Each function is one unit of work: load (and lock) → check role, scope, version and form → compute
+the step and the deliveries of the messages waiting for it → persist them → commit once. Any error
+before the commit leaves every table as it was.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from xianfeng.forms import FormDefinition
@@ -20,20 +20,18 @@ from ..actor import Actor
 from ..errors import (
     NotAllowed,
     RuleViolation,
-    StepContended,
     TokenInvalid,
     XianfengError,
 )
 from ..kernel import Kernel
 from ..models import HumanTask, ProcessInstance, PublicLink, TaskSigner, User
-from ..process.catalog import LoadedVersion
-from ..process.runtime import StepInput, StepResult
+from ..process.runtime import StepResult
 from . import authz, citations, forms, prefill, surveys, task_versions
+from .case_ahead import CaseAhead, again_while_moved, case_unit
 from .outcomes import outcome_of
 from .results import StepOutcome
-from .service_calls import AHEAD_ATTEMPTS, CallsAhead
 from .starting import start, start_for_subjects
-from .steps import EventMeta, compute, deliver_pending, earliest_pending, persist, step_input_for
+from .steps import EventMeta
 from .surveys import SurveyAnswer
 from .task_locks import locked
 
@@ -65,39 +63,18 @@ def complete(
 
     No script, condition or decision of the step runs while a lock other cases need is held: its
     service operations are tried while it is computed and done again once it has been (see
-    `service_calls`). On SQLite the step is computed ahead of the write lock, and under it only
-    when the instance has messages waiting, which are delivered by steps of their own. When what
-    the step read moves meanwhile it is computed again, a bounded number of times.
+    `service_calls`), with the deliveries of the messages waiting for the case (`case_ahead`). On
+    SQLite all of it is computed ahead of the write lock. When what the step read moves meanwhile
+    it is computed again, a bounded number of times.
     """
-    for _attempt in range(AHEAD_ATTEMPTS):
-        try:
-            if kernel.db.is_sqlite:
-                outcome = _complete_reading_first(kernel, actor, task_id, data, expected_version, batch)
-                if outcome is not None:
-                    return outcome
-            return _complete_in_one_transaction(kernel, actor, task_id, data, expected_version, batch)
-        except _Moved:
-            continue
-    raise StepContended(
-        f"task {task_id} could not be completed: other steps kept changing what it read; try again",
+    return again_while_moved(
+        f"task {task_id} could not be completed",
+        lambda: _complete_once(kernel, actor, task_id, data, expected_version, batch),
         task_id=task_id,
-        attempts=AHEAD_ATTEMPTS,
     )
 
 
-# What the write transaction re-reads of an instance computed ahead: every change to an instance
-# moves `version` (steps and verbs alike), except a message filed for it (an objection), which
-# moves `pending_messages`.
-_UNMOVED = select(ProcessInstance.version, ProcessInstance.pending_messages, ProcessInstance.status).where(
-    ProcessInstance.id == bindparam("id")
-)
-
-
-class _Moved(Exception):
-    """What a completion computed read moved before it was written: compute it again."""
-
-
-def _complete_in_one_transaction(
+def _complete_once(
     kernel: Kernel,
     actor: Actor,
     task_id: str,
@@ -105,55 +82,18 @@ def _complete_in_one_transaction(
     expected_version: int | None,
     batch: bool,
 ) -> StepOutcome:
-    """PostgreSQL: the instance row is locked while the step is computed (other cases never need
-    it), its service operations tried in savepoints and done again before it is written. SQLite,
-    when messages wait: under the write lock throughout, the operations done as reached."""
-    with kernel.db.unit_of_work() as uow:
+    """Compute the step (and the deliveries of the messages it makes the case ready for) before
+    taking the lock, then write it (`case_ahead`). On SQLite the task and its case are read in one
+    statement outside the write lock, which covers only the writes; on PostgreSQL the case row is
+    locked while the step is computed (other cases never need it). Refusals (role, form, stale
+    page) are raised from the read; a case that moved before the write is computed again."""
+    with case_unit(kernel) as (uow, begin_write):
         session = uow.session
         task, instance, unsigned = locked(session, task_id)
         _check_may_complete(session, actor, task, instance, expected_version)
-        ahead = None if kernel.db.is_sqlite else CallsAhead(kernel.db, session)
-        prepared = _prepare(session, kernel, actor, task, instance, data, unsigned, batch, ahead)
-        if ahead is not None and not ahead.done_again(session):
-            raise _Moved
-        outcome = _write(session, kernel, instance, prepared)
-        uow.commit()
-    return outcome
-
-
-def _complete_reading_first(
-    kernel: Kernel,
-    actor: Actor,
-    task_id: str,
-    data: dict[str, Any],
-    expected_version: int | None,
-    batch: bool,
-) -> StepOutcome | None:
-    """Compute the step before taking SQLite's single write lock, then write it under the lock.
-
-    SQLite has one writer for the whole database, so a step computed under the lock (load,
-    SpiffWorkflow, scripts, decisions, dump) keeps every other case's writes waiting. Here the lock
-    covers only the writes: the task and its instance are read in one statement, the step is
-    computed from them (its service operations tried and rolled back: `service_calls`), and under
-    the lock the instance is read again and the operations done again. If the instance moved or an
-    operation now gives another result, nothing is written (_Moved). Returns None, having written
-    nothing, when the instance has messages waiting: their steps run under the lock. Refusals
-    (role, form, stale page) are raised from the read exactly as under the lock.
-    """
-    with kernel.db.unit_of_work_reading_first() as uow:
-        session = uow.session
-        task, instance, unsigned = locked(session, task_id)
-        _check_may_complete(session, actor, task, instance, expected_version)
-        if instance.pending_messages:
-            return None
-        ahead = CallsAhead(kernel.db, session)
-        prepared = _prepare(session, kernel, actor, task, instance, data, unsigned, batch, ahead)
-        seen = (instance.version, instance.pending_messages, instance.status)
-        uow.begin_write()
-        now = session.connection().execute(_UNMOVED, {"id": instance.id}).one()
-        if tuple(now) != seen or not ahead.done_again(session):
-            raise _Moved
-        outcome = _write(session, kernel, instance, prepared)
+        prepared = _prepare(session, kernel, actor, task, instance, data, unsigned, batch)
+        begin_write()
+        outcome = _write(session, prepared)
         uow.commit()
     return outcome
 
@@ -174,7 +114,13 @@ def complete_by_token(kernel: Kernel, token: str, data: dict[str, Any]) -> StepO
         is_survey = surveys.find(uow.session, token) is not None
     if is_survey:
         return surveys.answer(kernel, token, data)
-    with kernel.db.unit_of_work() as uow:
+    return again_while_moved(
+        "the link's task could not be completed", lambda: _complete_by_token_once(kernel, token, data)
+    )
+
+
+def _complete_by_token_once(kernel: Kernel, token: str, data: dict[str, Any]) -> StepOutcome:
+    with case_unit(kernel) as (uow, begin_write):
         session = uow.session
         link = session.get(PublicLink, token)
         now = kernel.clock.now()
@@ -184,8 +130,14 @@ def complete_by_token(kernel: Kernel, token: str, data: dict[str, Any]) -> StepO
         actor = Actor.public()
         authz.check_may_act(actor, task, instance)
         prepared = _prepare(session, kernel, actor, task, instance, data, unsigned, batch=False)
-        link.used_at = now  # before the step's event, which records it
-        outcome = _write(session, kernel, instance, prepared)
+        begin_write()
+
+        def use_link(_instance: ProcessInstance) -> None:
+            session.refresh(link)  # SQLite read it outside the lock: used meanwhile, the case moved
+            check_link(link, now)
+            link.used_at = now  # before the step's event, which records it
+
+        outcome = _write(session, prepared, use_link)
         uow.commit()
     return outcome
 
@@ -205,10 +157,8 @@ def check_link(link: PublicLink | None, now: Any) -> None:
 class _Prepared:
     """A completion computed but not yet written."""
 
-    version: LoadedVersion
-    step: StepInput
+    case: CaseAhead  # the step, then the deliveries it makes the case ready for
     result: StepResult
-    meta: EventMeta
     files: frozenset[str]  # the files its file fields cite
 
 
@@ -221,7 +171,6 @@ def _prepare(
     data: dict[str, Any],
     unsigned: bool,
     batch: bool,
-    ahead: CallsAhead | None = None,
 ) -> _Prepared:
     """Check and validate the completion and compute its step; nothing is written."""
     _check_nothing_pending(session, task, unsigned)
@@ -233,20 +182,10 @@ def _prepare(
     cleaned = forms.validate(
         session, form, data, instance.branch_id, _citer(session, kernel, actor, instance)
     )
-    step = step_input_for(
-        instance,
-        "complete",
-        kernel.clock.now(),
-        task_id=task.id,
-        data=cleaned,
-        timers_at=earliest_pending(session, instance),
+    case = CaseAhead(kernel, session, instance, version)
+    step = case.input(
+        "complete", kernel.clock.now(), task_id=task.id, data=cleaned, timers_at=case.earliest_pending()
     )
-    try:
-        result = compute(session, kernel, instance, version, step, ahead=ahead)
-    except XianfengError:
-        if ahead is not None and ahead.moved:  # however the engine surfaced it: not a refusal
-            raise _Moved from None
-        raise
     meta = EventMeta(
         kind="complete",
         actor=actor,
@@ -255,7 +194,9 @@ def _prepare(
         spec_id=task.spec_id,
         payload={"task": task.name, "data": cleaned},
     )
-    return _Prepared(version, step, result, meta, frozenset(citations.file_values(form, cleaned)))
+    result = case.step(step, meta)
+    case.deliver(step.at)
+    return _Prepared(case, result, frozenset(citations.file_values(form, cleaned)))
 
 
 def _citer(
@@ -271,13 +212,21 @@ def _citer(
     return lambda hashes: citations.may_cite(session, actor, hashes, cited_here)
 
 
-def _write(session: Session, kernel: Kernel, instance: ProcessInstance, prepared: _Prepared) -> StepOutcome:
-    """Persist a prepared completion and deliver any messages it made the instance ready for."""
-    version, step, result = prepared.version, prepared.step, prepared.result
-    citations.mark_cited(session, set(prepared.files), step.at)
-    seq = persist(session, kernel, instance, version, step, result, prepared.meta)
-    delivered = deliver_pending(session, kernel, instance, version, step.at)
-    return outcome_of(instance, result, seq, delivered, version)
+def _write(
+    session: Session, prepared: _Prepared, before: Callable[[ProcessInstance], None] | None = None
+) -> StepOutcome:
+    """Write a prepared completion and the deliveries it made the case ready for; the files its
+    fields cite are marked cited with its step, after `before` (a public link used)."""
+    case, result = prepared.case, prepared.result
+    at = case.planned[0].step.at
+
+    def first(instance: ProcessInstance) -> None:
+        if before is not None:
+            before(instance)
+        citations.mark_cited(session, set(prepared.files), at)
+
+    seqs = case.write(first)
+    return outcome_of(case.instance, result, seqs[0], len(seqs) - 1, case.version)
 
 
 def _check_batchable(form: FormDefinition, task: HumanTask, data: dict[str, Any]) -> None:

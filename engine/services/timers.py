@@ -3,10 +3,11 @@
 SpiffWorkflow fires a timer once its time is strictly in the past, so rows are selected with
 `due_at < now`, and a tick step that changes nothing is not written to the log.
 
-Instances are fired in batches, each instance in its own savepoint, so one failing instance does
-not hold back the others; its failure is reported, and its state stays as it was. On PostgreSQL
-several workers can tick at once: each batch is claimed with `FOR UPDATE SKIP LOCKED`, so workers
-take disjoint batches.
+Instances are fired in batches, each instance's steps computed ahead of the write lock and written
+in a savepoint of their own (`case_ahead`), so one failing instance does not hold back the others
+and no script of any runs while a lock other cases need is held; its failure is reported, and its
+state stays as it was. On PostgreSQL several workers can tick at once: each batch is claimed with
+`FOR UPDATE SKIP LOCKED`, so workers take disjoint batches.
 """
 
 from __future__ import annotations
@@ -26,7 +27,9 @@ from ..models import PendingMessage, ProcessInstance, TimerRow
 from ..process.history import shard_of
 from . import citations, limits, reminders, schedules
 from .audit import anchors
-from .steps import EventMeta, compute, deliver_pending, earliest_pending, persist, step_input_for
+from .case_ahead import CaseAhead, CaseMoved, again_while_moved, case_unit
+from .service_calls import AHEAD_ATTEMPTS
+from .steps import EventMeta
 
 log = logging.getLogger("xianfeng.timers")
 BATCH = 20  # instances whose due steps share one transaction
@@ -64,23 +67,37 @@ def tick(kernel: Kernel, now: dt.datetime | None = None) -> TickReport:
     report.reminded, report.escalated = reminded.reminded, reminded.escalated
     report.started = scheduled.started
     report.failed.extend((0, message) for _key, message in scheduled.failed)
-    due = due_instances(kernel, now)
-    position = 0
-    while position < len(due):
-        window = due[position : position + WINDOW * BATCH]
-        try:
-            position += _tick_batch(kernel, window, now, report)
-        except OperationalError as exc:
-            if not _deadlock(exc):
-                raise
-            # PostgreSQL chose this batch to end a lock cycle with another transaction: it was
-            # rolled back whole, and its instances are claimed again at the next tick.
-            log.warning("a tick batch was rolled back to end a deadlock; it is tried again next tick")
-            position += len(window)
+    _fire_all(kernel, due_instances(kernel, now), now, report)
     report.published = anchors.publish_due(kernel, now)
     report.removed_files = citations.remove_uncited(kernel, now)
     limits.purge(kernel, now)
     return report
+
+
+def _fire_all(kernel: Kernel, due: list[int], now: dt.datetime, report: TickReport) -> None:
+    """Fire the due cases batch by batch; those that moved meanwhile are computed again, a bounded
+    number of times, then reported as failed this tick (they stay due: the next tick tries them)."""
+    for _attempt in range(AHEAD_ATTEMPTS):
+        moved: list[int] = []
+        position = 0
+        while position < len(due):
+            window = due[position : position + WINDOW * BATCH]
+            try:
+                advanced, moved_here = _tick_batch(kernel, window, now, report)
+            except OperationalError as exc:
+                if not _deadlock(exc):
+                    raise
+                # PostgreSQL chose this batch to end a lock cycle with another transaction: it was
+                # rolled back whole, and its instances are claimed again at the next tick.
+                log.warning("a tick batch was rolled back to end a deadlock; it is tried again next tick")
+                advanced, moved_here = len(window), []
+            position += advanced
+            moved.extend(moved_here)
+        if not moved:
+            return
+        due = moved
+    for instance_id in due:
+        report.failed.append((instance_id, "other steps kept changing the case; it is tried again next tick"))
 
 
 def _deadlock(error: OperationalError) -> bool:
@@ -91,51 +108,116 @@ def tick_one(kernel: Kernel, instance_id: int, now: dt.datetime, meta: EventMeta
     """Fire what is due for one instance now, as `meta` says (an administrator's retry of a step
     that failed); a failure is raised, not collected."""
     report = TickReport(now=now)
-    _tick_instance(kernel, instance_id, now, report, meta)
+    again_while_moved(
+        f"case {instance_id}'s due step could not be run",
+        lambda: _fire_one(kernel, instance_id, now, report, meta),
+        instance_id=instance_id,
+    )
     return report
 
 
-def _tick_instance(
-    kernel: Kernel, instance_id: int, now: dt.datetime, report: TickReport, meta: EventMeta | None = None
+def _fire_one(
+    kernel: Kernel,
+    instance_id: int,
+    now: dt.datetime,
+    report: TickReport,
+    meta: EventMeta | None = None,
+    *,
+    timers: bool = True,
 ) -> None:
-    with kernel.db.unit_of_work() as uow:
-        _fire(uow.session, kernel, instance_id, now, report, meta)
+    """Compute what is due for one case, then write it in a unit of work of its own."""
+    with case_unit(kernel) as (uow, begin_write):
+        fire = _plan_fire(uow.session, kernel, instance_id, now, meta, timers=timers)
+        if fire is None:
+            return
+        begin_write()
+        fire.write(report)
         uow.commit()
 
 
-def _tick_batch(kernel: Kernel, window: list[int], now: dt.datetime, report: TickReport) -> int:
+def deliver_waiting(kernel: Kernel, instance_id: int, now: dt.datetime) -> int:
+    """Deliver now the messages waiting for the case that it listens for (an objection just filed),
+    computed ahead of the write lock; how many. When other steps keep moving the case, or a
+    delivery fails, the messages stay waiting: the next tick delivers them."""
+    report = TickReport(now=now)
+    try:
+        again_while_moved(
+            f"the messages for case {instance_id} could not be delivered",
+            lambda: _fire_one(kernel, instance_id, now, report, timers=False),
+        )
+    except XianfengError as exc:
+        log.warning("messages for case %s wait for the next tick: %s", instance_id, exc.message)
+    return sum(count for _instance, count in report.delivered)
+
+
+def _tick_batch(
+    kernel: Kernel, window: list[int], now: dt.datetime, report: TickReport
+) -> tuple[int, list[int]]:
     """Fire what is due for several instances in one transaction: when many deadlines fall due
     together (every evaluation of a round at the same midnight), one commit per instance is what
-    makes the last one late. Each instance runs in a savepoint, so one that fails is rolled back
-    alone, reported, and tried again at the next tick.
+    makes the last one late.
 
     The batch is claimed from the window of due instances in one statement: up to BATCH that are
-    still running and due, locked, skipping those another worker holds (PostgreSQL) — so workers
-    ticking together take disjoint batches and none re-reads what another has fired. Returns how
-    far into the window this batch got (the next batch starts after its last instance)."""
-    with kernel.db.unit_of_work() as uow:
+    still running and due, locked on PostgreSQL, skipping those another worker holds — so workers
+    ticking together take disjoint batches and none re-reads what another has fired. Every step of
+    the batch is computed before any is written (`case_ahead`): on SQLite outside the write lock,
+    on PostgreSQL before the first event takes a shard head of the chain. A case whose steps fail
+    is reported and left as it was, tried again at the next tick; each is written in a savepoint,
+    so one whose write fails is rolled back alone. Returns how far into the window this batch got
+    (the next batch starts after its last instance), and the cases that moved meanwhile (another
+    step came first: computed again at once)."""
+    moved: list[int] = []
+    with case_unit(kernel) as (uow, begin_write):
         session = uow.session
-        journal = journal_of(session)
         ids = _claim(session, window, now)
-        # Each step appends to its case's shard of the chain and holds that shard's head until the
-        # commit: batches that took heads in different orders could deadlock, so each takes them
-        # in ascending order.
-        for instance_id in sorted(ids, key=lambda i: (shard_of(i), i)):
-            mark, own = len(journal.pending), TickReport(now=now)
-            savepoint = session.begin_nested()
+        fires = []
+        for instance_id in ids:
             try:
-                _fire(session, kernel, instance_id, now, own)
-                savepoint.commit()
-            except XianfengError as exc:
-                savepoint.rollback()
-                del journal.pending[mark:]
-                log.error("tick of instance %s failed: %s", instance_id, exc.message)
-                report.failed.append((instance_id, exc.message))
+                fire = _plan_fire(session, kernel, instance_id, now)
+            except CaseMoved:
+                moved.append(instance_id)
                 continue
-            report.fired.extend(own.fired)
-            report.delivered.extend(own.delivered)
-        uow.commit()
-    return window.index(ids[-1]) + 1 if ids else len(window)
+            except XianfengError as exc:
+                _failed(report, instance_id, exc)
+                continue
+            if fire is not None:
+                fires.append(fire)
+        if fires:
+            begin_write()
+            moved.extend(_write_fires(session, fires, report))
+            uow.commit()
+    return (window.index(ids[-1]) + 1 if ids else len(window)), moved
+
+
+def _write_fires(session: Session, fires: list[_Fire], report: TickReport) -> list[int]:
+    """Write each case's computed steps in a savepoint of its own; the cases that moved."""
+    journal = journal_of(session)
+    moved = []
+    # Each step appends to its case's shard of the chain and holds that shard's head until the
+    # commit: batches that took heads in different orders could deadlock, so each takes them in
+    # ascending order.
+    for fire in sorted(fires, key=lambda f: (shard_of(f.instance_id), f.instance_id)):
+        mark, own = len(journal.pending), TickReport(now=report.now)
+        savepoint = session.begin_nested()
+        try:
+            fire.write(own)
+            savepoint.commit()
+        except (CaseMoved, XianfengError) as exc:
+            savepoint.rollback()
+            del journal.pending[mark:]
+            if isinstance(exc, CaseMoved):
+                moved.append(fire.instance_id)
+            else:
+                _failed(report, fire.instance_id, exc)
+            continue
+        report.fired.extend(own.fired)
+        report.delivered.extend(own.delivered)
+    return moved
+
+
+def _failed(report: TickReport, instance_id: int, exc: XianfengError) -> None:
+    log.error("tick of instance %s failed: %s", instance_id, exc.message)
+    report.failed.append((instance_id, exc.message))
 
 
 def _claim(session: Session, window: list[int], now: dt.datetime) -> list[int]:
@@ -155,34 +237,56 @@ def _claim(session: Session, window: list[int], now: dt.datetime) -> list[int]:
     return list(session.execute(statement).scalars())
 
 
-def _fire(
+@dataclass
+class _Fire:
+    """What is due for one case, computed: the messages delivered first, then its tick (`tick`,
+    the index of the tick's step among the case's), then the messages that made it ready for."""
+
+    case: CaseAhead
+    delivered: int
+    tick: int | None
+
+    @property
+    def instance_id(self) -> int:
+        return self.case.instance.id
+
+    def write(self, report: TickReport) -> None:
+        seqs = self.case.write()
+        if self.delivered:
+            report.delivered.append((self.instance_id, self.delivered))
+        if self.tick is not None:
+            report.fired.append((self.instance_id, seqs[self.tick]))
+
+
+def _plan_fire(
     session: Session,
     kernel: Kernel,
     instance_id: int,
     now: dt.datetime,
-    report: TickReport,
     meta: EventMeta | None = None,
-) -> None:
+    *,
+    timers: bool = True,
+) -> _Fire | None:
+    """Compute what is due for the case now (nothing written): the waiting messages it listens
+    for, and its due timers unless `timers` is false; None if nothing is due."""
     instance = session.execute(
         select(ProcessInstance)
         .where(ProcessInstance.id == instance_id, ProcessInstance.status == "running")
         .with_for_update(skip_locked=True)
     ).scalar_one_or_none()
     if instance is None:
-        return  # ended, suspended, or claimed by another worker's tick
-    version = kernel.catalog.get(session, instance.process_version_id)
-    delivered = deliver_pending(session, kernel, instance, version, now)
-    if delivered:
-        report.delivered.append((instance_id, delivered))
-    due = session.execute(
-        select(TimerRow.id).where(TimerRow.instance_id == instance_id, TimerRow.due_at < now).limit(1)
-    ).first()
-    held_until = earliest_pending(session, instance)
-    if due is not None and instance.status == "running" and (held_until is None or held_until >= now):
-        step = step_input_for(instance, "tick", now)
-        result = compute(session, kernel, instance, version, step)
-        seq = persist(
-            session, kernel, instance, version, step, result, meta or EventMeta(kind="tick", actor=None)
-        )
-        report.fired.append((instance_id, seq))
-        deliver_pending(session, kernel, instance, version, now)
+        return None  # ended, suspended, or claimed by another worker's tick
+    case = CaseAhead(kernel, session, instance, kernel.catalog.get(session, instance.process_version_id))
+    delivered = case.deliver(now)
+    tick = None
+    held_until = case.earliest_pending()
+    if (
+        timers
+        and case.timer_due(now)
+        and case.status == "running"
+        and (held_until is None or held_until >= now)
+    ):
+        case.step(case.input("tick", now), meta or EventMeta(kind="tick", actor=None))
+        tick = len(case.planned) - 1
+        case.deliver(now)
+    return _Fire(case, delivered, tick) if case.planned else None

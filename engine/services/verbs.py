@@ -24,8 +24,9 @@ from ..process.catalog import LoadedVersion
 from ..process.quotas import URGE_INTERVAL_PROPERTY, element_property, parse_window, start_property
 from ..process.task_verbs import allowed_verbs
 from . import authz, notifications, people, task_versions
+from .case_ahead import CaseAhead, again_while_moved, case_unit
 from .results import StepOutcome
-from .steps import EventMeta, compute, deliver_pending, earliest_pending, persist, record_verb, step_input_for
+from .steps import EventMeta, record_verb
 from .task_locks import locked_task
 from .tasks import outcome_of
 
@@ -414,33 +415,41 @@ def _check_may_urge(actor: Actor, instance: ProcessInstance) -> None:
 def return_to(
     kernel: Kernel, actor: Actor, task_id: str, target: str, reason: str, expected_version: int | None = None
 ) -> StepOutcome:
-    """退回: send the case back to an earlier step that the task's diagram lists in `returnTargets`."""
-    with kernel.db.unit_of_work() as uow:
+    """退回: send the case back to an earlier step that the task's diagram lists in `returnTargets`.
+
+    The step, and the deliveries of messages it makes the case ready for, are computed ahead of the
+    write lock and then written (`case_ahead`), again if the case moved meanwhile."""
+    text = _reason(reason, "a return")
+    return again_while_moved(
+        f"task {task_id} could not be returned",
+        lambda: _return_once(kernel, actor, task_id, target, text, expected_version),
+        task_id=task_id,
+    )
+
+
+def _return_once(
+    kernel: Kernel, actor: Actor, task_id: str, target: str, text: str, expected_version: int | None
+) -> StepOutcome:
+    with case_unit(kernel) as (uow, begin_write):
         session = uow.session
         task, instance = _actionable(session, kernel, actor, task_id, "return")
         task_versions.check_fresh(session, task, instance, expected_version)
-        text = _reason(reason, "a return")
-        version = kernel.catalog.get(session, instance.process_version_id)
+        case = CaseAhead(kernel, session, instance, kernel.catalog.get(session, instance.process_version_id))
         now = kernel.clock.now()
-        step = step_input_for(
-            instance,
-            "return",
-            now,
-            task_id=task.id,
-            data={"target": target},
-            timers_at=earliest_pending(session, instance),
-        )
-        result = compute(session, kernel, instance, version, step)
+        data = {"target": target}
+        step = case.input("return", now, task_id=task.id, data=data, timers_at=case.earliest_pending())
         meta = EventMeta(
             kind="return",
             actor=actor,
             role=task.role,
             task_id=task.id,
             spec_id=task.spec_id,
-            payload={"task": task.name, "data": {"target": target}, "reason": text},
+            payload={"task": task.name, "data": data, "reason": text},
         )
-        seq = persist(session, kernel, instance, version, step, result, meta)
-        delivered = deliver_pending(session, kernel, instance, version, now)
-        outcome = outcome_of(instance, result, seq, delivered, version)
+        result = case.step(step, meta)
+        case.deliver(now)
+        begin_write()
+        seqs = case.write()
+        outcome = outcome_of(instance, result, seqs[0], len(seqs) - 1, case.version)
         uow.commit()
     return outcome

@@ -19,7 +19,9 @@ from ..errors import NotFound
 from ..kernel import Kernel
 from ..models import Branch, ModelPost, ResponsibilityArea, Village, VillageComment
 from ..process.quotas import COMMENT_LIMIT_PROPERTY, Quota, parse_quota, start_property
-from . import authz, forms, offers, starting
+from . import authz, forms, offers
+from .case_ahead import again_while_moved
+from .starts_ahead import starts_ahead
 
 PLACE = "village_comment"  # where the pages offer the procedure (`offer` on its start event)
 
@@ -54,10 +56,31 @@ def file_comment(
     """Start the comment procedure for the village (and the post or area it is about); the receipt.
 
     The form is the procedure's start form; a bad form is FormInvalid and nothing is stored."""
-    public = Actor.public()
     process_key = offers.process_for(kernel, PLACE)
-    with kernel.db.unit_of_work() as uow:
-        session = uow.session
+    instance_id = again_while_moved(
+        "the comment could not be filed",
+        lambda: _start_comment(kernel, process_key, village_id, data, post_id, area_id),
+    )
+    with kernel.db.unit_of_work(write=False) as uow:
+        comment = uow.session.execute(
+            select(VillageComment).where(VillageComment.instance_id == instance_id)
+        ).scalar_one()
+        return {"receipt_no": comment.receipt_no, "village_id": village_id, "instance_id": instance_id}
+
+
+def _start_comment(
+    kernel: Kernel,
+    process_key: str,
+    village_id: int,
+    data: dict[str, Any],
+    post_id: int | None,
+    area_id: int | None,
+) -> int:
+    """Start the procedure in the village's scope, computed ahead of the write lock like every
+    start (`starts_ahead`); the case's id. The comment row is written by its service task."""
+    public = Actor.public()
+    with starts_ahead(kernel) as starts:
+        session = starts.session
         village = session.get(Village, village_id)
         if village is None:
             raise NotFound(f"no village {village_id}", village_id=village_id)
@@ -66,24 +89,10 @@ def file_comment(
         if not version.start_form:
             raise NotFound(f"process {process_key} has no start form", process_key=process_key)
         cleaned = forms.validate(session, version.form(version.start_form), data, village.branch_id)
-        started = starting.start_in_scope(
-            session,
-            kernel,
-            version,
-            public,
-            {**cleaned, "post_id": post_id, "area_id": area_id},
-            (village.branch_id, village.id),
-        )
-        comment = session.execute(
-            select(VillageComment).where(VillageComment.instance_id == started.instance_id)
-        ).scalar_one()
-        receipt = {
-            "receipt_no": comment.receipt_no,
-            "village_id": village.id,
-            "instance_id": started.instance_id,
-        }
-        uow.commit()
-    return receipt
+        started = {**cleaned, "post_id": post_id, "area_id": area_id}
+        starts.add(version, public, started, village.branch_id, village.id, "")
+        (outcome,) = starts.write()
+    return outcome.instance_id
 
 
 def comment_status(kernel: Kernel, receipt_no: str) -> dict[str, Any]:

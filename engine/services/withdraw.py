@@ -21,7 +21,8 @@ from ..models import Event, HumanTask, ProcessInstance, PublicNotice, Survey
 from ..process.case_fields import start_properties
 from ..process.catalog import LoadedVersion
 from . import notifications
-from .steps import EventMeta, compute, persist, step_input_for
+from .case_ahead import CaseAhead, again_while_moved, case_unit
+from .steps import EventMeta
 
 WITHDRAWABLE_PROPERTY = "withdrawable"
 WITHDRAW = "withdraw"
@@ -85,7 +86,16 @@ def withdraw(kernel: Kernel, actor: Actor, instance_id: int, reason: str) -> Wit
     why = (reason or "").strip()
     if len(why) < 2:
         raise RuleViolation("a withdrawal needs a reason of at least 2 characters", field="reason")
-    with kernel.db.unit_of_work() as uow:
+    return again_while_moved(
+        f"case {instance_id} could not be withdrawn",
+        lambda: _withdraw_once(kernel, actor, instance_id, why),
+        instance_id=instance_id,
+    )
+
+
+def _withdraw_once(kernel: Kernel, actor: Actor, instance_id: int, why: str) -> Withdrawal:
+    """The withdrawal's step is computed ahead of the write lock, then written (`case_ahead`)."""
+    with case_unit(kernel) as (uow, begin_write):
         session = uow.session
         instance = session.execute(
             select(ProcessInstance).where(ProcessInstance.id == instance_id).with_for_update()
@@ -97,14 +107,14 @@ def withdraw(kernel: Kernel, actor: Actor, instance_id: int, reason: str) -> Wit
             raise NotAllowed(f"case {instance_id} cannot be withdrawn: {refused}", instance_id=instance_id)
         told = _assignees(session, instance_id)
         version = kernel.catalog.get(session, instance.process_version_id)
+        case = CaseAhead(kernel, session, instance, version)
         now = kernel.clock.now()
-        step = step_input_for(instance, WITHDRAW, now)
-        result = compute(session, kernel, instance, version, step)
-        _take_down(session, instance.id, now)
         meta = EventMeta(
             kind=WITHDRAW, actor=actor, role=version.start_role or "", payload={"reason": why[:1000]}
         )
-        seq = persist(session, kernel, instance, version, step, result, meta)
+        case.step(case.input(WITHDRAW, now), meta)
+        begin_write()
+        (seq,) = case.write(lambda _instance: _take_down(session, instance_id, now))
         name = actor.display_name or actor.username
         sent = notifications.notify(
             session,

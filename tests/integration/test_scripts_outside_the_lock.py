@@ -17,7 +17,7 @@ from support import CreationWalk, member_id_of
 from xianfeng.engine.errors import StepContended
 from xianfeng.engine.kernel import Kernel
 from xianfeng.engine.models import Event, ModelPost
-from xianfeng.engine.services import audit, service_calls, steps, tasks
+from xianfeng.engine.services import audit, case_ahead, service_calls, steps, tasks
 
 
 def _at_the_committee(kernel: Kernel, candidate: str = "member1") -> CreationWalk:
@@ -53,7 +53,7 @@ def _spy_compute(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
         calls.append(kwargs.get("ahead"))
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(tasks, "compute", spy)
+    monkeypatch.setattr(case_ahead, "compute", spy)
     return calls
 
 
@@ -117,7 +117,7 @@ def test_a_step_whose_service_results_keep_moving_is_refused_to_be_tried_again(
     kernel = backend
     walk = _at_the_committee(kernel)
     version = walk.show()["version"]
-    monkeypatch.setattr(service_calls.CallsAhead, "done_again", lambda self, session: False)
+    monkeypatch.setattr(service_calls.CallsAhead, "done_again", lambda self, session, *calls: False)
     with pytest.raises(StepContended):
         walk.decide("approve")
     assert walk.show()["version"] == version

@@ -16,7 +16,7 @@ from xianfeng.engine.clock import CHINA_TZ
 from xianfeng.engine.errors import ScriptError
 from xianfeng.engine.kernel import Kernel
 from xianfeng.engine.models import Event, PublicNotice, TimerRow
-from xianfeng.engine.services import audit, calendar_admin, notifications, timers
+from xianfeng.engine.services import audit, calendar_admin, case_ahead, notifications, timers
 
 
 def _at_notice(kernel: Kernel, start: dt.datetime) -> CreationWalk:
@@ -186,14 +186,14 @@ def test_deadlines_falling_together_fire_in_batches_and_one_failure_stays_alone(
     with backend.db.unit_of_work(write=False) as uow:
         due = uow.session.execute(sa.select(sa.func.max(TimerRow.due_at))).scalar_one()
     broken = walks[1].instance_id
-    real = timers.compute
+    real = case_ahead.compute
 
     def failing(session: Any, kernel: Kernel, instance: Any, *args: Any, **kwargs: Any) -> Any:
         if instance.id == broken:
             raise ScriptError("a step that fails")
         return real(session, kernel, instance, *args, **kwargs)
 
-    monkeypatch.setattr(timers, "compute", failing)
+    monkeypatch.setattr(case_ahead, "compute", failing)
     monkeypatch.setattr(timers, "BATCH", 2)  # two batches: the failing instance shares one
     backend.clock.set(due + dt.timedelta(seconds=1))  # type: ignore[attr-defined]
     report = timers.tick(backend)
@@ -205,7 +205,7 @@ def test_deadlines_falling_together_fire_in_batches_and_one_failure_stays_alone(
             sa.select(TimerRow.instance_id).where(TimerRow.instance_id == broken)
         ).all()
     assert waiting  # its timer still waits, to be fired at the next tick
-    monkeypatch.setattr(timers, "compute", real)
+    monkeypatch.setattr(case_ahead, "compute", real)
     assert {i for i, _ in timers.tick(backend).fired} == {broken}
     assert audit.verify(backend).ok
 

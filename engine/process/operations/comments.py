@@ -3,7 +3,6 @@ number, and record the branch's answer that the receipt page then shows."""
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
 from ...clock import CHINA_TZ
@@ -14,7 +13,7 @@ from .context import ServiceContext
 
 
 def _receipt_number(ctx: ServiceContext) -> str:
-    return f"JD{ctx.now.astimezone(CHINA_TZ):%Y%m%d}-{secrets.token_hex(3).upper()}"
+    return f"JD{ctx.now.astimezone(CHINA_TZ):%Y%m%d}-{ctx.chance.token_hex(3).upper()}"
 
 
 def _subject(ctx: ServiceContext, post_id: int | None, area_id: int | None) -> str:

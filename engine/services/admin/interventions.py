@@ -24,8 +24,9 @@ from ...models.org import ROLE_ADMIN, ROLE_OPERATOR
 from ...process.task_verbs import allowed_verbs
 from .. import forms, timers
 from ..accounts import actor_of
+from ..case_ahead import CaseAhead, again_while_moved, case_unit
 from ..results import StepOutcome
-from ..steps import EventMeta, compute, deliver_pending, persist, record_verb, step_input_for
+from ..steps import EventMeta, record_verb
 from ..task_locks import locked_task
 from ..tasks import outcome_of
 
@@ -95,16 +96,24 @@ def cancel(kernel: Kernel, actor: Actor, instance_id: int, reason: str) -> Inter
     """End a case now: every open task ends, its links close, a notice it put up comes down."""
     check_admin(actor)
     why = reason_of(reason)
-    with kernel.db.unit_of_work() as uow:
+    return again_while_moved(
+        f"case {instance_id} could not be cancelled",
+        lambda: _cancel_once(kernel, actor, instance_id, why),
+        instance_id=instance_id,
+    )
+
+
+def _cancel_once(kernel: Kernel, actor: Actor, instance_id: int, why: str) -> Intervention:
+    """The cancel's step is computed ahead of the write lock, then written (`case_ahead`)."""
+    with case_unit(kernel) as (uow, begin_write):
         session = uow.session
         instance = locked_instance(session, instance_id, ("running", "suspended"))
-        version = kernel.catalog.get(session, instance.process_version_id)
+        case = CaseAhead(kernel, session, instance, kernel.catalog.get(session, instance.process_version_id))
         now = kernel.clock.now()
-        step = step_input_for(instance, "cancel", now)
-        result = compute(session, kernel, instance, version, step)
-        _take_down(session, instance.id, now)
         meta = EventMeta(kind="cancel", actor=actor, role=ROLE_ADMIN, payload={"reason": why})
-        seq = persist(session, kernel, instance, version, step, result, meta)
+        case.step(case.input("cancel", now), meta)
+        begin_write()
+        (seq,) = case.write(lambda _instance: _take_down(session, instance_id, now))
         uow.commit()
     return Intervention(instance_id, "cancel", seq)
 
@@ -193,7 +202,19 @@ def complete_on_behalf(
     administrator who did it and why."""
     check_admin(actor)
     why = reason_of(reason)
-    with kernel.db.unit_of_work() as uow:
+    return again_while_moved(
+        f"task {task_id} could not be completed on behalf",
+        lambda: _complete_on_behalf_once(kernel, actor, task_id, data, why),
+        task_id=task_id,
+    )
+
+
+def _complete_on_behalf_once(
+    kernel: Kernel, actor: Actor, task_id: str, data: dict[str, Any], why: str
+) -> StepOutcome:
+    """The step, and the deliveries it makes the case ready for, are computed ahead of the write
+    lock, then written (`case_ahead`)."""
+    with case_unit(kernel) as (uow, begin_write):
         session = uow.session
         task, instance = locked_task(session, task_id)
         if instance.status != "running":
@@ -201,8 +222,8 @@ def complete_on_behalf(
         check_hands_on(session, kernel, task, instance, "delegate")
         version = kernel.catalog.get(session, instance.process_version_id)
         cleaned = forms.validate(session, version.form(task.form), data, instance.branch_id)
-        step = step_input_for(instance, "complete", kernel.clock.now(), task_id=task.id, data=cleaned)
-        result = compute(session, kernel, instance, version, step)
+        case = CaseAhead(kernel, session, instance, version)
+        step = case.input("complete", kernel.clock.now(), task_id=task.id, data=cleaned)
         meta = EventMeta(
             kind="complete",
             actor=actor,
@@ -211,9 +232,11 @@ def complete_on_behalf(
             spec_id=task.spec_id,
             payload={"task": task.name, "data": cleaned, "on_behalf": True, "reason": why},
         )
-        seq = persist(session, kernel, instance, version, step, result, meta)
-        delivered = deliver_pending(session, kernel, instance, version, step.at)
-        outcome = outcome_of(instance, result, seq, delivered)
+        result = case.step(step, meta)
+        case.deliver(step.at)
+        begin_write()
+        seqs = case.write()
+        outcome = outcome_of(instance, result, seqs[0], len(seqs) - 1)
         uow.commit()
     return outcome
 

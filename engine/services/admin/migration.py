@@ -19,7 +19,8 @@ from ...kernel import Kernel
 from ...models import HumanTask, ProcessInstance, ProcessVersion
 from ...models.org import ROLE_ADMIN
 from ...process.catalog import LoadedVersion
-from ..steps import EventMeta, compute, persist, step_input_for
+from ..case_ahead import CaseAhead, again_while_moved, case_unit
+from ..steps import EventMeta, compute, step_input_for
 from . import whatif
 from .interventions import Intervention, check_admin, locked_instance, reason_of
 
@@ -64,15 +65,23 @@ def migrate(kernel: Kernel, actor: Actor, instance_id: int, to_version: int, rea
     """Move one case to version `to_version` of its process; refused naming the element otherwise."""
     check_admin(actor)
     why = reason_of(reason)
-    with kernel.db.unit_of_work() as uow:
+    return again_while_moved(
+        f"case {instance_id} could not be migrated",
+        lambda: _migrate_once(kernel, actor, instance_id, to_version, why),
+        instance_id=instance_id,
+    )
+
+
+def _migrate_once(kernel: Kernel, actor: Actor, instance_id: int, to_version: int, why: str) -> Intervention:
+    """The rehearsal of the case's history on the new version and the migration's step are
+    computed ahead of the write lock, then written (`case_ahead`)."""
+    with case_unit(kernel) as (uow, begin_write):
         session = uow.session
         instance = locked_instance(session, instance_id, ("running", "suspended"))
         old = kernel.catalog.get(session, instance.process_version_id)
         new = _target(session, kernel, instance, to_version)
         _rehearse(session, kernel, new, instance)
-        step = step_input_for(instance, "migrate", kernel.clock.now())
-        result = compute(session, kernel, instance, new, step, migrate_from=old)
-        instance.process_version_id = new.id
+        case = CaseAhead(kernel, session, instance, old)
         payload = {
             "from_version": old.version,
             "to_version": new.version,
@@ -81,7 +90,13 @@ def migrate(kernel: Kernel, actor: Actor, instance_id: int, to_version: int, rea
             "reason": why,
         }
         meta = EventMeta(kind="migrate", actor=actor, role=ROLE_ADMIN, payload=payload)
-        seq = persist(session, kernel, instance, new, step, result, meta)
+        case.step(case.input("migrate", kernel.clock.now()), meta, version=new, migrate_from=old)
+        begin_write()
+
+        def move(row: ProcessInstance) -> None:
+            row.process_version_id = new.id
+
+        (seq,) = case.write(move)
         uow.commit()
     return Intervention(instance_id, "migrate", seq)
 
