@@ -132,6 +132,26 @@ _MOVE_HEAD = (
     .where(ChainHead.shard == bindparam("b_shard"))
     .values(seq=bindparam("seq"), hash=bindparam("hash"), business_time=bindparam("business_time"))
 )
+# PostgreSQL: the event and its shard's new head in one statement (one round trip fewer on every
+# step). The head takes the event's own shard number, hash and time; a data-modifying WITH runs
+# to completion whether or not the statement reads it.
+_EVENT_COLUMNS = [column.key for column in Event.__table__.columns]
+_APPEND_AND_MOVE_HEAD = (
+    insert(Event)
+    .values({key: bindparam(key) for key in _EVENT_COLUMNS})
+    .add_cte(
+        update(ChainHead)
+        .where(ChainHead.shard == bindparam("shard"))
+        .values(
+            # `shard` set to itself: a parameter named as a column not in the SET would be added to it
+            shard=bindparam("shard"),
+            seq=bindparam("shard_seq"),
+            hash=bindparam("hash"),
+            business_time=bindparam("business_time"),
+        )
+        .cte("moved_head")
+    )
+)
 STEPPED_AT = "stepped_at"
 
 
@@ -168,7 +188,11 @@ def append(session: Session, event: NewEvent) -> Appended:
         "shard_seq": shard_seq + 1,
     }
     digest = event_hash(fields, head_hash)
-    connection.execute(_INSERT_EVENT, {**fields, "prev_hash": head_hash, "hash": digest})
+    row = {**fields, "prev_hash": head_hash, "hash": digest}
+    if connection.dialect.name == "postgresql":
+        connection.execute(_APPEND_AND_MOVE_HEAD, row)
+        return Appended(seq, digest)
+    connection.execute(_INSERT_EVENT, row)
     connection.execute(
         _MOVE_HEAD, {"b_shard": shard, "seq": shard_seq + 1, "hash": digest, "business_time": dated}
     )

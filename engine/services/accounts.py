@@ -76,12 +76,16 @@ def signed_in(kernel: Kernel, user_id: int, credentials_version: int | None = No
     session or token was issued at, None also when the account signed out or changed its password
     since (`credentials`).
 
-    One Core query on a plain connection; on SQLite outside any transaction (one statement sees
-    one consistent state, and it must never queue behind writers). It commits nothing, so it
-    needs no unit of work.
+    One Core query on a plain connection, outside any transaction (one statement sees one
+    consistent state; on SQLite it must never queue behind writers, and on PostgreSQL a BEGIN and
+    a ROLLBACK around it would be two more round trips on every request). It commits nothing, so
+    it needs no unit of work.
     """
     with kernel.db.engine.connect() as connection:
-        connection.execution_options(**{_WRITE_OPTION: None if kernel.db.is_sqlite else False})
+        if kernel.db.is_sqlite:
+            connection.execution_options(**{_WRITE_OPTION: None})
+        else:
+            connection.execution_options(isolation_level="AUTOCOMMIT")
         rows = connection.execute(_SIGNED_IN, {"user_id": user_id}).all()
     if not rows:
         return None
