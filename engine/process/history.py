@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Integer, String, bindparam, insert, select, text, update
+from sqlalchemy import Integer, String, bindparam, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from ..journal.capture import take_changes
@@ -136,22 +136,52 @@ _MOVE_HEAD = (
 # step). The head takes the event's own shard number, hash and time; a data-modifying WITH runs
 # to completion whether or not the statement reads it.
 _EVENT_COLUMNS = [column.key for column in Event.__table__.columns]
-_APPEND_AND_MOVE_HEAD = (
-    insert(Event)
-    .values({key: bindparam(key) for key in _EVENT_COLUMNS})
-    .add_cte(
-        update(ChainHead)
-        .where(ChainHead.shard == bindparam("shard"))
-        .values(
-            # `shard` set to itself: a parameter named as a column not in the SET would be added to it
-            shard=bindparam("shard"),
-            seq=bindparam("shard_seq"),
-            hash=bindparam("hash"),
-            business_time=bindparam("business_time"),
-        )
-        .cte("moved_head")
+_HEAD_MOVED = (
+    update(ChainHead)
+    .where(ChainHead.shard == bindparam("shard"))
+    .values(
+        # `shard` set to itself: a parameter named as a column not in the SET would be added to it
+        shard=bindparam("shard"),
+        seq=bindparam("shard_seq"),
+        hash=bindparam("hash"),
+        business_time=bindparam("business_time"),
     )
+    .cte("moved_head")
 )
+_APPEND_AND_MOVE_HEAD = (
+    insert(Event).values({key: bindparam(key) for key in _EVENT_COLUMNS}).add_cte(_HEAD_MOVED)
+)
+
+
+@dataclass(frozen=True)
+class Along:
+    """A row update that goes with the event in the same statement on PostgreSQL (the case row a
+    step leaves, with the event's hash as its head): `update` returns the rows it updated, one
+    when it holds; `key` names it among the statements built once."""
+
+    key: str
+    update: Any  # an UPDATE … RETURNING, whose parameters the event's do not share but `hash`
+    params: dict[str, Any]
+
+
+class AlongMissed(Exception):
+    """The update that went with the event matched no row: the caller's transaction must roll back."""
+
+
+_ALONG: dict[str, Any] = {}
+
+
+def _append_along(along: Along) -> Any:
+    statement = _ALONG.get(along.key)
+    if statement is None:
+        updated = along.update.cte("moved_row")
+        statement = _APPEND_AND_MOVE_HEAD.add_cte(updated).returning(
+            select(func.count()).select_from(updated).scalar_subquery()
+        )
+        _ALONG[along.key] = statement
+    return statement
+
+
 STEPPED_AT = "stepped_at"
 
 
@@ -161,7 +191,7 @@ class Appended:
     hash: str
 
 
-def append(session: Session, event: NewEvent) -> Appended:
+def append(session: Session, event: NewEvent, along: Along | None = None) -> Appended:
     """Append one event at the head of its shard (locks the shard's head row until commit),
     recording every chained row the transaction wrote since the last event (`journal.capture`).
 
@@ -170,7 +200,9 @@ def append(session: Session, event: NewEvent) -> Appended:
     (`stepped_at`, which replay uses) and is dated at the head's time: milliseconds on a live clock.
 
     Core statements on the session's connection: this runs on every step, and the ORM's unit of
-    work would add a flush and identity bookkeeping for a row nobody reads back.
+    work would add a flush and identity bookkeeping for a row nobody reads back. On PostgreSQL the
+    event and the shard's new head are one statement, with `along` (the case row) if given: each
+    round trip to the server costs both sides; on SQLite `along` is the caller's to write.
     """
     changes = take_changes(session)
     connection = session.connection()
@@ -190,7 +222,10 @@ def append(session: Session, event: NewEvent) -> Appended:
     digest = event_hash(fields, head_hash)
     row = {**fields, "prev_hash": head_hash, "hash": digest}
     if connection.dialect.name == "postgresql":
-        connection.execute(_APPEND_AND_MOVE_HEAD, row)
+        if along is None:
+            connection.execute(_APPEND_AND_MOVE_HEAD, row)
+        elif connection.execute(_append_along(along), {**along.params, **row}).scalar_one() != 1:
+            raise AlongMissed(along.key)
         return Appended(seq, digest)
     connection.execute(_INSERT_EVENT, row)
     connection.execute(

@@ -105,34 +105,48 @@ def persist(
     """Write the step's consequences; return the event's sequence number."""
     _sync_inbox(session, instance, result, step.at)
     _sync_timers(session, instance, result)
-    snapshot_hash = state_hash(result.snapshot)
     payload = dict(meta.payload or {})
     if step.timers_at is not None:
         payload["timers_at"] = step.timers_at.isoformat()
     values = _instance_values(instance, result, step.at)
     _record_instance(session, instance, values)
     actor = meta.actor
-    event = history.append(
-        session,
-        history.NewEvent(
-            instance_id=instance.id,
-            instance_version=instance.version + 1,
-            kind=meta.kind,
-            payload=payload,
-            effects=result.effects,
-            business_time=step.at,
-            recorded_at=kernel.clock.now(),
-            bundle_hash=version.bundle_hash,
-            state_hash=snapshot_hash,
-            task_id=meta.task_id,
-            spec_id=meta.spec_id,
-            actor_user_id=actor.user_id if actor else None,
-            actor=actor.username if actor else "system",
-            role=meta.role,
-        ),
+    event = history.NewEvent(
+        instance_id=instance.id,
+        instance_version=instance.version + 1,
+        kind=meta.kind,
+        payload=payload,
+        effects=result.effects,
+        business_time=step.at,
+        recorded_at=kernel.clock.now(),
+        bundle_hash=version.bundle_hash,
+        state_hash=state_hash(result.snapshot),
+        task_id=meta.task_id,
+        spec_id=meta.spec_id,
+        actor_user_id=actor.user_id if actor else None,
+        actor=actor.username if actor else "system",
+        role=meta.role,
     )
-    _update_instance(session, instance, values, event.hash)
-    return event.seq
+    return _append_with_instance(session, instance, event, values)
+
+
+def _append_with_instance(
+    session: Session, instance: ProcessInstance, event: history.NewEvent, values: dict[str, Any]
+) -> int:
+    """Append the event and update the case row as the step leaves it, its head the event's hash,
+    checking that no one else moved it meanwhile (on PostgreSQL in the event's own statement)."""
+    along = _instance_along(session, instance, values)
+    try:
+        appended = history.append(session, event, along)
+    except history.AlongMissed:
+        raise StaleSubmission(
+            f"instance {instance.id} was changed by someone else meanwhile", instance_id=instance.id
+        ) from None
+    if along is None:
+        _update_instance(session, instance, values, appended.hash)
+    else:
+        _updated(instance, {**values, "head_hash": appended.hash})
+    return appended.seq
 
 
 # The statements every step runs, built once: constructing and coercing them anew on each step
@@ -163,6 +177,38 @@ def _instance_update(columns: tuple[str, ...]) -> Any:
 
 _UPDATE_INSTANCE = _instance_update(_STEP_COLUMNS)
 _UPDATE_ENDED_INSTANCE = _instance_update(_STEP_COLUMNS + _ENDING_COLUMNS)
+
+
+def _instance_update_along(columns: tuple[str, ...]) -> Any:
+    """The same update, to go with the event in its statement (`history.Along`): the case's head
+    is the event's own hash, and the row it updated is returned (none: it moved meanwhile)."""
+    values: dict[str, Any] = {column: bindparam(column) for column in columns if column != "head_hash"}
+    return (
+        update(ProcessInstance)
+        .where(ProcessInstance.id == bindparam("b_id"), ProcessInstance.version == bindparam("b_old_version"))
+        .values({**values, "head_hash": bindparam("hash")})
+        .returning(ProcessInstance.id)
+    )
+
+
+_ALONG_STEP = _instance_update_along(_STEP_COLUMNS)
+_ALONG_ENDING = _instance_update_along(_STEP_COLUMNS + _ENDING_COLUMNS)
+
+
+def _instance_along(
+    session: Session, instance: ProcessInstance, values: dict[str, Any]
+) -> history.Along | None:
+    """On PostgreSQL the case row's update goes with the event, in one statement."""
+    if session.get_bind().dialect.name != "postgresql":
+        return None
+    ending = "status" in values
+    return history.Along(
+        "instance-ending" if ending else "instance",
+        _ALONG_ENDING if ending else _ALONG_STEP,
+        {**values, "b_id": instance.id, "b_old_version": instance.version},
+    )
+
+
 _USERS_OF_MEMBERS = select(User.member_id, User.id).where(
     User.member_id.in_(bindparam("ids", expanding=True))
 )
@@ -204,8 +250,12 @@ def _update_instance(
         raise StaleSubmission(
             f"instance {instance.id} was changed by someone else meanwhile", instance_id=instance.id
         )
+    _updated(instance, values)
+
+
+def _updated(instance: ProcessInstance, values: dict[str, Any]) -> None:
     for key, value in values.items():
-        # Written by the statement above: record as loaded, or the ORM would write it all again at commit.
+        # Written by a statement: record as loaded, or the ORM would write it all again at commit.
         set_committed_value(instance, key, value)
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.orm import object_session
 from support import GOOD, CreationWalk, actor, table_contents
 
 from xianfeng.engine.errors import (
@@ -19,9 +20,9 @@ from xianfeng.engine.errors import (
     XianfengError,
 )
 from xianfeng.engine.kernel import Kernel
-from xianfeng.engine.models import Event
+from xianfeng.engine.models import Event, ProcessInstance
 from xianfeng.engine.process import service_tasks
-from xianfeng.engine.services import tasks
+from xianfeng.engine.services import steps, tasks
 
 
 @pytest.fixture
@@ -90,8 +91,9 @@ def test_a_step_that_does_not_end_its_instance_leaves_the_indexed_status_alone(s
     updates: list[str] = []
 
     def seen(_conn: object, _cursor: object, statement: str, *_rest: object) -> None:
-        if statement.startswith("UPDATE process_instance"):
-            updates.append(statement)
+        # On PostgreSQL the update goes with the event, in the WITH of its statement.
+        if "UPDATE process_instance SET" in statement:
+            updates.append(statement[statement.index("UPDATE process_instance SET") :])
 
     sa.event.listen(kernel.db.engine, "before_cursor_execute", seen)
     try:
@@ -215,3 +217,33 @@ def test_only_the_start_lane_role_may_start(backend: Kernel) -> None:
     walk = CreationWalk(backend, secretary="committee")
     with pytest.raises(NotAllowed, match="started by the role 'branch'"):
         walk.start()
+
+
+def test_an_instance_moved_under_a_step_is_refused_and_nothing_of_the_step_stays(
+    started: CreationWalk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The case row is updated only where it still has the version the step was computed from (on
+    PostgreSQL in the event's own statement): a row moved meanwhile refuses the step with
+    StaleSubmission and leaves no event, no head and no inbox change, on both databases."""
+    kernel = started.kernel
+    task = started.task_of("member2", "Task_member_evaluation")
+    real = steps._instance_values
+
+    def moved_meanwhile(instance: Any, *args: Any) -> Any:
+        session = object_session(instance)
+        assert session is not None
+        session.connection().execute(  # as a write that got past the case's lock would have
+            sa.update(ProcessInstance)
+            .where(ProcessInstance.id == instance.id)
+            .values(version=ProcessInstance.version + 100)
+            .execution_options(xianfeng_chained=True)
+        )
+        return real(instance, *args)
+
+    before = table_contents(kernel)
+    monkeypatch.setattr(steps, "_instance_values", moved_meanwhile)
+    with pytest.raises(StaleSubmission, match="changed by someone else meanwhile"):
+        tasks.complete(kernel, actor(kernel, "member2"), task.id, dict(GOOD))
+    after = table_contents(kernel)
+    assert after["event"] == before["event"] and after["chain_head"] == before["chain_head"]
+    assert after["human_task"] == before["human_task"]
