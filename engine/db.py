@@ -27,12 +27,15 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 from .config import Settings
 from .journal import capture
 
 _WRITE_OPTION = "xianfeng_write"
+_IDLE_SINCE = "xianfeng.idle_since"
+PING_AFTER_IDLE = 10.0  # seconds a pooled PostgreSQL connection may idle before it is pinged
 log = logging.getLogger("xianfeng.db")
 
 
@@ -140,7 +143,12 @@ class Database:
     """
 
     def __init__(
-        self, url: str, sqlite_synchronous: str = "FULL", echo: bool = False, sqlite_cache_mb: int = 16
+        self,
+        url: str,
+        sqlite_synchronous: str = "FULL",
+        echo: bool = False,
+        sqlite_cache_mb: int = 16,
+        ping_after_idle: float = PING_AFTER_IDLE,
     ) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
@@ -148,11 +156,11 @@ class Database:
         if self.is_sqlite:
             _ensure_sqlite_folder(url)
             kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
-        else:
-            kwargs["pool_pre_ping"] = True
         self.engine: Engine = create_engine(url, **kwargs)
         if self.is_sqlite:
             _configure_sqlite(self.engine, sqlite_synchronous, sqlite_cache_mb)
+        else:
+            _ping_when_idle(self.engine, ping_after_idle)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
         capture.install(self.engine, self._sessions)
         path = _sqlite_file(url) if self.is_sqlite else None
@@ -227,6 +235,29 @@ def _sqlite_file(url: str) -> Path | None:
     if not path or path == ":memory:" or path.startswith("file:"):
         return None
     return Path(path).expanduser()
+
+
+def _ping_when_idle(engine: Engine, idle: float) -> None:
+    """A pooled PostgreSQL connection idle for `idle` seconds is pinged as it is taken out, and
+    replaced if the server dropped it (a restart, a failover, an idle timeout): requests never meet
+    a dead connection. One that was just used is not: a ping on every checkout (SQLAlchemy's
+    `pool_pre_ping`) is a round trip to the server more for each unit of work."""
+
+    @event.listens_for(engine, "checkin")
+    def _idle_from(_dbapi_connection: Any, record: Any) -> None:
+        record.info[_IDLE_SINCE] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _alive(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get(_IDLE_SINCE)
+        if since is None or time.monotonic() - since < idle:
+            return  # just made, or just used
+        try:
+            alive = engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as exc:
+            raise DisconnectionError(f"a pooled connection was dropped by the server: {exc}") from exc
+        if not alive:
+            raise DisconnectionError("a pooled connection was dropped by the server")
 
 
 def _ensure_sqlite_folder(url: str) -> None:
