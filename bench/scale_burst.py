@@ -100,7 +100,10 @@ def where_the_time_goes(path: Path, now: dt.datetime, sample: int = 100) -> None
     profile.enable()
     position = 0
     while position < len(due):
-        position += timers._tick_batch(kernel, due[position : position + 3 * timers.BATCH], now, report)
+        advanced, _moved = timers._tick_batch(
+            kernel, due[position : position + 3 * timers.BATCH], now, report
+        )
+        position += advanced
     profile.disable()
     kernel.db.dispose()
     stats = pstats.Stats(profile).stats  # type: ignore[attr-defined]
