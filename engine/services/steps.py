@@ -110,24 +110,45 @@ def persist(
         payload["timers_at"] = step.timers_at.isoformat()
     values = _instance_values(instance, result, step.at)
     _record_instance(session, instance, values)
+    event = _event_of(
+        instance,
+        meta,
+        payload,
+        result.effects,
+        (step.at, kernel.clock.now()),
+        version.bundle_hash,
+        result.snapshot,
+    )
+    return _append_with_instance(session, instance, event, values)
+
+
+def _event_of(
+    instance: ProcessInstance,
+    meta: EventMeta,
+    payload: dict[str, Any],
+    effects: list[dict[str, Any]],
+    times: tuple[dt.datetime, dt.datetime],
+    bundle_hash: str,
+    snapshot: str,
+) -> history.NewEvent:
+    """The case's next event: `times` are when its step ran and when it was recorded."""
     actor = meta.actor
-    event = history.NewEvent(
+    return history.NewEvent(
         instance_id=instance.id,
         instance_version=instance.version + 1,
         kind=meta.kind,
         payload=payload,
-        effects=result.effects,
-        business_time=step.at,
-        recorded_at=kernel.clock.now(),
-        bundle_hash=version.bundle_hash,
-        state_hash=state_hash(result.snapshot),
+        effects=effects,
+        business_time=times[0],
+        recorded_at=times[1],
+        bundle_hash=bundle_hash,
+        state_hash=state_hash(snapshot),
         task_id=meta.task_id,
         spec_id=meta.spec_id,
         actor_user_id=actor.user_id if actor else None,
         actor=actor.username if actor else "system",
         role=meta.role,
     )
-    return _append_with_instance(session, instance, event, values)
 
 
 def _append_with_instance(
@@ -384,26 +405,11 @@ def record_verb(session: Session, kernel: Kernel, instance: ProcessInstance, met
     only the event count (`version`) moves; `state_version`, which forms are checked against, stays.
     """
     at = kernel.clock.now()
-    actor = meta.actor
     _record_instance(session, instance, {"version": instance.version + 1, "updated_at": at})
+    bundle_hash = kernel.catalog.get(session, instance.process_version_id).bundle_hash
     event = history.append(
         session,
-        history.NewEvent(
-            instance_id=instance.id,
-            instance_version=instance.version + 1,
-            kind=meta.kind,
-            payload=dict(meta.payload or {}),
-            effects=[],
-            business_time=at,
-            recorded_at=at,
-            bundle_hash=kernel.catalog.get(session, instance.process_version_id).bundle_hash,
-            state_hash=state_hash(instance.state_json),
-            task_id=meta.task_id,
-            spec_id=meta.spec_id,
-            actor_user_id=actor.user_id if actor else None,
-            actor=actor.username if actor else "system",
-            role=meta.role,
-        ),
+        _event_of(instance, meta, dict(meta.payload or {}), [], (at, at), bundle_hash, instance.state_json),
     )
     result = session.connection().execute(
         _RECORD_VERB,

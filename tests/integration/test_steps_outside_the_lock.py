@@ -58,11 +58,7 @@ def _under_notice(kernel: Kernel) -> tuple[CreationWalk, int]:
 
 
 def _at_decision(kernel: Kernel) -> CreationWalk:
-    walk = CreationWalk(kernel)
-    walk.start()
-    walk.evaluate()
-    walk.pass_notice()
-    walk.consent()
+    walk = at_determine(kernel)
     walk.determine()
     return walk
 
