@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import builtins
 import datetime as dt
+import gc
 import operator
 import os
 import re
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
@@ -38,6 +40,33 @@ class SandboxViolation(Exception):
     """A guard refused an operation at run time (attribute, size limit, non-JSON data)."""
 
 
+class _CollectorTime(threading.local):
+    """The CPU time this thread has spent in Python's garbage collector. A full collection walks
+    every object of the process, so in a long-running worker with a large heap it can take more
+    than a script's whole limit; it is the process's cost, not the script's, and is not charged."""
+
+    started = 0.0
+    total = 0.0
+
+
+_COLLECTOR = _CollectorTime()
+
+
+def _on_collection(phase: str, _info: dict[str, Any]) -> None:
+    if phase == "start":
+        _COLLECTOR.started = time.thread_time()
+    else:
+        _COLLECTOR.total += time.thread_time() - _COLLECTOR.started
+
+
+gc.callbacks.append(_on_collection)
+
+
+def script_cpu_time() -> float:
+    """This thread's CPU time, less what it spent collecting garbage."""
+    return time.thread_time() - _COLLECTOR.total
+
+
 class Run:
     """Deadline and allocation budget of one outermost evaluate/execute call.
 
@@ -50,9 +79,10 @@ class Run:
     def __init__(self, time_limit: float) -> None:
         self.time_limit = time_limit
         # The limit is the thread's CPU time: a script is stopped for the work it does, not for the
-        # time a loaded machine keeps its thread waiting (a run lives on one thread). The wall clock
-        # bounds what spends no CPU, a helper waiting on something, at WALL_FACTOR times the limit.
-        self.deadline = time.thread_time() + time_limit
+        # time a loaded machine keeps its thread waiting (a run lives on one thread), nor for the
+        # garbage collector's passes over the whole process. The wall clock bounds what spends no
+        # CPU, a helper waiting on something, at WALL_FACTOR times the limit.
+        self.deadline = script_cpu_time() + time_limit
         self.wall_deadline = time.monotonic() + time_limit * WALL_FACTOR
         self.expired = False
         self.used = 0
@@ -62,7 +92,7 @@ class Run:
 
     def timed_out(self) -> bool:
         self.expired = (
-            self.expired or time.thread_time() > self.deadline or time.monotonic() > self.wall_deadline
+            self.expired or script_cpu_time() > self.deadline or time.monotonic() > self.wall_deadline
         )
         return self.expired
 

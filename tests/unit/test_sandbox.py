@@ -8,6 +8,7 @@ and assert that the refusal came within half a second of it.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import time
 from pathlib import Path
 from typing import Any
@@ -365,6 +366,28 @@ def test_the_limit_counts_cpu_time_and_the_wall_clock_bounds_a_helper_that_waits
     with pytest.raises(ScriptTimeout):
         env.execute(f"x = waiting({LIMIT * sandbox_guards.WALL_FACTOR + 0.05})\ny = 2", {})
     assert time.monotonic() - started >= LIMIT * sandbox_guards.WALL_FACTOR
+
+
+def test_a_garbage_collection_during_a_script_is_not_charged_to_it(env: SandboxEnvironment) -> None:
+    """A full collection walks every object of the process: in a long-running worker with a large
+    heap it can take longer than a script's whole limit. A script during which the collector runs
+    that long (here through a helper, as an allocation would trigger it) still runs to its end."""
+    heap = [[index] for index in range(1_500_000)]  # the worker's long-lived objects
+    spent: list[float] = []
+
+    def collected() -> int:
+        started = time.thread_time()
+        for _pass in range(3):
+            gc.collect()
+        spent.append(time.thread_time() - started)
+        return 1
+
+    env.helpers["collected"] = collected
+    context: dict[str, Any] = {}
+    env.execute("x = collected()\ny = 2", context)
+    assert spent[0] > LIMIT  # the collection alone took more than the whole limit
+    assert context["y"] == 2
+    assert len(heap) == 1_500_000
 
 
 # --- size ----------------------------------------------------------------------------------------
