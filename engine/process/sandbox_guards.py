@@ -41,12 +41,14 @@ class SandboxViolation(Exception):
 
 
 class _CollectorTime(threading.local):
-    """The CPU time this thread has spent in Python's garbage collector. A full collection walks
-    every object of the process, so in a long-running worker with a large heap it can take more
-    than a script's whole limit; it is the process's cost, not the script's, and is not charged."""
+    """The CPU and clock time this thread has spent in Python's garbage collector. A full
+    collection walks every object of the process, so in a long-running worker with a large heap it
+    can take more than a script's whole limit; it is the process's cost, not the script's, and is
+    not charged to the script it interrupts."""
 
-    started = 0.0
-    total = 0.0
+    started = (0.0, 0.0)
+    cpu = 0.0
+    wall = 0.0
 
 
 _COLLECTOR = _CollectorTime()
@@ -54,9 +56,11 @@ _COLLECTOR = _CollectorTime()
 
 def _on_collection(phase: str, _info: dict[str, Any]) -> None:
     if phase == "start":
-        _COLLECTOR.started = time.thread_time()
+        _COLLECTOR.started = (time.thread_time(), time.monotonic())
     else:
-        _COLLECTOR.total += time.thread_time() - _COLLECTOR.started
+        cpu, wall = _COLLECTOR.started
+        _COLLECTOR.cpu += time.thread_time() - cpu
+        _COLLECTOR.wall += time.monotonic() - wall
 
 
 gc.callbacks.append(_on_collection)
@@ -64,7 +68,12 @@ gc.callbacks.append(_on_collection)
 
 def script_cpu_time() -> float:
     """This thread's CPU time, less what it spent collecting garbage."""
-    return time.thread_time() - _COLLECTOR.total
+    return time.thread_time() - _COLLECTOR.cpu
+
+
+def script_clock() -> float:
+    """The monotonic clock, less the time this thread spent collecting garbage."""
+    return time.monotonic() - _COLLECTOR.wall
 
 
 class Run:
@@ -80,10 +89,10 @@ class Run:
         self.time_limit = time_limit
         # The limit is the thread's CPU time: a script is stopped for the work it does, not for the
         # time a loaded machine keeps its thread waiting (a run lives on one thread), nor for the
-        # garbage collector's passes over the whole process. The wall clock bounds what spends no
-        # CPU, a helper waiting on something, at WALL_FACTOR times the limit.
+        # garbage collector's passes over the whole process (on either clock). The wall clock
+        # bounds what spends no CPU, a helper waiting on something, at WALL_FACTOR times the limit.
         self.deadline = script_cpu_time() + time_limit
-        self.wall_deadline = time.monotonic() + time_limit * WALL_FACTOR
+        self.wall_deadline = script_clock() + time_limit * WALL_FACTOR
         self.expired = False
         self.used = 0
         self._next_check = _CHECK_EVERY
@@ -92,7 +101,7 @@ class Run:
 
     def timed_out(self) -> bool:
         self.expired = (
-            self.expired or script_cpu_time() > self.deadline or time.monotonic() > self.wall_deadline
+            self.expired or script_cpu_time() > self.deadline or script_clock() > self.wall_deadline
         )
         return self.expired
 
