@@ -21,6 +21,7 @@ from support import CreationWalk, actor
 
 from xianfeng.engine.kernel import Kernel
 from xianfeng.engine.models import Event, PendingMessage
+from xianfeng.engine.process.scripting import SandboxScriptEngine
 from xianfeng.engine.services import audit, case_ahead, notices, timers, verbs, village_comments, withdraw
 from xianfeng.engine.services.admin import interventions, migration, processes
 
@@ -231,4 +232,49 @@ def test_two_tickers_computing_the_same_due_tick_fire_it_once(
     first = others[0] if backend.db.is_sqlite else report
     assert [i for i, _ in first.fired] == [walk.instance_id]
     assert _kinds_since(backend, walk.instance_id, before) == ["tick"]
+    assert audit.verify(backend).ok
+
+
+def test_on_postgresql_no_script_runs_while_a_shard_head_is_held(
+    backend: Kernel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL's lock that other cases' steps need is a shard head of the chain, which a step
+    takes when it appends its event. Three cases fire in one batch: while each script of each
+    runs, another connection locks every shard head at once without waiting, so none is held."""
+    if backend.db.is_sqlite:
+        pytest.skip("SQLite's lock is the write turn: the other tests of this file watch it")
+    walks = []
+    for candidate in ("member1", "member5", "member9"):
+        walk = CreationWalk(backend, candidate=candidate)
+        walk.start()
+        walk.evaluate()
+        walks.append(walk)
+    free: list[bool] = []
+    main = threading.current_thread()
+
+    def heads_free() -> bool:
+        with backend.db.engine.connect() as connection, connection.begin() as transaction:
+            try:
+                connection.execute(sa.text("SELECT shard FROM chain_head FOR UPDATE NOWAIT")).all()
+            except sa.exc.OperationalError:
+                return False
+            finally:
+                transaction.rollback()
+        return True
+
+    def watching(run: Any) -> Any:
+        def script(self: Any, *args: Any, **kwargs: Any) -> Any:
+            if threading.current_thread() is main:
+                free.append(heads_free())
+            return run(self, *args, **kwargs)
+
+        return script
+
+    monkeypatch.setattr(SandboxScriptEngine, "execute", watching(SandboxScriptEngine.execute))
+    monkeypatch.setattr(SandboxScriptEngine, "evaluate", watching(SandboxScriptEngine.evaluate))
+    due = max(min(t["due_at"] for t in walk.show()["timers"]) for walk in walks)
+    backend.clock.set(due + dt.timedelta(seconds=1))  # type: ignore[attr-defined]
+    report = timers.tick(backend)
+    assert sorted(i for i, _ in report.fired) == sorted(w.instance_id for w in walks)
+    assert free and all(free), free
     assert audit.verify(backend).ok
