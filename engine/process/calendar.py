@@ -92,6 +92,11 @@ class WorkingCalendar:
         self._admin_years = {day.year for day in self._overrides}
         self._fallback_years: set[int] = set()
 
+    @property
+    def overrides(self) -> Mapping[dt.date, str]:
+        """The administrator's rows it honours: two calendars with the same rows count alike."""
+        return self._overrides
+
     def source_for(self, year: int) -> CalendarSource:
         """Which source rules `year`: an administrator's rows first, then the package, then Mon–Fri."""
         if year in self._admin_years:

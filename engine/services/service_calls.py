@@ -39,9 +39,11 @@ from sqlalchemy.orm import Session
 from ..db import Database
 from ..errors import XianfengError
 from ..journal.capture import journal_of
+from ..process.calendar import WorkingCalendar
 from ..process.effects import canonical_copy
 from ..process.operations.context import Chance
 from ..process.service_tasks import ServiceContext, run_operation
+from . import shared_reads
 
 _IDS = "xianfeng.service_call_ids"
 
@@ -87,6 +89,24 @@ class CallsAhead:
         self._session = session
         self.calls: list[ServiceCall] = []
         self.moved = False  # set however the error then surfaced from the engine
+        # The working calendar the steps counted with, and how to read it again: an administrator's
+        # holiday recorded before the steps are written means they must be counted again.
+        self._calendar: tuple[WorkingCalendar, Callable[[Session], WorkingCalendar]] | None = None
+
+    def read_calendar(self, session: Session, load: Callable[[Session], WorkingCalendar]) -> WorkingCalendar:
+        """The working calendar for a step computed ahead, remembered to be read again before it
+        is written (`calendar_unmoved`)."""
+        calendar = load(session)
+        if self._calendar is None:
+            self._calendar = (calendar, load)
+        return calendar
+
+    def calendar_unmoved(self, session: Session) -> bool:
+        """Whether the calendar the steps counted with (if any) is still the one recorded."""
+        if self._calendar is None:
+            return True
+        calendar, load = self._calendar
+        return shared_reads.once(session, "calendar", lambda: load(session)).overrides == calendar.overrides
 
     def call(self, context: ContextOn, op: str, params: dict[str, Any]) -> Any:
         """Try the operation after the calls before it, roll it all back, and answer its result."""
@@ -119,14 +139,22 @@ class CallsAhead:
         self.calls.append(ServiceCall(f"insert {table}", {}, row_id, taken, row=row))
         return row_id
 
-    def done_again(self, session: Session, first: int = 0, end: int | None = None) -> bool:
+    def done_again(
+        self, session: Session, first: int = 0, end: int | None = None, keep: tuple[object, ...] = ()
+    ) -> bool:
         """Do every call again through the step's session, in order: whether each gave the result
         the step went on with (if not, the session must be rolled back). Starts written in turn
-        do theirs in turn: the calls from `first` to `end`, those before them done already."""
+        do theirs in turn: the calls from `first` to `end`, those before them done already.
+
+        What the session read while the step was computed may have moved, so it is read again,
+        except `keep`: the case's own row, checked unmoved by the caller (reading it again would
+        fetch its whole snapshot for every case of a tick batch)."""
         calls = self.calls[first:end]
         if not calls:
             return True
-        session.expire_all()  # what the session read while the step was computed may have moved
+        for loaded in list(session.identity_map.values()):
+            if not any(loaded is kept for kept in keep):
+                session.expire(loaded)
         return self._redo(session, calls)
 
     def _redo(self, session: Session, calls: list[ServiceCall] | None = None) -> bool:

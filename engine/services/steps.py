@@ -26,6 +26,7 @@ from ..kernel import Kernel
 from ..models import HumanTask, ProcessInstance, PublicLink, TimerRow, User
 from ..models.org import ROLE_PUBLIC
 from ..process import history
+from ..process.calendar import WorkingCalendar
 from ..process.catalog import LoadedVersion
 from ..process.effects import EffectPort, LiveEffects
 from ..process.helpers import StepHelpers
@@ -33,7 +34,7 @@ from ..process.projection import ReadyTask
 from ..process.runtime import StepInput, StepResult, run_step
 from ..process.serialization import state_hash
 from ..process.service_tasks import ServiceContext, run_operation
-from . import notifications
+from . import notifications, shared_reads
 from .calendar_admin import load_calendar
 from .service_calls import CallsAhead
 
@@ -81,13 +82,18 @@ def compute(
             return ahead.call(context, op, params)
         return run_operation(context(session), op, params)
 
+    def calendar() -> WorkingCalendar:
+        if ahead is not None:
+            return ahead.read_calendar(session, load_calendar)
+        return load_calendar(session)
+
     return run_step(
         version,
         instance.state_json or None,
         step,
         effects if effects is not None else LiveEffects(),
         services=services,
-        helpers=StepHelpers(step.at, lambda: load_calendar(session)),
+        helpers=StepHelpers(step.at, calendar),
         time_limit=kernel.settings.script_time_limit,
         migrate_from=migrate_from,
     )
@@ -330,7 +336,7 @@ def _notify_new_tasks(
         else:
             key = (row["role"], row["branch_id"])
             if key not in scopes:
-                scopes[key] = notifications.recipients_for_task(session, row["role"], row["branch_id"], None)
+                scopes[key] = _role_holders(session, *key)
             people = scopes[key]
         for user_id in people:
             waiting.setdefault(user_id, []).append(row)
@@ -345,6 +351,15 @@ def _notify_new_tasks(
             instance_id=instance.id,
             task_id=tasks[0]["id"],
         )
+
+
+def _role_holders(session: Session, role: str, branch_id: int | None) -> list[int]:
+    """Who holds the role a new task goes to (read once for a tick batch: `shared_reads`)."""
+    return shared_reads.once(
+        session,
+        ("recipients", role, branch_id),
+        lambda: notifications.recipients_for_task(session, role, branch_id, None),
+    )
 
 
 def _inbox_row(
