@@ -42,6 +42,11 @@ class Settings:
     # thread and ticker in every worker, each with its own cache over the same file.
     sqlite_cache_mb: int = 16
     script_time_limit: float = 1.0
+    # A server's ticker computes, in the minutes before deadlines many cases share, the ticks that
+    # fire them (`services.fires_ahead`): how far ahead, and how many seconds of each round it may
+    # spend on them (a round runs every second). 0 seconds: fire each case when it falls due.
+    tick_ahead_seconds: float = 300.0
+    tick_ahead_budget: float = 0.25
     language: str = "zh_CN"
     max_attachment_bytes: int = 10 * 1024 * 1024
     anchors_file: str = ""
@@ -66,6 +71,8 @@ class Settings:
             sqlite_synchronous=sync,
             sqlite_cache_mb=_env_cache_mb(),
             script_time_limit=_env_float("XIANFENG_SCRIPT_TIME_LIMIT", 1.0),
+            tick_ahead_seconds=_env_float("XIANFENG_TICK_AHEAD_SECONDS", 300.0),
+            tick_ahead_budget=_env_float("XIANFENG_TICK_AHEAD_BUDGET", 0.25),
             language=os.environ.get("XIANFENG_LANGUAGE") or "zh_CN",
             max_attachment_bytes=int(_env_float("XIANFENG_MAX_ATTACHMENT_MB", 10) * 1024 * 1024),
             anchors_file=os.environ.get("XIANFENG_ANCHORS_FILE") or "",

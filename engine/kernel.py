@@ -8,6 +8,7 @@ from .clock import Clock, SystemClock
 from .config import Settings
 from .db import Database
 from .process.catalog import Catalog
+from .services.kept_ahead import FiresAhead
 
 
 @dataclass
@@ -16,6 +17,8 @@ class Kernel:
     db: Database
     clock: Clock = field(default_factory=SystemClock)
     catalog: Catalog = field(default_factory=Catalog)
+    # Deadlines' ticks computed before they fall due (`services.fires_ahead`): this process's own.
+    fires_ahead: FiresAhead = field(default_factory=FiresAhead)
 
 
 def create_kernel(settings: Settings | None = None, clock: Clock | None = None) -> Kernel:

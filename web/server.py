@@ -22,7 +22,7 @@ from flask import Flask
 
 from xianfeng.engine.errors import XianfengError
 from xianfeng.engine.kernel import Kernel
-from xianfeng.engine.services import notifications, setup, stats_steps, timers
+from xianfeng.engine.services import fires_ahead, notifications, setup, stats_steps, timers
 
 log = logging.getLogger("xianfeng.server")
 
@@ -43,6 +43,7 @@ class Ticker(threading.Thread):
             report = timers.tick(self.kernel)
             if report.fired or report.failed:
                 log.info("tick: %d fired, %d failed", len(report.fired), len(report.failed))
+            fires_ahead.compute_ahead(self.kernel, self.kernel.clock.now())
             stats_steps.catch_up(self.kernel)
             notifications.dispatch(self.kernel)
         except XianfengError as exc:

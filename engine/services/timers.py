@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import random
 from dataclasses import dataclass, field
 
 from sqlalchemy import exists, or_, select
@@ -25,7 +26,7 @@ from ..journal.capture import journal_of
 from ..kernel import Kernel
 from ..models import PendingMessage, ProcessInstance, TimerRow
 from ..process.history import shard_of
-from . import citations, limits, reminders, schedules
+from . import citations, fires_ahead, limits, reminders, schedules, shared_reads
 from .audit import anchors
 from .case_ahead import CaseAhead, CaseMoved, again_while_moved, case_unit
 from .service_calls import AHEAD_ATTEMPTS
@@ -79,25 +80,48 @@ def _fire_all(kernel: Kernel, due: list[int], now: dt.datetime, report: TickRepo
     number of times, then reported as failed this tick (they stay due: the next tick tries them)."""
     for _attempt in range(AHEAD_ATTEMPTS):
         moved: list[int] = []
-        position = 0
-        while position < len(due):
-            window = due[position : position + WINDOW * BATCH]
-            try:
-                advanced, moved_here = _tick_batch(kernel, window, now, report)
-            except OperationalError as exc:
-                if not _deadlock(exc):
-                    raise
-                # PostgreSQL chose this batch to end a lock cycle with another transaction: it was
-                # rolled back whole, and its instances are claimed again at the next tick.
-                log.warning("a tick batch was rolled back to end a deadlock; it is tried again next tick")
-                advanced, moved_here = len(window), []
-            position += advanced
-            moved.extend(moved_here)
+        for group in _shard_groups(kernel, due):
+            moved.extend(_fire_group(kernel, group, now, report))
         if not moved:
             return
         due = moved
     for instance_id in due:
         report.failed.append((instance_id, "other steps kept changing the case; it is tried again next tick"))
+
+
+def _shard_groups(kernel: Kernel, due: list[int]) -> list[list[int]]:
+    """The due cases in the order they are fired. On PostgreSQL, grouped by their shard of the
+    chain, from a shard chosen at random: a batch's events hold their shards' heads until it
+    commits, so tickers working on different shards write side by side, where batches mixing every
+    shard would wait for each other. SQLite has one writer: one group, in order."""
+    if kernel.db.is_sqlite or not due:
+        return [due]
+    by_shard: dict[int, list[int]] = {}
+    for instance_id in due:
+        by_shard.setdefault(shard_of(instance_id), []).append(instance_id)
+    shards = sorted(by_shard)
+    start = random.randrange(len(shards))
+    return [by_shard[shard] for shard in shards[start:] + shards[:start]]
+
+
+def _fire_group(kernel: Kernel, group: list[int], now: dt.datetime, report: TickReport) -> list[int]:
+    """Fire a group's due cases batch by batch; the cases that moved meanwhile."""
+    moved: list[int] = []
+    position = 0
+    while position < len(group):
+        window = group[position : position + WINDOW * BATCH]
+        try:
+            advanced, moved_here = _tick_batch(kernel, window, now, report)
+        except OperationalError as exc:
+            if not _deadlock(exc):
+                raise
+            # PostgreSQL chose this batch to end a lock cycle with another transaction: it was
+            # rolled back whole, and its instances are claimed again at the next tick.
+            log.warning("a tick batch was rolled back to end a deadlock; it is tried again next tick")
+            advanced, moved_here = len(window), []
+        position += advanced
+        moved.extend(moved_here)
+    return moved
 
 
 def _deadlock(error: OperationalError) -> bool:
@@ -169,16 +193,17 @@ def _tick_batch(
     moved: list[int] = []
     with case_unit(kernel) as (uow, begin_write):
         session = uow.session
-        ids = _claim(session, window, now)
+        claimed = _claim(session, window, now)
+        last = claimed[-1].id if claimed else None
         fires = []
-        for instance_id in ids:
+        for instance in claimed:
             try:
-                fire = _plan_fire(session, kernel, instance_id, now)
+                fire = _plan_fire_of(session, kernel, instance, now)
             except CaseMoved:
-                moved.append(instance_id)
+                moved.append(instance.id)
                 continue
             except XianfengError as exc:
-                _failed(report, instance_id, exc)
+                _failed(report, instance.id, exc)
                 continue
             if fire is not None:
                 fires.append(fire)
@@ -186,33 +211,39 @@ def _tick_batch(
             begin_write()
             moved.extend(_write_fires(session, fires, report))
             uow.commit()
-    return (window.index(ids[-1]) + 1 if ids else len(window)), moved
+    return (window.index(last) + 1 if last is not None else len(window)), moved
 
 
 def _write_fires(session: Session, fires: list[_Fire], report: TickReport) -> list[int]:
     """Write each case's computed steps in a savepoint of its own; the cases that moved."""
-    journal = journal_of(session)
-    moved = []
+    moved: list[int] = []
     # Each step appends to its case's shard of the chain and holds that shard's head until the
     # commit: batches that took heads in different orders could deadlock, so each takes them in
     # ascending order.
-    for fire in sorted(fires, key=lambda f: (shard_of(f.instance_id), f.instance_id)):
-        mark, own = len(journal.pending), TickReport(now=report.now)
-        savepoint = session.begin_nested()
-        try:
-            fire.write(own)
-            savepoint.commit()
-        except (CaseMoved, XianfengError) as exc:
-            savepoint.rollback()
-            del journal.pending[mark:]
-            if isinstance(exc, CaseMoved):
-                moved.append(fire.instance_id)
-            else:
-                _failed(report, fire.instance_id, exc)
-            continue
-        report.fired.extend(own.fired)
-        report.delivered.extend(own.delivered)
+    with shared_reads.shared(session):
+        for fire in sorted(fires, key=lambda f: (shard_of(f.instance_id), f.instance_id)):
+            _write_fire(session, fire, report, moved)
     return moved
+
+
+def _write_fire(session: Session, fire: _Fire, report: TickReport, moved: list[int]) -> None:
+    """Write one case's steps in a savepoint; one that moved or fails is rolled back alone."""
+    journal = journal_of(session)
+    mark, own = len(journal.pending), TickReport(now=report.now)
+    savepoint = session.begin_nested()
+    try:
+        fire.write(own)
+        savepoint.commit()
+    except (CaseMoved, XianfengError) as exc:
+        savepoint.rollback()
+        del journal.pending[mark:]
+        if isinstance(exc, CaseMoved):
+            moved.append(fire.instance_id)
+        else:
+            _failed(report, fire.instance_id, exc)
+        return
+    report.fired.extend(own.fired)
+    report.delivered.extend(own.delivered)
 
 
 def _failed(report: TickReport, instance_id: int, exc: XianfengError) -> None:
@@ -220,15 +251,16 @@ def _failed(report: TickReport, instance_id: int, exc: XianfengError) -> None:
     report.failed.append((instance_id, exc.message))
 
 
-def _claim(session: Session, window: list[int], now: dt.datetime) -> list[int]:
-    """Up to BATCH instances of the window, in order, still running with a timer due or a message
-    waiting, locked for this transaction; rows another transaction holds are passed over."""
+def _claim(session: Session, window: list[int], now: dt.datetime) -> list[ProcessInstance]:
+    """Up to BATCH cases of the window, in order, still running with a timer due or a message
+    waiting, read in one statement and locked for this transaction; rows another transaction
+    holds are passed over."""
     due = exists().where(TimerRow.instance_id == ProcessInstance.id, TimerRow.due_at < now)
     waiting = exists().where(
         PendingMessage.instance_id == ProcessInstance.id, PendingMessage.delivered_at.is_(None)
     )
     statement = (
-        select(ProcessInstance.id)
+        select(ProcessInstance)
         .where(ProcessInstance.id.in_(window), ProcessInstance.status == "running", or_(due, waiting))
         .order_by(ProcessInstance.id)
         .limit(BATCH)
@@ -276,6 +308,23 @@ def _plan_fire(
     ).scalar_one_or_none()
     if instance is None:
         return None  # ended, suspended, or claimed by another worker's tick
+    return _plan_fire_of(session, kernel, instance, now, meta, timers=timers)
+
+
+def _plan_fire_of(
+    session: Session,
+    kernel: Kernel,
+    instance: ProcessInstance,
+    now: dt.datetime,
+    meta: EventMeta | None = None,
+    *,
+    timers: bool = True,
+) -> _Fire | None:
+    """`_plan_fire` for a case this unit of work has read (on PostgreSQL, locked)."""
+    if timers and meta is None:
+        computed = fires_ahead.take_for(kernel, session, instance, now)
+        if computed is not None:  # computed before its deadline, for the case as it is
+            return _Fire(computed, 0, 0)
     case = CaseAhead(kernel, session, instance, kernel.catalog.get(session, instance.process_version_id))
     delivered = case.deliver(now)
     tick = None
