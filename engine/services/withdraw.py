@@ -114,7 +114,7 @@ def _withdraw_once(kernel: Kernel, actor: Actor, instance_id: int, why: str) -> 
         )
         case.step(case.input(WITHDRAW, now), meta)
         begin_write()
-        (seq,) = case.write(lambda _instance: _take_down(session, instance_id, now))
+        (seq,) = case.write(lambda _instance: take_down(session, instance_id, now, "withdrawn"))
         name = actor.display_name or actor.username
         sent = notifications.notify(
             session,
@@ -142,13 +142,14 @@ def _assignees(session: Session, instance_id: int) -> list[int]:
     ]
 
 
-def _take_down(session: Session, instance_id: int, now: object) -> None:
-    """What a withdrawn case leaves in public: its notices end, its surveys close."""
+def take_down(session: Session, instance_id: int, now: object, outcome: str) -> None:
+    """What a case withdrawn or cancelled (`outcome`) leaves in public: its notices end, its
+    surveys close."""
     capture.update_where(
         session,
         PublicNotice,
         (PublicNotice.instance_id == instance_id, PublicNotice.status == "active"),
-        {"status": "ended", "outcome": "withdrawn", "closed_at": now},
+        {"status": "ended", "outcome": outcome, "closed_at": now},
     )
     capture.update_where(
         session, Survey, (Survey.instance_id == instance_id, Survey.closed_at.is_(None)), {"closed_at": now}

@@ -17,9 +17,8 @@ from sqlalchemy import func, select
 
 from ...actor import Actor
 from ...errors import NotAllowed, NotFound, RuleViolation, TaskNotReady
-from ...journal import capture
 from ...kernel import Kernel
-from ...models import HumanTask, ProcessInstance, PublicNotice, Survey, TimerRow, User
+from ...models import HumanTask, ProcessInstance, TimerRow, User
 from ...models.org import ROLE_ADMIN, ROLE_OPERATOR
 from ...process.task_verbs import allowed_verbs
 from .. import forms, timers
@@ -29,6 +28,7 @@ from ..results import StepOutcome
 from ..steps import EventMeta, record_verb
 from ..task_locks import locked_task
 from ..tasks import outcome_of
+from ..withdraw import take_down
 
 ADMINS = frozenset({ROLE_ADMIN, ROLE_OPERATOR})
 MIN_REASON = 4
@@ -113,22 +113,9 @@ def _cancel_once(kernel: Kernel, actor: Actor, instance_id: int, why: str) -> In
         meta = EventMeta(kind="cancel", actor=actor, role=ROLE_ADMIN, payload={"reason": why})
         case.step(case.input("cancel", now), meta)
         begin_write()
-        (seq,) = case.write(lambda _instance: _take_down(session, instance_id, now))
+        (seq,) = case.write(lambda _instance: take_down(session, instance_id, now, "cancelled"))
         uow.commit()
     return Intervention(instance_id, "cancel", seq)
-
-
-def _take_down(session: Any, instance_id: int, now: Any) -> None:
-    """What a cancelled case leaves in public: its notices end, its surveys close."""
-    capture.update_where(
-        session,
-        PublicNotice,
-        (PublicNotice.instance_id == instance_id, PublicNotice.status == "active"),
-        {"status": "ended", "outcome": "cancelled", "closed_at": now},
-    )
-    capture.update_where(
-        session, Survey, (Survey.instance_id == instance_id, Survey.closed_at.is_(None)), {"closed_at": now}
-    )
 
 
 def suspend(kernel: Kernel, actor: Actor, instance_id: int, reason: str) -> Intervention:
