@@ -117,7 +117,7 @@ def test_a_step_whose_service_results_keep_moving_is_refused_to_be_tried_again(
     kernel = backend
     walk = _at_the_committee(kernel)
     version = walk.show()["version"]
-    monkeypatch.setattr(service_calls.CallsAhead, "done_again", lambda self, session, *calls: False)
+    monkeypatch.setattr(service_calls.CallsAhead, "done_again", lambda self, session, *calls, **keep: False)
     with pytest.raises(StepContended):
         walk.decide("approve")
     assert walk.show()["version"] == version
