@@ -7,7 +7,8 @@ after its deadline. Yet a deadline is known long before it passes, and so is all
 will read: the case itself, the service operations it calls (tried, `service_calls`) and the
 working calendar.
 
-So each tick also computes, within a time budget, the ticks of the cases whose first deadline
+So in each round the server's ticker also computes, within a time budget (after firing what is
+due), the ticks of the cases whose first deadline
 falls within the next `tick_ahead_seconds`, each as it will run: at its deadline (one microsecond
 after it: a timer fires once its time is strictly in the past). Nothing is written; the computed
 steps wait in the ticker's memory. When the deadline has passed, the tick that fires the case
@@ -27,12 +28,13 @@ from __future__ import annotations
 import datetime as dt
 import time
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from ..errors import XianfengError
 from ..kernel import Kernel
 from ..models import ProcessInstance, TimerRow
+from . import kept_ahead
 from .case_ahead import CaseAhead, CaseMoved, case_unit
 from .kept_ahead import Ahead
 from .steps import EventMeta
@@ -69,8 +71,8 @@ def compute_ahead(kernel: Kernel, now: dt.datetime) -> int:
     stop = time.monotonic() + kernel.settings.tick_ahead_budget
     computed = 0
     for first in range(0, len(todo), CHUNK):
-        if time.monotonic() >= stop:
-            break
+        if time.monotonic() >= stop or store.full():
+            break  # a full store: the rest are computed when their deadline passes
         computed += _compute_chunk(kernel, todo[first : first + CHUNK], stop)
     return computed
 
@@ -82,17 +84,30 @@ def _window(kernel: Kernel) -> dt.timedelta:
 def _coming(kernel: Kernel, now: dt.datetime, until: dt.datetime) -> list[tuple[int, dt.datetime, int]]:
     """Running cases with no message waiting whose first deadline is in [now, until), soonest
     first: (case, deadline, version)."""
-    first_due = func.min(TimerRow.due_at)
-    statement = (
-        select(TimerRow.instance_id, first_due, ProcessInstance.version)
-        .join(ProcessInstance, ProcessInstance.id == TimerRow.instance_id)
-        .where(ProcessInstance.status == "running", ProcessInstance.pending_messages == 0)
-        .group_by(TimerRow.instance_id, ProcessInstance.version)
-        .having(first_due >= now, first_due < until)
-        .order_by(first_due, TimerRow.instance_id)
-    )
     with kernel.db.unit_of_work(write=False) as uow:
-        return [(i, due, version) for i, due, version in uow.session.execute(statement)]
+        session = uow.session
+        firsts: dict[int, dt.datetime] = {}
+        for instance_id, due in session.execute(timers_before(until)):
+            firsts[instance_id] = min(due, firsts.get(instance_id, due))
+        soonest = sorted(((due, i) for i, due in firsts.items() if due >= now))[: kept_ahead.MAX_KEPT]
+        coming = {i: due for due, i in soonest}
+        if not coming:
+            return []
+        cases = session.execute(
+            select(ProcessInstance.id, ProcessInstance.version).where(
+                ProcessInstance.id.in_(sorted(coming)),
+                ProcessInstance.status == "running",
+                ProcessInstance.pending_messages == 0,
+            )
+        )
+        return sorted(((i, coming[i], version) for i, version in cases), key=lambda c: (c[1], c[0]))
+
+
+def timers_before(until: dt.datetime) -> Select[int, dt.datetime]:
+    """Every worker's ticker asks each round: the timers due before `until`, read through their
+    index (a case's timers due earlier are among them, so its first deadline is their least), never
+    every open case's."""
+    return select(TimerRow.instance_id, TimerRow.due_at).where(TimerRow.due_at < until)
 
 
 def _compute_chunk(kernel: Kernel, chunk: list[tuple[int, dt.datetime]], stop: float) -> int:
@@ -102,7 +117,7 @@ def _compute_chunk(kernel: Kernel, chunk: list[tuple[int, dt.datetime]], stop: f
     with case_unit(kernel) as (uow, _begin_write):
         session = uow.session
         for instance_id, due in chunk:
-            if time.monotonic() >= stop:
+            if time.monotonic() >= stop or kernel.fires_ahead.full():
                 break
             instance = session.get(ProcessInstance, instance_id)
             if instance is None or instance.status != "running" or instance.pending_messages:

@@ -38,6 +38,10 @@ class FiresAhead:
             if instance_id in self._by_case or len(self._by_case) < MAX_KEPT:
                 self._by_case[instance_id] = ahead
 
+    def full(self) -> bool:
+        with self._lock:
+            return len(self._by_case) >= MAX_KEPT
+
     def holds(self, instance_id: int, version: int) -> bool:
         with self._lock:
             kept = self._by_case.get(instance_id)

@@ -151,7 +151,14 @@ def _fire_one(
 ) -> None:
     """Compute what is due for one case, then write it in a unit of work of its own."""
     with case_unit(kernel) as (uow, begin_write):
-        fire = _plan_fire(uow.session, kernel, instance_id, now, meta, timers=timers)
+        instance = uow.session.execute(
+            select(ProcessInstance)
+            .where(ProcessInstance.id == instance_id, ProcessInstance.status == "running")
+            .with_for_update(skip_locked=True)
+        ).scalar_one_or_none()
+        if instance is None:
+            return  # ended, suspended, or claimed by another worker's tick
+        fire = _plan_fire(uow.session, kernel, instance, now, meta, timers=timers)
         if fire is None:
             return
         begin_write()
@@ -198,7 +205,7 @@ def _tick_batch(
         fires = []
         for instance in claimed:
             try:
-                fire = _plan_fire_of(session, kernel, instance, now)
+                fire = _plan_fire(session, kernel, instance, now)
             except CaseMoved:
                 moved.append(instance.id)
                 continue
@@ -293,34 +300,15 @@ class _Fire:
 def _plan_fire(
     session: Session,
     kernel: Kernel,
-    instance_id: int,
-    now: dt.datetime,
-    meta: EventMeta | None = None,
-    *,
-    timers: bool = True,
-) -> _Fire | None:
-    """Compute what is due for the case now (nothing written): the waiting messages it listens
-    for, and its due timers unless `timers` is false; None if nothing is due."""
-    instance = session.execute(
-        select(ProcessInstance)
-        .where(ProcessInstance.id == instance_id, ProcessInstance.status == "running")
-        .with_for_update(skip_locked=True)
-    ).scalar_one_or_none()
-    if instance is None:
-        return None  # ended, suspended, or claimed by another worker's tick
-    return _plan_fire_of(session, kernel, instance, now, meta, timers=timers)
-
-
-def _plan_fire_of(
-    session: Session,
-    kernel: Kernel,
     instance: ProcessInstance,
     now: dt.datetime,
     meta: EventMeta | None = None,
     *,
     timers: bool = True,
 ) -> _Fire | None:
-    """`_plan_fire` for a case this unit of work has read (on PostgreSQL, locked)."""
+    """Compute what is due for the case now (nothing written), as this unit of work read it (on
+    PostgreSQL, locked): the waiting messages it listens for, and its due timers unless `timers`
+    is false; None if nothing is due."""
     if timers and meta is None:
         computed = fires_ahead.take_for(kernel, session, instance, now)
         if computed is not None:  # computed before its deadline, for the case as it is

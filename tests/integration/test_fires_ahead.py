@@ -14,7 +14,7 @@ from support import GOOD, CreationWalk, actor, behind_the_back
 from xianfeng.engine.clock import CHINA_TZ
 from xianfeng.engine.kernel import Kernel
 from xianfeng.engine.models import Event, ProcessInstance, TimerRow
-from xianfeng.engine.services import audit, calendar_admin, case_ahead, fires_ahead, timers
+from xianfeng.engine.services import audit, calendar_admin, case_ahead, fires_ahead, kept_ahead, timers
 
 START = dt.datetime(2026, 11, 25, 9, tzinfo=CHINA_TZ)
 AHEAD = dt.timedelta(seconds=60)
@@ -176,3 +176,24 @@ def test_the_servers_ticker_computes_ahead_each_round_and_fires_at_the_deadline(
     (tick,) = _ticks(kernel, walk.instance_id)
     assert tick.business_time == due + fires_ahead.AFTER_DEADLINE
     assert len(kernel.fires_ahead) == 0
+
+
+def test_each_rounds_look_for_coming_deadlines_reads_the_timers_index(kernel: Kernel) -> None:
+    """Every worker's ticker asks every second: it must not read every open case's timers."""
+    query = fires_ahead.timers_before(START + AHEAD)
+    with kernel.db.unit_of_work(write=False) as uow:
+        compiled = query.compile(uow.session.get_bind(), compile_kwargs={"literal_binds": True})
+        plan = " ".join(
+            str(row[-1]) for row in uow.session.execute(sa.text(f"EXPLAIN QUERY PLAN {compiled}"))
+        )
+    assert "ix_timer_due_at (due_at<?)" in plan, plan
+
+
+def test_a_full_store_computes_no_more_ahead(backend: Kernel, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past its bound a ticker does not compute ticks it cannot keep, round after round."""
+    walks, due = _started(backend, 3)
+    monkeypatch.setattr(kept_ahead, "MAX_KEPT", 2)
+    computed = _no_step_computed(monkeypatch)
+    assert fires_ahead.compute_ahead(backend, due - AHEAD) == 2
+    assert fires_ahead.compute_ahead(backend, due - AHEAD / 2) == 0
+    assert computed == [walks[0].instance_id, walks[1].instance_id]

@@ -210,7 +210,7 @@ def test_two_tickers_computing_the_same_due_tick_fire_it_once(
     due = min(t["due_at"] for t in walk.show()["timers"])
     backend.clock.set(due + dt.timedelta(seconds=1))  # type: ignore[attr-defined]
     before = _last_seq(backend)
-    real = timers._plan_fire_of
+    real = timers._plan_fire
     others: list[timers.TickReport] = []
     spawned: list[bool] = []
 
@@ -224,7 +224,7 @@ def test_two_tickers_computing_the_same_due_tick_fire_it_once(
             assert others, "the other ticker did not finish"
         return planned
 
-    monkeypatch.setattr(timers, "_plan_fire_of", another_ticker_meanwhile)
+    monkeypatch.setattr(timers, "_plan_fire", another_ticker_meanwhile)
     report = timers.tick(backend)
     fired = [i for i, _ in report.fired] + [i for i, _ in others[0].fired]
     assert fired == [walk.instance_id]

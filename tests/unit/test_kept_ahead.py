@@ -28,9 +28,10 @@ def test_the_store_keeps_at_most_its_bound_but_a_case_held_is_replaced(
     store = FiresAhead()
     for case in (1, 2, 3):
         store.keep(case, Ahead(None, 1, DEADLINE))
-    assert len(store) == 2 and store.take(3) is None
+    assert len(store) == 2 and store.full() and store.take(3) is None
     store.keep(2, Ahead(None, 5, DEADLINE))  # computed again after the case moved
     assert store.holds(2, 5) and not store.holds(2, 1)
+    assert store.take(1) is not None and not store.full()
 
 
 def test_ticks_for_deadlines_before_a_moment_are_dropped() -> None:
