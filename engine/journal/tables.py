@@ -52,6 +52,7 @@ CHAINED: dict[str, ChainedTable] = {
         ChainedTable("process_version"),
         ChainedTable("process_definition"),
         ChainedTable("process_instance", omit=frozenset({"state_json", "head_hash"})),
+        ChainedTable("start_number"),
         ChainedTable("schedule_run"),
         # The projections of running instances: inboxes, timers, links, messages.
         ChainedTable("human_task", omit=frozenset({"reminded_at", "escalated_at"})),

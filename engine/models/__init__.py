@@ -37,6 +37,7 @@ from .process import (
     VerifyRun,
 )
 from .records import CalendarDay, Counter, ModelPost, Objection, PublicNotice
+from .start_numbers import StartNumber
 from .stats import StatsCursor, StatsShardCursor, StepTiming
 from .supervision import AreaDisclosure, AreaExemption, AreaGoal, VillageComment
 
@@ -76,6 +77,7 @@ __all__ = [
     "ResponsibilityArea",
     "Reward",
     "ScheduleRun",
+    "StartNumber",
     "StatsCursor",
     "StatsShardCursor",
     "StepTiming",

@@ -14,7 +14,7 @@ from alembic.script import ScriptDirectory
 from ..errors import DatabaseNotReady
 from ..kernel import Kernel
 from ..process import catalog, history
-from . import adoption, chain
+from . import adoption, chain, start_numbers
 
 
 @dataclass(frozen=True)
@@ -58,6 +58,7 @@ def init(kernel: Kernel) -> InitReport:
     migrate(kernel)
     adoption.adopt_unchained(kernel)
     adoption.adopt_new_columns(kernel)
+    start_numbers.adopt_earlier_starts(kernel)
     deployed = deploy(kernel, catalog.builtin_files(), "system", "shipped defaults")
     return InitReport(database=_safe_url(kernel.db.url), deployed=deployed)
 

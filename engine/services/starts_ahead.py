@@ -14,6 +14,9 @@ Several starts in one unit of work ("start for all") are all computed before any
 tried after the rows and operations of those before it (not after their events and inbox rows,
 which are written only under the lock); then each is done again and written in turn, so every
 event records exactly its own start's rows, as when the starts ran one after the other.
+
+A start's rows include the whole numbers of its data (`start_numbers`), written just before its
+event, so that a later start finds the running cases naming the same member through an index.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from ..kernel import Kernel
 from ..models import ProcessInstance
 from ..process.catalog import LoadedVersion
 from ..process.runtime import StepInput, StepResult
+from . import start_numbers
 from .case_ahead import CaseMoved
 from .outcomes import outcome_of
 from .results import StepOutcome
@@ -138,6 +142,7 @@ class StartsAhead:
                 raise CaseMoved
             instance = self.session.get(ProcessInstance, prepared.instance_id)
             assert instance is not None  # inserted just now by the calls done again
+            start_numbers.record(self.session, instance.id, prepared.step.data)
             version, step, result = prepared.version, prepared.step, prepared.result
             seq = persist(self.session, self.kernel, instance, version, step, result, prepared.meta)
             outcomes.append(outcome_of(instance, result, seq, 0, version))

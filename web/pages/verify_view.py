@@ -88,6 +88,7 @@ def table(code: str) -> str:
         "process_version": _("流程版本"),
         "process_definition": _("流程的当前版本"),
         "process_instance": _("案件"),
+        "start_number": _("案件发起表单中的整数"),
         "schedule_run": _("定期发起记录"),
         "human_task": _("待办"),
         "timer": _("定时器"),

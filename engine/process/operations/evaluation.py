@@ -13,56 +13,59 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Select, bindparam, select
 
 from ...errors import ServiceTaskError
-from ...models import Event, ModelPost, ProcessInstance, User
+from ...models import Event, ModelPost, ProcessInstance, StartNumber, User
+from ...models.start_numbers import whole_number
 from .context import ServiceContext
 
 
-def _data_of(raw: str | None) -> dict[str, Any]:
-    """The form data of a start event's payload; empty when it holds none."""
-    try:
-        data = json.loads(raw or "{}").get("data", {})
-    except (ValueError, AttributeError):
-        return {}
-    return data if isinstance(data, dict) else {}
+def running_cases_naming(process_key: str, field: str, number: int, other_than: int) -> Select[int, str]:
+    """The running cases of `process_key` but `other_than` whose start form gave `number` in
+    `field`, in case order: one walk of the start numbers' index (field, value, case), each case
+    then read by its key, whatever the number of cases running."""
+    return (
+        select(ProcessInstance.id, ProcessInstance.title)
+        .select_from(StartNumber)
+        .join(ProcessInstance, ProcessInstance.id == StartNumber.instance_id)
+        .where(
+            StartNumber.field == field,
+            StartNumber.value == number,
+            ProcessInstance.process_key == process_key,
+            ProcessInstance.status == "running",
+            ProcessInstance.id != other_than,
+        )
+        # The index gives them in this order already: ordering by the case's own key could lead
+        # the planner to walk every case instead.
+        .order_by(StartNumber.instance_id)
+    )
 
 
 def member_standing(ctx: ServiceContext, member_id: int, start_field: str) -> dict[str, Any]:
     """The member's active posts, and the other running cases of this process whose start form
-    names the member in `start_field` (e.g. other nominations of the same member)."""
+    names the member in `start_field` (e.g. other nominations of the same member).
+
+    The start forms are read from their whole numbers (`StartNumber`, written with each start
+    event), not from the events: a start reading every running case's event cost each nomination
+    the time of all those before it."""
+    number = whole_number(member_id)
+    if number is None:
+        raise ServiceTaskError(f"member_id must be a whole number, not {member_id!r}")
     posts = ctx.session.execute(
         select(ModelPost.id, ModelPost.plate_no, ModelPost.title)
-        .where(ModelPost.member_id == member_id, ModelPost.status == "active")
+        .where(ModelPost.member_id == number, ModelPost.status == "active")
         .order_by(ModelPost.id)
     ).all()
     this = ctx.session.get(ProcessInstance, ctx.instance_id)
     if this is None:
         raise ServiceTaskError(f"instance {ctx.instance_id} does not exist")
-    # One statement for every running case's start form, and only those whose JSON holds the
-    # member's number at all (a form naming the member spells it in decimal digits): with hundreds
-    # of nominations running, a statement per case made each start read them all one by one.
     running = ctx.session.execute(
-        select(ProcessInstance.id, ProcessInstance.title, Event.payload)
-        .join(Event, (Event.instance_id == ProcessInstance.id) & (Event.instance_version == 1))
-        .where(
-            Event.kind == "start",
-            ProcessInstance.process_key == this.process_key,
-            ProcessInstance.status == "running",
-            ProcessInstance.id != ctx.instance_id,
-            Event.payload.contains(str(member_id), autoescape=True),
-        )
-        .order_by(ProcessInstance.id)
+        running_cases_naming(this.process_key, start_field, number, ctx.instance_id)
     ).all()
-    cases = [
-        {"id": case_id, "title": title}
-        for case_id, title, payload in running
-        if _data_of(payload).get(start_field) == member_id
-    ]
     return {
         "active_posts": [{"id": i, "plate_no": plate, "title": title} for i, plate, title in posts],
-        "running_cases": cases,
+        "running_cases": [{"id": case_id, "title": title} for case_id, title in running],
     }
 
 

@@ -26,6 +26,7 @@ TABLES = {
     "process_version": "流程版本",
     "process_definition": "流程的当前版本",
     "process_instance": "案件",
+    "start_number": "案件发起表单中的整数",
     "schedule_run": "定期发起记录",
     "human_task": "待办",
     "timer": "定时器",
