@@ -26,6 +26,7 @@ from sqlalchemy.sql.dml import UpdateBase
 
 from ..errors import XianfengError
 from ..models import Base
+from . import deferral
 from .tables import CHAINED, encode_key, full_row, image, key_column, table_of
 
 CHAINED_OPTION = "xianfeng_chained"
@@ -84,8 +85,9 @@ def _insert_of(name: str) -> Any:
 
 @functools.cache
 def _delete_of(name: str) -> Any:
+    """By one key, run for each (an `IN` of expanding keys is compiled again on every run)."""
     table = table_of(name)
-    return _chained(delete(table).where(key_column(table).in_(bindparam("keys", expanding=True))))
+    return _chained(delete(table).where(key_column(table) == bindparam("b_key")))
 
 
 def insert_rows(session: Session, model: type[Base], rows: Sequence[dict[str, Any]]) -> None:
@@ -95,7 +97,8 @@ def insert_rows(session: Session, model: type[Base], rows: Sequence[dict[str, An
     table = table_of(model.__tablename__)
     spec = CHAINED[table.name]
     key = key_column(table).name
-    session.connection().execute(_insert_of(table.name), list(rows))
+    keys = tuple(row[key] for row in rows)
+    deferral.run(session.connection(), _insert_of(table.name), list(rows), table.name, keys)
     journal = journal_of(session)
     for row in rows:
         logged = image(spec, table, full_row(table, row))
@@ -134,13 +137,29 @@ def update_where(
     return keys
 
 
+def update_returning(
+    session: Session, model: type[Base], statement: UpdateBase, params: dict[str, Any], values: dict[str, Any]
+) -> list[Any]:
+    """Run an UPDATE … RETURNING the key, built once by the caller, that sets `values` (bound
+    from `params`); record each row by its key. Returns the keys updated."""
+    table = table_of(model.__tablename__)
+    spec = CHAINED[table.name]
+    keys = list(session.connection().execute(_chained(statement), params).scalars())
+    journal = journal_of(session)
+    logged = image(spec, table, values)
+    for key in keys:
+        journal.add(table.name, "update", encode_key(spec, table, key), logged)
+    return keys
+
+
 def delete_keys(session: Session, model: type[Base], keys: Sequence[Any]) -> None:
     """Delete rows by primary key and record each deletion."""
     if not keys:
         return
     table = table_of(model.__tablename__)
     spec = CHAINED[table.name]
-    session.connection().execute(_delete_of(table.name), {"keys": list(keys)})
+    params = [{"b_key": key} for key in keys]
+    deferral.run(session.connection(), _delete_of(table.name), params, table.name, tuple(keys))
     journal = journal_of(session)
     for key in keys:
         journal.add(table.name, "delete", encode_key(spec, table, key))
@@ -233,3 +252,4 @@ def install(engine: Engine, sessions: sessionmaker[Session]) -> None:
     event.listen(sessions, "after_rollback", _after_rollback)
     event.listen(sessions, "do_orm_execute", _refuse_orm_bulk)
     event.listen(engine, "before_execute", _refuse_bare_core)
+    deferral.install(engine)

@@ -26,6 +26,7 @@ from sqlalchemy import Integer, String, bindparam, func, insert, select, text, u
 from sqlalchemy.orm import Session
 
 from ..journal.capture import take_changes
+from ..journal.deferral import TABLES_OPTION
 from ..models import ChainHead, Event, ProcessInstance
 from ..models.base import UtcDateTime
 
@@ -117,14 +118,17 @@ _LOCK_COLUMNS: dict[str, Any] = {
     "next_seq": Integer(),
 }
 _LOCK_SHARD = {
-    "postgresql": text(
-        "SELECT seq, hash, business_time, nextval('event_seq') AS next_seq "
-        "FROM chain_head WHERE shard = :shard FOR UPDATE"
-    ).columns(**_LOCK_COLUMNS),
-    "sqlite": text(  # one writer at a time: the next number is the highest plus one
-        "SELECT seq, hash, business_time, (SELECT coalesce(max(seq), 0) + 1 FROM event) AS next_seq "
-        "FROM chain_head WHERE shard = :shard"
-    ).columns(**_LOCK_COLUMNS),
+    dialect: statement.execution_options(**{TABLES_OPTION: ("chain_head", "event")})
+    for dialect, statement in {
+        "postgresql": text(
+            "SELECT seq, hash, business_time, nextval('event_seq') AS next_seq "
+            "FROM chain_head WHERE shard = :shard FOR UPDATE"
+        ).columns(**_LOCK_COLUMNS),
+        "sqlite": text(  # one writer at a time: the next number is the highest plus one
+            "SELECT seq, hash, business_time, (SELECT coalesce(max(seq), 0) + 1 FROM event) AS next_seq "
+            "FROM chain_head WHERE shard = :shard"
+        ).columns(**_LOCK_COLUMNS),
+    }.items()
 }
 _INSERT_EVENT = insert(Event)
 _MOVE_HEAD = (

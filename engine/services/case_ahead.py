@@ -173,15 +173,24 @@ class CaseAhead:
             ]
             self._draft.state_json, self._packed = snapshots[-1], None
 
-    def write(self, before: Callable[[ProcessInstance], None] | None = None) -> list[int]:
+    def write(
+        self,
+        before: Callable[[ProcessInstance], None] | None = None,
+        held: tuple[ProcessInstance, ...] = (),
+        *,
+        checked: bool = False,
+    ) -> list[int]:
         """Write the planned steps in order, in the caller's write transaction; their event numbers.
 
         `before` writes what goes with the first step (a withdrawn case's notices coming down),
         after its operations are done again and before its event, as a step computed under the
-        lock would have. Raises CaseMoved, having written what must be rolled back, when the case
-        or an operation's result moved since they were computed."""
+        lock would have. `held` are the other case rows the unit of work holds (a tick batch's, each
+        checked unmoved before its own steps are written): their operations need not read them
+        again. `checked`: the caller has read the case row again under the write lock and found it
+        as the steps found it (`unmoved`). Raises CaseMoved, having written what must be rolled
+        back, when the case or an operation's result moved since they were computed."""
         session = self.session
-        if self.kernel.db.is_sqlite:  # read outside the lock; PostgreSQL locked the row
+        if self.kernel.db.is_sqlite and not checked:  # read outside the lock; PostgreSQL locked the row
             now = session.connection().execute(_UNMOVED, {"id": self.instance.id}).one()
             if tuple(now) != self._seen:
                 raise CaseMoved
@@ -189,7 +198,7 @@ class CaseAhead:
             raise CaseMoved
         seqs = []
         for index, planned in enumerate(self.planned):
-            if not self._ahead.done_again(session, *planned.calls, keep=(self.instance,)):
+            if not self._ahead.done_again(session, *planned.calls, keep=(self.instance, *held)):
                 raise CaseMoved
             if index == 0 and before is not None:
                 before(self.instance)
@@ -200,6 +209,11 @@ class CaseAhead:
                 persist(session, self.kernel, self.instance, planned.version, step, result, planned.meta)
             )
         return seqs
+
+    @property
+    def seen(self) -> tuple[int, int, str]:
+        """The case row's version, waiting messages and status as the steps found them."""
+        return self._seen
 
     def _compute(
         self,

@@ -12,6 +12,7 @@ from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from ..actor import Actor
+from ..journal import deferral
 from ..kernel import Kernel
 from ..models import Notification, ProcessInstance, User, UserRole
 from ..models.org import ROLE_BRANCH, ROLE_COMMITTEE, ROLE_MEMBER, ROLE_PUBLIC
@@ -67,7 +68,7 @@ def notify(
         for uid in dict.fromkeys(user_ids)
     ]
     if rows:
-        session.connection().execute(_INSERT, rows)
+        deferral.run(session.connection(), _INSERT, rows, "notification", ())
     return len(rows)
 
 

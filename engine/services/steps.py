@@ -286,16 +286,22 @@ def _updated(instance: ProcessInstance, values: dict[str, Any]) -> None:
         set_committed_value(instance, key, value)
 
 
+# The public links of tasks a step took out of the inbox (an evaluation's deadline passing).
+_CLOSE_LINKS = (
+    update(PublicLink)
+    .where(PublicLink.task_id.in_(bindparam("gone", expanding=True)), PublicLink.closed_at.is_(None))
+    .values(closed_at=bindparam("at"))
+    .returning(PublicLink.token)
+)
+
+
 def _sync_inbox(session: Session, instance: ProcessInstance, result: StepResult, at: dt.datetime) -> None:
     gone = sorted(result.ready_before - result.ready_ids)
     if gone:
         capture.delete_keys(session, HumanTask, gone)
         if result.public_gone(set(gone)):
-            capture.update_where(
-                session,
-                PublicLink,
-                (PublicLink.task_id.in_(gone), PublicLink.closed_at.is_(None)),
-                {"closed_at": at},
+            capture.update_returning(
+                session, PublicLink, _CLOSE_LINKS, {"gone": gone, "at": at}, {"closed_at": at}
             )
     new = result.new_ready
     if not new:

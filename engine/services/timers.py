@@ -16,13 +16,15 @@ import datetime as dt
 import logging
 import random
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import exists, or_, select
+from sqlalchemy import bindparam, exists, or_, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from ..errors import XianfengError
-from ..journal.capture import journal_of
+from ..journal import deferral
+from ..journal.capture import Journal, journal_of
 from ..kernel import Kernel
 from ..models import PendingMessage, ProcessInstance, TimerRow
 from ..process.history import shard_of
@@ -222,28 +224,86 @@ def _tick_batch(
 
 
 def _write_fires(session: Session, fires: list[_Fire], report: TickReport) -> list[int]:
-    """Write each case's computed steps in a savepoint of its own; the cases that moved."""
-    moved: list[int] = []
+    """Write the batch's computed steps; the cases that moved.
+
+    All of them are written in one savepoint first, their writes to their own inbox, timer, link
+    and notification rows run together at its end (`deferral`): a case that moves or fails is
+    rare, and a savepoint of each case's own costs two statements and the session's bookkeeping
+    on every case of a burst. When one does, that savepoint is rolled back and each case is
+    written in a savepoint of its own, so that it is rolled back alone."""
     # Each step appends to its case's shard of the chain and holds that shard's head until the
     # commit: batches that took heads in different orders could deadlock, so each takes them in
     # ascending order.
+    ordered = sorted(fires, key=lambda f: (shard_of(f.instance_id), f.instance_id))
+    # The batch's case rows are claimed by it: a case's operations done again need not read its
+    # siblings' rows again (each would fetch their snapshots anew), only what else they read.
+    held = tuple(fire.case.instance for fire in fires)
+    moved: list[int] = []
+    ordered = _unmoved(session, ordered, moved)
     with shared_reads.shared(session):
-        for fire in sorted(fires, key=lambda f: (shard_of(f.instance_id), f.instance_id)):
-            _write_fire(session, fire, report, moved)
+        if not _write_together(session, ordered, report, held):
+            for fire in ordered:
+                _write_fire(session, fire, report, moved, held)
     return moved
 
 
-def _write_fire(session: Session, fire: _Fire, report: TickReport, moved: list[int]) -> None:
+# The claimed cases as they are now (SQLite claims them before it takes the write lock).
+_AS_NOW = select(
+    ProcessInstance.id, ProcessInstance.version, ProcessInstance.pending_messages, ProcessInstance.status
+).where(ProcessInstance.id.in_(bindparam("ids", expanding=True)))
+
+
+def _unmoved(session: Session, fires: list[_Fire], moved: list[int]) -> list[_Fire]:
+    """The cases as their steps found them, read again in one statement under SQLite's write lock
+    (each would read its own); those another step moved in between are left to be computed again.
+    PostgreSQL locked the rows when it claimed them."""
+    if not fires or not fires[0].case.kernel.db.is_sqlite:
+        return fires
+    ids = [fire.instance_id for fire in fires]
+    now = {row[0]: tuple(row[1:]) for row in session.connection().execute(_AS_NOW, {"ids": ids})}
+    kept = []
+    for fire in fires:
+        if now.get(fire.instance_id) == fire.case.seen:
+            kept.append(fire)
+        else:
+            moved.append(fire.instance_id)
+    return kept
+
+
+def _write_together(
+    session: Session, fires: list[_Fire], report: TickReport, held: tuple[ProcessInstance, ...]
+) -> bool:
+    """Write every case in one savepoint; False (all rolled back, the rows read again if needed)
+    when one moved or failed."""
+    journal = journal_of(session)
+    mark, own = len(journal.pending), TickReport(now=report.now)
+    savepoint = session.begin_nested()
+    try:
+        with deferral.deferring(session.connection()) as deferred:
+            for fire in fires:
+                fire.write(own, held, checked=True)
+            deferred.flush(session.connection())
+        savepoint.commit()
+    except (CaseMoved, XianfengError):
+        _rolled_back(session, savepoint, journal, mark, held)
+        return False
+    report.fired.extend(own.fired)
+    report.delivered.extend(own.delivered)
+    return True
+
+
+def _write_fire(
+    session: Session, fire: _Fire, report: TickReport, moved: list[int], held: tuple[ProcessInstance, ...]
+) -> None:
     """Write one case's steps in a savepoint; one that moved or fails is rolled back alone."""
     journal = journal_of(session)
     mark, own = len(journal.pending), TickReport(now=report.now)
     savepoint = session.begin_nested()
     try:
-        fire.write(own)
+        fire.write(own, held, checked=True)
         savepoint.commit()
     except (CaseMoved, XianfengError) as exc:
-        savepoint.rollback()
-        del journal.pending[mark:]
+        _rolled_back(session, savepoint, journal, mark, (fire.case.instance,))
         if isinstance(exc, CaseMoved):
             moved.append(fire.instance_id)
         else:
@@ -251,6 +311,17 @@ def _write_fire(session: Session, fire: _Fire, report: TickReport, moved: list[i
         return
     report.fired.extend(own.fired)
     report.delivered.extend(own.delivered)
+
+
+def _rolled_back(
+    session: Session, savepoint: Any, journal: Journal, mark: int, rows: tuple[ProcessInstance, ...]
+) -> None:
+    """Roll back a savepoint with what its writes recorded. A step sets its case row's columns in
+    memory as written (not as changed), which the rollback does not undo: those rows are read again."""
+    savepoint.rollback()
+    for row in rows:
+        session.expire(row)
+    del journal.pending[mark:]
 
 
 def _failed(report: TickReport, instance_id: int, exc: XianfengError) -> None:
@@ -289,8 +360,11 @@ class _Fire:
     def instance_id(self) -> int:
         return self.case.instance.id
 
-    def write(self, report: TickReport) -> None:
-        seqs = self.case.write()
+    def write(
+        self, report: TickReport, held: tuple[ProcessInstance, ...] = (), checked: bool = False
+    ) -> None:
+        """Write the case's steps (`CaseAhead.write`: `held`, the batch's rows; `checked`, unmoved)."""
+        seqs = self.case.write(held=held, checked=checked)
         if self.delivered:
             report.delivered.append((self.instance_id, self.delivered))
         if self.tick is not None:
