@@ -140,11 +140,12 @@ def update_where(
 def update_returning(
     session: Session, model: type[Base], statement: UpdateBase, params: dict[str, Any], values: dict[str, Any]
 ) -> list[Any]:
-    """Run an UPDATE … RETURNING the key, built once by the caller, that sets `values` (bound
-    from `params`); record each row by its key. Returns the keys updated."""
+    """Run an UPDATE … RETURNING the key that sets `values` (bound from `params`), built once by
+    the caller with `CHAINED_OPTION` (marking it anew on each run would make a new statement, to be
+    looked up again); record each row by its key. Returns the keys updated."""
     table = table_of(model.__tablename__)
     spec = CHAINED[table.name]
-    keys = list(session.connection().execute(_chained(statement), params).scalars())
+    keys = list(session.connection().execute(statement, params).scalars())
     journal = journal_of(session)
     logged = image(spec, table, values)
     for key in keys:

@@ -292,6 +292,7 @@ _CLOSE_LINKS = (
     .where(PublicLink.task_id.in_(bindparam("gone", expanding=True)), PublicLink.closed_at.is_(None))
     .values(closed_at=bindparam("at"))
     .returning(PublicLink.token)
+    .execution_options(**{CHAINED_OPTION: True})  # recorded by capture.update_returning
 )
 
 

@@ -35,7 +35,9 @@ from .service_calls import AHEAD_ATTEMPTS
 from .steps import EventMeta
 
 log = logging.getLogger("xianfeng.timers")
-BATCH = 20  # instances whose due steps share one transaction
+# Instances whose due steps share one transaction. Written together (`_write_fires`), 40 hold the
+# write lock (a shard head on PostgreSQL) about as long as 20 did one by one, with half the commits.
+BATCH = 40
 WINDOW = 3  # a batch is claimed from the next WINDOW × BATCH due instances
 
 
