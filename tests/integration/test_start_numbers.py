@@ -6,6 +6,7 @@ at a time, stays in the diagram (Script_nomination_rules)."""
 from __future__ import annotations
 
 import json
+import threading
 from typing import Any
 
 import pytest
@@ -20,7 +21,7 @@ from xianfeng.engine.kernel import Kernel
 from xianfeng.engine.models import ChainHead, Event, ProcessInstance, StartNumber
 from xianfeng.engine.process import history
 from xianfeng.engine.process.operations.evaluation import running_cases_naming
-from xianfeng.engine.services import audit, setup, start_numbers, withdraw
+from xianfeng.engine.services import audit, setup, start_numbers, starts_ahead, withdraw
 
 AGAIN = {"evaluators": ("member5", "member6", "member7")}  # member1 again, other evaluators
 REFUSED = "正在进行的示范岗提名（案件 {}："
@@ -253,3 +254,37 @@ def test_upgrading_takes_the_rows_from_the_start_events_not_as_the_table_stood(b
     with pytest.raises(RuleViolation, match=REFUSED.format(first.instance_id)):
         CreationWalk(backend, **AGAIN).start(post_title="政策宣讲示范岗")
     assert instance_count(backend) == before
+
+
+def test_two_nominations_of_a_member_started_at_the_same_moment_leave_one_standing(
+    backend: Kernel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two secretaries nominate the same member at once, each start computed before either is
+    written: the second to write finds the first (the member is locked while a start reads their
+    standing, on PostgreSQL; SQLite's write turn orders them) and is refused; one case runs."""
+    real = starts_ahead.StartsAhead.write
+    together = threading.Barrier(2, timeout=60)
+
+    def at_once(self: starts_ahead.StartsAhead) -> Any:
+        together.wait()  # both computed, neither written
+        return real(self)
+
+    monkeypatch.setattr(starts_ahead.StartsAhead, "write", at_once)
+    walks = [CreationWalk(backend), CreationWalk(backend, **AGAIN)]
+    outcomes: list[Any] = [None, None]
+
+    def start(index: int) -> None:
+        try:
+            outcomes[index] = walks[index].start(post_title=f"示范岗{index}")
+        except Exception as exc:  # the assertion below says which
+            outcomes[index] = exc
+
+    threads = [threading.Thread(target=start, args=(i,)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    refused = [o for o in outcomes if isinstance(o, RuleViolation)]
+    assert len(refused) == 1, outcomes
+    assert instance_count(backend) == 1
+    verified(backend)

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import Select, bindparam, select
 
 from ...errors import ServiceTaskError
-from ...models import Event, ModelPost, ProcessInstance, StartNumber, User
+from ...models import Event, Member, ModelPost, ProcessInstance, StartNumber, User
 from ...models.start_numbers import whole_number
 from .context import ServiceContext
 
@@ -52,6 +52,11 @@ def member_standing(ctx: ServiceContext, member_id: int, start_field: str) -> di
     number = whole_number(member_id)
     if number is None:
         raise ServiceTaskError(f"member_id must be a whole number, not {member_id!r}")
+    # Two starts naming the member at once would each find the other not yet written: on PostgreSQL
+    # the member's row is locked until this step's transaction ends, so the second reads after the
+    # first is written (and, done again, finds another result: it is computed again and refused).
+    # SQLite's one writer orders them already; it takes no row locks.
+    ctx.session.execute(select(Member.id).where(Member.id == number).with_for_update())
     posts = ctx.session.execute(
         select(ModelPost.id, ModelPost.plate_no, ModelPost.title)
         .where(ModelPost.member_id == number, ModelPost.status == "active")
