@@ -27,6 +27,7 @@ from xianfeng.engine.models import (
     Member,
     ProcessInstance,
     PublicLink,
+    TimerRow,
     User,
 )
 from xianfeng.engine.process import history
@@ -233,6 +234,34 @@ class CreationWalk:
 
     def show(self) -> dict[str, Any]:
         return instances.show(self.kernel, actor(self.kernel, "auditor"), self.instance_id)
+
+
+def started_at_one_deadline(
+    kernel: Kernel, candidates: tuple[str, ...] = ("member1", "member5", "member9")
+) -> tuple[list[CreationWalk], dt.datetime]:
+    """Nominations of `candidates` started at one moment: the walks, and the one evaluation
+    deadline they all wait at."""
+    walks = []
+    for candidate in candidates:
+        walk = CreationWalk(kernel, candidate=candidate)
+        walk.start()
+        walks.append(walk)
+    with kernel.db.unit_of_work(write=False) as uow:
+        deadlines = set(uow.session.execute(sa.select(TimerRow.due_at)).scalars())
+    assert len(deadlines) == 1, deadlines
+    return walks, deadlines.pop()
+
+
+def tick_events_per_case(kernel: Kernel) -> list[tuple[int, int]]:
+    """(case, how many tick events it has), in case order."""
+    with kernel.db.unit_of_work(write=False) as uow:
+        rows = uow.session.execute(
+            sa.select(Event.instance_id, sa.func.count())
+            .where(Event.kind == "tick")
+            .group_by(Event.instance_id)
+            .order_by(Event.instance_id)
+        ).all()
+    return [(instance_id, count) for instance_id, count in rows]
 
 
 def open_links(kernel: Kernel) -> list[PublicLink]:

@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from support import GOOD, CreationWalk, actor, behind_the_back
+from support import GOOD, CreationWalk, actor, behind_the_back, started_at_one_deadline
 
 from xianfeng.engine.clock import CHINA_TZ
 from xianfeng.engine.kernel import Kernel
-from xianfeng.engine.models import Event, ProcessInstance, TimerRow
+from xianfeng.engine.models import Event, ProcessInstance
 from xianfeng.engine.services import audit, calendar_admin, case_ahead, fires_ahead, kept_ahead, timers
 
 START = dt.datetime(2026, 11, 25, 9, tzinfo=CHINA_TZ)
@@ -24,15 +24,7 @@ def _started(kernel: Kernel, count: int = 1) -> tuple[list[CreationWalk], dt.dat
     """`count` nominations started at one moment, waiting at their one evaluation deadline."""
     _unhurried(kernel)
     kernel.clock.set(START)  # type: ignore[attr-defined]
-    walks = []
-    for candidate in ("member1", "member5", "member9")[:count]:
-        walk = CreationWalk(kernel, candidate=candidate)
-        walk.start()
-        walks.append(walk)
-    with kernel.db.unit_of_work(write=False) as uow:
-        deadlines = set(uow.session.execute(sa.select(TimerRow.due_at)).scalars())
-    assert len(deadlines) == 1
-    return walks, deadlines.pop()
+    return started_at_one_deadline(kernel, ("member1", "member5", "member9")[:count])
 
 
 def _unhurried(kernel: Kernel) -> None:

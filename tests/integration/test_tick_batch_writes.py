@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from support import GOOD, CreationWalk
+from support import GOOD, CreationWalk, started_at_one_deadline, tick_events_per_case
 
 from xianfeng.engine.journal import capture, deferral
 from xianfeng.engine.journal.capture import journal_of
@@ -22,20 +22,11 @@ from xianfeng.engine.models import Event, HumanTask, Notification, TimerRow
 from xianfeng.engine.services import audit, case_ahead, timers
 from xianfeng.engine.services.case_ahead import CaseMoved
 
-CANDIDATES = ("member1", "member5", "member9")
-
 
 def _started(kernel: Kernel) -> tuple[list[CreationWalk], dt.datetime]:
-    """Three nominations started at one moment, waiting at their one evaluation deadline."""
-    walks = []
-    for candidate in CANDIDATES:
-        walk = CreationWalk(kernel, candidate=candidate)
-        walk.start()
-        walks.append(walk)
-    with kernel.db.unit_of_work(write=False) as uow:
-        deadlines = set(uow.session.execute(sa.select(TimerRow.due_at)).scalars())
-    assert len(deadlines) == 1
-    return walks, deadlines.pop() + dt.timedelta(seconds=1)
+    """Three nominations started at one moment; a second after their one evaluation deadline."""
+    walks, deadline = started_at_one_deadline(kernel)
+    return walks, deadline + dt.timedelta(seconds=1)
 
 
 @contextmanager
@@ -181,13 +172,8 @@ def test_a_case_that_moves_while_the_batch_is_written_rolls_it_back_and_each_is_
     assert sorted(i for i, _seq in report.fired) == sorted(w.instance_id for w in walks)
     assert not report.failed
     with backend.db.unit_of_work(write=False) as uow:
-        ticks = uow.session.execute(
-            sa.select(Event.instance_id, sa.func.count())
-            .where(Event.kind == "tick")
-            .group_by(Event.instance_id)
-        ).all()
         due = uow.session.execute(sa.select(TimerRow).where(TimerRow.due_at < after)).first()
-    assert sorted(ticks) == sorted((w.instance_id, 1) for w in walks)
+    assert tick_events_per_case(backend) == sorted((w.instance_id, 1) for w in walks)
     assert due is None
     assert audit.verify(backend).ok
 
