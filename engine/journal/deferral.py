@@ -47,22 +47,24 @@ class Deferred:
     """The statements waiting on one connection, in the order they were made."""
 
     queued: list[_Queued] = field(default_factory=list)
+    tables: set[str] = field(default_factory=set)  # those the queued statements write
     running: bool = False
 
-    @property
-    def tables(self) -> set[str]:
-        return {q.table for q in self.queued}
+    def queue(self, waiting: _Queued) -> None:
+        self.queued.append(waiting)
+        self.tables.add(waiting.table)
 
     def flush(self, connection: Connection) -> None:
-        """Run what waits: grouped by statement when no row is touched twice, else in order."""
-        queued, self.queued = self.queued, []
+        """Run what waits: grouped by statement (and the columns its rows give) when no row is
+        touched twice, else in order."""
+        queued, self.queued, self.tables = self.queued, [], set()
         if not queued:
             return
         touched = [(q.table, key) for q in queued for key in q.keys]
-        groups: dict[int, list[_Queued]] = {}
+        groups: dict[Any, list[_Queued]] = {}
         if len(touched) == len(set(touched)):
             for q in queued:
-                groups.setdefault(id(q.statement), []).append(q)
+                groups.setdefault((id(q.statement), frozenset(q.params[0])), []).append(q)
         else:
             groups = {index: [q] for index, q in enumerate(queued)}
         self.running = True
@@ -82,11 +84,13 @@ def run(
     connection: Connection, statement: Any, params: list[dict[str, Any]], table: str, keys: tuple[Any, ...]
 ) -> None:
     """Run the statement now, or queue it within `deferring` if its table is deferrable."""
+    if not params:
+        return
     deferred = active(connection)
     if deferred is None or table not in DEFERRABLE:
         connection.execute(statement, params)
         return
-    deferred.queued.append(_Queued(statement, params, table, keys))
+    deferred.queue(_Queued(statement, params, table, keys))
 
 
 @contextmanager

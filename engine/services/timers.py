@@ -236,12 +236,11 @@ def _write_fires(session: Session, fires: list[_Fire], report: TickReport) -> li
     # Each step appends to its case's shard of the chain and holds that shard's head until the
     # commit: batches that took heads in different orders could deadlock, so each takes them in
     # ascending order.
-    ordered = sorted(fires, key=lambda f: (shard_of(f.instance_id), f.instance_id))
-    # The batch's case rows are claimed by it: a case's operations done again need not read its
-    # siblings' rows again (each would fetch their snapshots anew), only what else they read.
-    held = tuple(fire.case.instance for fire in fires)
     moved: list[int] = []
-    ordered = _unmoved(session, ordered, moved)
+    ordered = _unmoved(session, sorted(fires, key=lambda f: (shard_of(f.instance_id), f.instance_id)), moved)
+    # The batch's case rows are claimed by it and as they were read: a case's operations done again
+    # need not read its siblings' rows again (each would fetch their snapshots anew).
+    held = tuple(fire.case.instance for fire in ordered)
     with shared_reads.shared(session):
         if not _write_together(session, ordered, report, held):
             for fire in ordered:
@@ -269,6 +268,7 @@ def _unmoved(session: Session, fires: list[_Fire], moved: list[int]) -> list[_Fi
             kept.append(fire)
         else:
             moved.append(fire.instance_id)
+            session.expire(fire.case.instance)  # an operation of another case may read it
     return kept
 
 
