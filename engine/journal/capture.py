@@ -121,6 +121,29 @@ def update_key(session: Session, model: type[Base], key: Any, values: dict[str, 
     return int(count)
 
 
+@functools.cache
+def _update_by_key(name: str, columns: tuple[str, ...]) -> Any:
+    table = table_of(name)
+    values: dict[str, Any] = {column: bindparam(column) for column in columns}
+    return _chained(update(table).where(key_column(table) == bindparam("b_key")).values(values))
+
+
+def update_keys(session: Session, model: type[Base], keys: Sequence[Any], values: dict[str, Any]) -> None:
+    """Set `values` on rows the caller knows to exist as they are meant (by primary key), and
+    record each; within `deferral.deferring` the statement may wait."""
+    if not keys:
+        return
+    table = table_of(model.__tablename__)
+    spec = CHAINED[table.name]
+    statement = _update_by_key(table.name, tuple(sorted(values)))
+    params = [{"b_key": key, **values} for key in keys]
+    deferral.run(session.connection(), statement, params, table.name, tuple(keys))
+    journal = journal_of(session)
+    logged = image(spec, table, values)
+    for key in keys:
+        journal.add(table.name, "update", encode_key(spec, table, key), logged)
+
+
 def update_where(
     session: Session, model: type[Base], where: Iterable[Any], values: dict[str, Any]
 ) -> list[Any]:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -301,9 +303,7 @@ def _sync_inbox(session: Session, instance: ProcessInstance, result: StepResult,
     if gone:
         capture.delete_keys(session, HumanTask, gone)
         if result.public_gone(set(gone)):
-            capture.update_returning(
-                session, PublicLink, _CLOSE_LINKS, {"gone": gone, "at": at}, {"closed_at": at}
-            )
+            _close_links(session, instance, gone, at)
     new = result.new_ready
     if not new:
         return
@@ -315,20 +315,61 @@ def _sync_inbox(session: Session, instance: ProcessInstance, result: StepResult,
     _notify_new_tasks(session, instance, rows, at)
     public = [task for task in new if task.role == ROLE_PUBLIC]
     if public:
-        capture.insert_rows(
-            session,
-            PublicLink,
-            [
-                {
-                    "token": secrets.token_urlsafe(18),
-                    "task_id": task.id,
-                    "instance_id": instance.id,
-                    "created_at": at,
-                    "expires_at": task.due_at,
-                }
-                for task in public
-            ],
+        tokens = {task.id: secrets.token_urlsafe(18) for task in public}
+        links = [
+            {
+                "token": tokens[task.id],
+                "task_id": task.id,
+                "instance_id": instance.id,
+                "created_at": at,
+                "expires_at": task.due_at,
+            }
+            for task in public
+        ]
+        capture.insert_rows(session, PublicLink, links)
+        known = _links_known(session, instance.id)
+        if known is not None:
+            known.update(tokens)
+
+
+_OPEN_LINKS = "xianfeng.open_links"
+_OPEN_LINKS_OF = select(PublicLink.instance_id, PublicLink.task_id, PublicLink.token).where(
+    PublicLink.instance_id.in_(bindparam("ids", expanding=True)), PublicLink.closed_at.is_(None)
+)
+
+
+@contextmanager
+def open_links_known(session: Session, instance_ids: list[int]) -> Iterator[None]:
+    """Within the block, the open public links of these cases (a tick batch's, whose rows the
+    caller holds) are read once, in one statement, and kept as their steps open and close them:
+    a step closing its links then needs no statement that returns which were open (an evaluation
+    deadline closes each case's links). Only these cases' own steps change their links."""
+    known: dict[int, dict[str, str]] = {instance_id: {} for instance_id in instance_ids}
+    for instance_id, task_id, token in session.connection().execute(_OPEN_LINKS_OF, {"ids": instance_ids}):
+        known[instance_id][task_id] = token
+    session.info[_OPEN_LINKS] = known
+    try:
+        yield
+    finally:
+        session.info.pop(_OPEN_LINKS, None)
+
+
+def _links_known(session: Session, instance_id: int) -> dict[str, str] | None:
+    """The case's open links by task, where `open_links_known` holds them."""
+    known: dict[int, dict[str, str]] | None = session.info.get(_OPEN_LINKS)
+    return known.get(instance_id) if known is not None else None
+
+
+def _close_links(session: Session, instance: ProcessInstance, gone: list[str], at: dt.datetime) -> None:
+    """Close the public links of the tasks a step took out of the inbox."""
+    known = _links_known(session, instance.id)
+    if known is None:
+        capture.update_returning(
+            session, PublicLink, _CLOSE_LINKS, {"gone": gone, "at": at}, {"closed_at": at}
         )
+        return
+    tokens = [known.pop(task_id) for task_id in gone if task_id in known]
+    capture.update_keys(session, PublicLink, tokens, {"closed_at": at})
 
 
 def _notify_new_tasks(

@@ -32,7 +32,7 @@ from . import citations, fires_ahead, limits, reminders, schedules, shared_reads
 from .audit import anchors
 from .case_ahead import CaseAhead, CaseMoved, again_while_moved, case_unit
 from .service_calls import AHEAD_ATTEMPTS
-from .steps import EventMeta
+from .steps import EventMeta, open_links_known
 
 log = logging.getLogger("xianfeng.timers")
 # Instances whose due steps share one transaction. Written together (`_write_fires`), 40 hold the
@@ -281,7 +281,8 @@ def _write_together(
     mark, own = len(journal.pending), TickReport(now=report.now)
     savepoint = session.begin_nested()
     try:
-        with deferral.deferring(session.connection()) as deferred:
+        ids = [fire.instance_id for fire in fires]
+        with deferral.deferring(session.connection()) as deferred, open_links_known(session, ids):
             for fire in fires:
                 fire.write(own, held, checked=True)
             deferred.flush(session.connection())

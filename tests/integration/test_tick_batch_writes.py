@@ -18,7 +18,7 @@ from support import GOOD, CreationWalk, started_at_one_deadline, tick_events_per
 from xianfeng.engine.journal import capture, deferral
 from xianfeng.engine.journal.capture import journal_of
 from xianfeng.engine.kernel import Kernel
-from xianfeng.engine.models import Event, HumanTask, Notification, TimerRow
+from xianfeng.engine.models import Event, HumanTask, Notification, PublicLink, TimerRow
 from xianfeng.engine.services import audit, case_ahead, timers
 from xianfeng.engine.services.case_ahead import CaseMoved
 
@@ -84,6 +84,12 @@ def test_a_batchs_own_rows_are_written_by_one_statement_a_kind(
     ):
         assert kinds[kind] == len(batches), (kind, kinds)
     assert sum(rows for words, rows in seen if words == "DELETE FROM TIMER") == 3  # one due timer a case
+    # Each case's five public evaluators' links close, by key, in one statement for the batch.
+    assert kinds["UPDATE PUBLIC_LINK SET"] == len(batches)
+    assert sum(rows for words, rows in seen if words == "UPDATE PUBLIC_LINK SET") == 15
+    with backend.db.unit_of_work(write=False) as uow:
+        still_open = uow.session.execute(sa.select(PublicLink).where(PublicLink.closed_at.is_(None))).all()
+    assert still_open == []
     with backend.db.unit_of_work(write=False) as uow:
         ticks = uow.session.execute(
             sa.select(Event).where(Event.kind == "tick").order_by(Event.seq)
