@@ -95,10 +95,14 @@ def _unlogged_starts(session: Session) -> Iterator[tuple[int, Any]]:
 
 
 def _logged_cases(session: Session) -> set[int]:
-    """The cases some event wrote start numbers for."""
+    """The cases some event wrote start numbers for: only a start (`record`) and an adoption write
+    them, so only those events' row changes are searched (`init` runs this on every start of the
+    demo, and a county's log holds millions of other events)."""
     found: set[int] = set()
     events = session.execute(
-        select(Event.changes).where(Event.changes.contains(f'"{TABLE}"')).execution_options(yield_per=_BATCH)
+        select(Event.changes)
+        .where(Event.kind.in_(("start", "adopt")), Event.changes.contains(f'"{TABLE}"'))
+        .execution_options(yield_per=_BATCH)
     ).scalars()
     for changes in events:
         for change in json.loads(changes):
