@@ -4,7 +4,8 @@ Writes reach the database three ways, and each is caught:
 - through the ORM's unit of work (`session.add`, changed attributes, `session.delete`): a flush
   listener writes down the image of each new, changed or deleted object;
 - through Core statements on the session's connection (the hot path of a step): they go through
-  `insert_rows`, `update_key`, `update_where` and `delete_keys` here, which execute and record;
+  `insert_rows`, `update_key`, `update_keys`, `update_where`, `update_returning` and
+  `delete_keys` here, which execute and record (within a tick batch some wait: `deferral`);
 - anything else (an ORM bulk statement, a bare Core statement on a chained table) is refused
   before it runs with `UnchainedWrite`, a programming error: nothing may change a record people
   rely on without the log saying so.
@@ -134,14 +135,10 @@ def update_keys(session: Session, model: type[Base], keys: Sequence[Any], values
     if not keys:
         return
     table = table_of(model.__tablename__)
-    spec = CHAINED[table.name]
     statement = _update_by_key(table.name, tuple(sorted(values)))
     params = [{"b_key": key, **values} for key in keys]
     deferral.run(session.connection(), statement, params, table.name, tuple(keys))
-    journal = journal_of(session)
-    logged = image(spec, table, values)
-    for key in keys:
-        journal.add(table.name, "update", encode_key(spec, table, key), logged)
+    _record_updates(session, model, keys, values)
 
 
 def update_where(
@@ -149,15 +146,8 @@ def update_where(
 ) -> list[Any]:
     """Update the rows matching `where`; record each by its key. Returns the keys updated."""
     table = table_of(model.__tablename__)
-    spec = CHAINED[table.name]
-    column = key_column(table)
-    statement = update(table).where(*where).values(values).returning(column)
-    keys = list(session.connection().execute(_chained(statement)).scalars())
-    journal = journal_of(session)
-    logged = image(spec, table, values)
-    for key in keys:
-        journal.add(table.name, "update", encode_key(spec, table, key), logged)
-    return keys
+    statement = update(table).where(*where).values(values).returning(key_column(table))
+    return update_returning(session, model, _chained(statement), {}, values)
 
 
 def update_returning(
@@ -166,14 +156,19 @@ def update_returning(
     """Run an UPDATE … RETURNING the key that sets `values` (bound from `params`), built once by
     the caller with `CHAINED_OPTION` (marking it anew on each run would make a new statement, to be
     looked up again); record each row by its key. Returns the keys updated."""
+    keys = list(session.connection().execute(statement, params).scalars())
+    _record_updates(session, model, keys, values)
+    return keys
+
+
+def _record_updates(session: Session, model: type[Base], keys: Sequence[Any], values: dict[str, Any]) -> None:
+    """Record that `values` were set on each of the rows `keys` name."""
     table = table_of(model.__tablename__)
     spec = CHAINED[table.name]
-    keys = list(session.connection().execute(statement, params).scalars())
     journal = journal_of(session)
     logged = image(spec, table, values)
     for key in keys:
         journal.add(table.name, "update", encode_key(spec, table, key), logged)
-    return keys
 
 
 def delete_keys(session: Session, model: type[Base], keys: Sequence[Any]) -> None:
