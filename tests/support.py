@@ -264,6 +264,22 @@ def tick_events_per_case(kernel: Kernel) -> list[tuple[int, int]]:
     return [(instance_id, count) for instance_id, count in rows]
 
 
+@contextmanager
+def statements_sent(kernel: Kernel) -> Iterator[list[tuple[str, int]]]:
+    """Every statement sent to the database meanwhile: its SQL's first three words (upper case),
+    and for how many rows."""
+    seen: list[tuple[str, int]] = []
+
+    def record(_conn: Any, _cursor: Any, sql: str, params: Any, _context: Any, many: bool) -> None:
+        seen.append((" ".join(sql.split()[:3]).upper(), len(params) if many else 1))
+
+    sa.event.listen(kernel.db.engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        sa.event.remove(kernel.db.engine, "before_cursor_execute", record)
+
+
 def open_links(kernel: Kernel) -> list[PublicLink]:
     with kernel.db.unit_of_work(write=False) as uow:
         return list(uow.session.execute(sa.select(PublicLink).where(PublicLink.used_at.is_(None))).scalars())

@@ -12,6 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from ..errors import ServiceTaskError
 from .operations import (
     area_changes,
@@ -31,15 +33,24 @@ from .operations.context import ServiceContext
 __all__ = ["SERVICE_TASKS", "ServiceContext", "ServiceOperation", "run_operation"]
 
 
+# Several cases' calls of one read-only operation, run together: their results, in order.
+Many = Callable[[Session, list[tuple[int, dict[str, Any]]]], list[dict[str, Any]]]
+
+
 @dataclass(frozen=True)
 class ServiceOperation:
     run: Callable[..., dict[str, Any]]
     params: tuple[str, ...]
     summary: str
+    # For an operation that writes nothing and reads only what no timer's or message's step writes:
+    # the calls of a tick batch's cases, done again in one statement (`service_calls.read_together`).
+    many: Many | None = None
 
 
-def _op(run: Callable[..., dict[str, Any]], summary: str, *params: str) -> ServiceOperation:
-    return ServiceOperation(run, params, summary)
+def _op(
+    run: Callable[..., dict[str, Any]], summary: str, *params: str, many: Many | None = None
+) -> ServiceOperation:
+    return ServiceOperation(run, params, summary, many)
 
 
 SERVICE_TASKS: dict[str, ServiceOperation] = {
@@ -80,7 +91,10 @@ SERVICE_TASKS: dict[str, ServiceOperation] = {
         "start_field",
     ),
     "tally_answers": _op(
-        evaluation.tally_answers, "count the answers given to user tasks, with their sums", "tasks"
+        evaluation.tally_answers,
+        "count the answers given to user tasks, with their sums",
+        "tasks",
+        many=evaluation.tally_answers_of_cases,  # answers are completions: no tick writes one
     ),
     "refuse": _op(cases.refuse, "refuse the step for the diagram's reason (nothing is kept)", "reason"),
     "notify_case": _op(

@@ -37,7 +37,7 @@ from ..models.org import ROLE_PUBLIC
 from ..process.catalog import LoadedVersion
 from ..process.effects import EffectPort
 from ..process.runtime import StepInput, StepResult
-from .service_calls import AHEAD_ATTEMPTS, CallsAhead
+from .service_calls import AHEAD_ATTEMPTS, CallsAhead, ServiceCall
 from .steps import EventMeta, compute, persist, step_input_for
 
 T = TypeVar("T")
@@ -209,6 +209,11 @@ class CaseAhead:
                 persist(session, self.kernel, self.instance, planned.version, step, result, planned.meta)
             )
         return seqs
+
+    @property
+    def calls(self) -> list[ServiceCall]:
+        """The service calls of the planned steps, in order: done again before they are written."""
+        return self._ahead.calls
 
     @property
     def seen(self) -> tuple[int, int, str]:

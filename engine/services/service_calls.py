@@ -27,6 +27,7 @@ The results are recorded as a live step records them (`LiveEffects`), so the eve
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -42,7 +43,7 @@ from ..journal.capture import journal_of
 from ..process.calendar import WorkingCalendar
 from ..process.effects import canonical_copy
 from ..process.operations.context import Chance
-from ..process.service_tasks import ServiceContext, run_operation
+from ..process.service_tasks import SERVICE_TASKS, ServiceContext, run_operation
 from . import shared_reads
 
 _IDS = "xianfeng.service_call_ids"
@@ -208,7 +209,39 @@ def _again(session: Session, call: ServiceCall) -> Any:
         return identity[0]
     assert call.context is not None
     context = replace(call.context(session), chance=Chance(call.drawn))
+    if SERVICE_TASKS[call.op].many is not None:  # done again with its batch's, if it has one
+        key = _read_key(context.instance_id, call)
+        return shared_reads.once(
+            session, key, lambda: run_operation(context, call.op, copy.deepcopy(call.params))
+        )
     return run_operation(context, call.op, copy.deepcopy(call.params))
+
+
+def read_together(session: Session, asked: list[tuple[int, ServiceCall]]) -> None:
+    """Within a tick batch's `shared_reads` block: do again at once the calls of its cases (case id,
+    call) to each read-only operation that can be run for many cases in one statement (`many`),
+    so that each case's call done again (`_again`) finds its result instead of a statement of its
+    own. A batch of 40 evaluation deadlines reads its 40 tallies in one statement. A call that
+    fails together is left to fail alone."""
+    by_op: dict[str, list[tuple[int, ServiceCall]]] = {}
+    for instance_id, call in asked:
+        operation = SERVICE_TASKS.get(call.op)
+        if call.row is None and operation is not None and operation.many is not None:
+            by_op.setdefault(call.op, []).append((instance_id, call))
+    for op, calls in by_op.items():
+        many = SERVICE_TASKS[op].many
+        assert many is not None
+        params = [(instance_id, copy.deepcopy(call.params)) for instance_id, call in calls]
+        try:  # parameters it refuses are refused before it reads: each call then fails alone
+            results = many(session, params)
+        except (XianfengError, KeyError, TypeError):
+            continue
+        for (instance_id, call), result in zip(calls, results, strict=True):
+            shared_reads.keep(session, _read_key(instance_id, call), result)
+
+
+def _read_key(instance_id: int, call: ServiceCall) -> tuple[str, int, str, str]:
+    return ("call", instance_id, call.op, json.dumps(call.params, sort_keys=True))
 
 
 @dataclass

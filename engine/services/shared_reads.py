@@ -3,6 +3,9 @@
 A batch writes up to `timers.BATCH` cases' steps under one write lock; each step would read again
 who holds the role its new task goes to, and the working calendar it counted with. Neither is
 written by any step or service operation, so within the transaction one read serves the batch.
+Nor are the answers a case's tasks received (completions), which its evaluation deadline counts
+again before its event: the batch's cases' counts are read in one statement
+(`service_calls.read_together`).
 Outside a `shared` block every read is made afresh.
 """
 
@@ -36,3 +39,11 @@ def once(session: Session, key: Hashable, read: Callable[[], T]) -> T:
     if key not in cache:
         cache[key] = read()
     return cache[key]
+
+
+def keep(session: Session, key: Hashable, value: Any) -> None:
+    """What `once` gives for `key` in the session's `shared` block, read ahead (several cases'
+    reads in one statement); outside a block, nothing."""
+    cache: dict[Hashable, Any] | None = session.info.get(_KEY)
+    if cache is not None:
+        cache[key] = value

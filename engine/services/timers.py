@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import random
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,11 +28,11 @@ from ..journal import deferral
 from ..journal.capture import Journal, journal_of
 from ..kernel import Kernel
 from ..models import PendingMessage, ProcessInstance, TimerRow
-from ..process.history import shard_of
+from ..process.history import heads_kept, shard_of
 from . import citations, fires_ahead, limits, reminders, schedules, shared_reads
 from .audit import anchors
 from .case_ahead import CaseAhead, CaseMoved, again_while_moved, case_unit
-from .service_calls import AHEAD_ATTEMPTS
+from .service_calls import AHEAD_ATTEMPTS, read_together
 from .steps import EventMeta, open_links_known
 
 log = logging.getLogger("xianfeng.timers")
@@ -242,6 +243,7 @@ def _write_fires(session: Session, fires: list[_Fire], report: TickReport) -> li
     # need not read its siblings' rows again (each would fetch their snapshots anew).
     held = tuple(fire.case.instance for fire in ordered)
     with shared_reads.shared(session):
+        read_together(session, [(fire.instance_id, call) for fire in ordered for call in fire.case.calls])
         if not _write_together(session, ordered, report, held):
             for fire in ordered:
                 _write_fire(session, fire, report, moved, held)
@@ -282,7 +284,14 @@ def _write_together(
     savepoint = session.begin_nested()
     try:
         ids = [fire.instance_id for fire in fires]
-        with deferral.deferring(session.connection()) as deferred, open_links_known(session, ids):
+        wanted: Counter[int] = Counter()
+        for fire in fires:
+            wanted[shard_of(fire.instance_id)] += len(fire.case.planned)
+        with (
+            deferral.deferring(session.connection()) as deferred,
+            open_links_known(session, ids),
+            heads_kept(session, wanted),
+        ):
             for fire in fires:
                 fire.write(own, held, checked=True)
             deferred.flush(session.connection())

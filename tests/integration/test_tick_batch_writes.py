@@ -7,18 +7,18 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from support import GOOD, CreationWalk, started_at_one_deadline, tick_events_per_case
+from support import GOOD, CreationWalk, started_at_one_deadline, statements_sent, tick_events_per_case
 
 from xianfeng.engine.journal import capture, deferral
 from xianfeng.engine.journal.capture import journal_of
 from xianfeng.engine.kernel import Kernel
 from xianfeng.engine.models import Event, HumanTask, Notification, PublicLink, TimerRow
+from xianfeng.engine.process.operations import evaluation
+from xianfeng.engine.process.service_tasks import ServiceContext
 from xianfeng.engine.services import audit, case_ahead, timers
 from xianfeng.engine.services.case_ahead import CaseMoved
 
@@ -27,21 +27,6 @@ def _started(kernel: Kernel) -> tuple[list[CreationWalk], dt.datetime]:
     """Three nominations started at one moment; a second after their one evaluation deadline."""
     walks, deadline = started_at_one_deadline(kernel)
     return walks, deadline + dt.timedelta(seconds=1)
-
-
-@contextmanager
-def _statements(kernel: Kernel) -> Iterator[list[tuple[str, int]]]:
-    """Every statement sent to the database meanwhile: its SQL's first words, and for how many rows."""
-    seen: list[tuple[str, int]] = []
-
-    def record(_conn: Any, _cursor: Any, sql: str, params: Any, _context: Any, many: bool) -> None:
-        seen.append((" ".join(sql.split()[:3]).upper(), len(params) if many else 1))
-
-    sa.event.listen(kernel.db.engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        sa.event.remove(kernel.db.engine, "before_cursor_execute", record)
 
 
 def _table_state(kernel: Kernel) -> dict[str, Any]:
@@ -71,7 +56,7 @@ def test_a_batchs_own_rows_are_written_by_one_statement_a_kind(
         return real(session, fires, *args)
 
     monkeypatch.setattr(timers, "_write_together", counted)
-    with _statements(backend) as seen:
+    with statements_sent(backend) as seen:
         report = timers.tick(backend, after)
     assert sorted(i for i, _seq in report.fired) == sorted(w.instance_id for w in walks)
     assert sum(batches) == 3 and (batches == [3] or not backend.db.is_sqlite)
@@ -254,3 +239,61 @@ def test_a_case_answered_between_its_claim_and_the_write_lock_is_computed_again(
     tally = [effect for effect in json.loads(tick.effects) if effect.get("op") == "tally_answers"]
     assert tally[0]["result"]["Task_member_evaluation"]["count"] == 1
     assert audit.verify(kernel).ok
+
+
+ANSWERS = "SELECT EVENT.INSTANCE_ID, EVENT.SPEC_ID,"  # the tally's statement (`evaluation.tally_answers`)
+
+
+def test_a_batch_counts_its_cases_answers_again_in_one_statement(
+    backend: Kernel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The evaluation deadline's tally, computed for each case, is done again before its event:
+    for a whole batch in one statement (one a case before), and each case's tick still records
+    its own count (two answers, none, one)."""
+    walks, after = _started(backend)
+    walks[0].complete("member2", dict(GOOD), "Task_member_evaluation")
+    walks[0].complete("member3", dict(GOOD), "Task_member_evaluation")
+    walks[2].complete("member2", dict(GOOD), "Task_member_evaluation")
+    monkeypatch.setattr(timers, "_shard_groups", lambda _kernel, due: [due])  # one batch on both
+    real, during = timers._write_fires, []
+
+    def writing(*args: Any) -> list[int]:
+        with statements_sent(backend) as seen:
+            moved = real(*args)
+        during.extend(seen)
+        return moved
+
+    monkeypatch.setattr(timers, "_write_fires", writing)
+    report = timers.tick(backend, after)
+    assert sorted(i for i, _seq in report.fired) == sorted(w.instance_id for w in walks)
+    assert Counter(words for words, _rows in during)[ANSWERS] == 1
+    counts = {}
+    with backend.db.unit_of_work(write=False) as uow:
+        for tick in uow.session.execute(sa.select(Event).where(Event.kind == "tick")).scalars():
+            tally = [e for e in json.loads(tick.effects) if e.get("op") == "tally_answers"]
+            counts[tick.instance_id] = tally[0]["result"]["Task_member_evaluation"]["count"]
+    assert counts == {walks[0].instance_id: 2, walks[1].instance_id: 0, walks[2].instance_id: 1}
+    assert audit.verify(backend).ok
+
+
+def test_answers_counted_together_are_those_each_case_counts_alone(backend: Kernel) -> None:
+    """`tally_answers_of_cases` gives each case, with its own tasks, what `tally_answers` gives it."""
+    walks, _after = _started(backend)
+    walks[0].complete("member2", dict(GOOD), "Task_member_evaluation")
+    walks[2].complete("member2", dict(GOOD), "Task_member_evaluation")
+    walks[2].complete("member3", dict(GOOD), "Task_member_evaluation")
+    asked = [
+        (walks[0].instance_id, {"tasks": ["Task_member_evaluation"]}),
+        (walks[1].instance_id, {"tasks": ["Task_member_evaluation", "Task_public_evaluation"]}),
+        (walks[2].instance_id, {"tasks": ["Task_public_evaluation", "Task_member_evaluation"]}),
+    ]
+    with backend.db.unit_of_work(write=False) as uow:
+        together = evaluation.tally_answers_of_cases(uow.session, asked)
+        now = backend.clock.now()
+        alone = [
+            evaluation.tally_answers(ServiceContext(uow.session, instance_id, None, None, now), **params)
+            for instance_id, params in asked
+        ]
+    assert together == alone
+    assert [r["Task_member_evaluation"]["count"] for r in together] == [1, 0, 2]
+    assert len(together[2]["Task_member_evaluation"]["members"]) == 2
