@@ -9,7 +9,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 
@@ -264,14 +264,25 @@ def tick_events_per_case(kernel: Kernel) -> list[tuple[int, int]]:
     return [(instance_id, count) for instance_id, count in rows]
 
 
+class Sent(NamedTuple):
+    words: str  # the SQL's first three words, upper case
+    rows: int  # how many rows it was sent for: an executemany's, or the keys of `key = ANY(:b_keys)`
+    many: bool  # sent as an executemany (the server executes each row on its own)
+
+
 @contextmanager
-def statements_sent(kernel: Kernel) -> Iterator[list[tuple[str, int]]]:
-    """Every statement sent to the database meanwhile: its SQL's first three words (upper case),
-    and for how many rows."""
-    seen: list[tuple[str, int]] = []
+def statements_sent(kernel: Kernel) -> Iterator[list[Sent]]:
+    """Every statement sent to the database meanwhile."""
+    seen: list[Sent] = []
 
     def record(_conn: Any, _cursor: Any, sql: str, params: Any, _context: Any, many: bool) -> None:
-        seen.append((" ".join(sql.split()[:3]).upper(), len(params) if many else 1))
+        if isinstance(params, dict):  # one statement (a multi-row INSERT comes flagged as many)
+            keys = params.get("b_keys")
+            numbered = {name.rsplit("__", 1)[1] for name in params if many and "__" in name}
+            rows, many = len(keys) if isinstance(keys, list) else max(len(numbered), 1), False
+        else:
+            rows = len(params) if many else 1
+        seen.append(Sent(" ".join(sql.split()[:3]).upper(), rows, many))
 
     sa.event.listen(kernel.db.engine, "before_cursor_execute", record)
     try:

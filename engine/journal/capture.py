@@ -21,7 +21,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ClauseElement, Engine, bindparam, delete, event, insert, inspect, update
+from sqlalchemy import ClauseElement, Engine, any_, bindparam, delete, event, insert, inspect, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import ORMExecuteState, Session, attributes, sessionmaker
 from sqlalchemy.sql.dml import UpdateBase
 
@@ -91,6 +92,39 @@ def _delete_of(name: str) -> Any:
     return _chained(delete(table).where(key_column(table) == bindparam("b_key")))
 
 
+@functools.cache
+def _delete_any(name: str) -> Any:
+    table = table_of(name)
+    column = key_column(table)
+    return _chained(delete(table).where(column == any_(bindparam("b_keys", type_=ARRAY(column.type)))))
+
+
+@functools.cache
+def _update_any(name: str, columns: tuple[str, ...]) -> Any:
+    table = table_of(name)
+    column = key_column(table)
+    values: dict[str, Any] = {name: bindparam(name) for name in columns}
+    where = column == any_(bindparam("b_keys", type_=ARRAY(column.type)))
+    return _chained(update(table).where(where).values(values))
+
+
+def _deleted_together(name: str) -> deferral.Together:
+    return lambda params: [(_delete_any(name), {"b_keys": [p["b_key"] for p in params]})]
+
+
+def _updated_together(name: str, columns: tuple[str, ...]) -> deferral.Together:
+    def together(params: list[dict[str, Any]]) -> list[tuple[Any, Any]]:
+        by_values: dict[tuple[Any, ...], list[Any]] = {}
+        for p in params:
+            by_values.setdefault(tuple(p[c] for c in columns), []).append(p["b_key"])
+        return [
+            (_update_any(name, columns), {"b_keys": keys, **dict(zip(columns, values, strict=True))})
+            for values, keys in by_values.items()
+        ]
+
+    return together
+
+
 def insert_rows(session: Session, model: type[Base], rows: Sequence[dict[str, Any]]) -> None:
     """Insert rows whose primary keys are given, and record their images."""
     if not rows:
@@ -137,7 +171,8 @@ def update_keys(session: Session, model: type[Base], keys: Sequence[Any], values
     table = table_of(model.__tablename__)
     statement = _update_by_key(table.name, tuple(sorted(values)))
     params = [{"b_key": key, **values} for key in keys]
-    deferral.run(session.connection(), statement, params, table.name, tuple(keys))
+    together = _updated_together(table.name, tuple(sorted(values)))
+    deferral.run(session.connection(), statement, params, table.name, tuple(keys), together)
     _record_updates(session, model, keys, values)
 
 
@@ -178,7 +213,8 @@ def delete_keys(session: Session, model: type[Base], keys: Sequence[Any]) -> Non
     table = table_of(model.__tablename__)
     spec = CHAINED[table.name]
     params = [{"b_key": key} for key in keys]
-    deferral.run(session.connection(), _delete_of(table.name), params, table.name, tuple(keys))
+    together = _deleted_together(table.name)
+    deferral.run(session.connection(), _delete_of(table.name), params, table.name, tuple(keys), together)
     journal = journal_of(session)
     for key in keys:
         journal.add(table.name, "delete", encode_key(spec, table, key))

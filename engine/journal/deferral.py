@@ -11,13 +11,16 @@ writes waiting runs on the connection, they are run first (`_before_execute`), i
 statement whose tables cannot be told (text SQL) runs them first too, unless it names the tables
 it reads (`TABLES_OPTION`). Statements of different rows commute, so waiting statements are
 grouped by kind when no row is touched twice; when one is (a step inserting a timer that a later
-step of the same case deletes), they run in the order they were made.
+step of the same case deletes), they run in the order they were made. On PostgreSQL, which executes
+each row of an executemany on its own, a group runs as one statement where its writer says how
+(`together`): rows deleted or updated by `key = ANY(keys)`. (Inserts stay an executemany: a
+multi-row INSERT, built and parsed anew for each number of rows, costs both sides more.)
 """
 
 from __future__ import annotations
 
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,12 +37,18 @@ TABLES_OPTION = "xianfeng_tables"
 _KEY = "xianfeng.deferred_writes"
 
 
+# How a group of the same statement's rows runs as few statements on PostgreSQL, where each row of
+# an executemany is executed by the server on its own: (statement, parameters) to run instead.
+Together = Callable[[list[dict[str, Any]]], list[tuple[Any, Any]]]
+
+
 @dataclass
 class _Queued:
     statement: Any
     params: list[dict[str, Any]]
     table: str
     keys: tuple[Any, ...]  # the rows it touches by key (none: an insert of generated keys)
+    together: Together | None = None
 
 
 @dataclass
@@ -70,7 +79,13 @@ class Deferred:
         self.running = True
         try:
             for group in groups.values():
-                connection.execute(group[0].statement, [p for q in group for p in q.params])
+                params = [p for q in group for p in q.params]
+                together = group[0].together
+                if together is None or connection.dialect.name != "postgresql" or len(params) < 2:
+                    connection.execute(group[0].statement, params)
+                    continue
+                for statement, bound in together(params):
+                    connection.execute(statement, bound)
         finally:
             self.running = False
 
@@ -81,16 +96,22 @@ def active(connection: Connection) -> Deferred | None:
 
 
 def run(
-    connection: Connection, statement: Any, params: list[dict[str, Any]], table: str, keys: tuple[Any, ...]
+    connection: Connection,
+    statement: Any,
+    params: list[dict[str, Any]],
+    table: str,
+    keys: tuple[Any, ...],
+    together: Together | None = None,
 ) -> None:
-    """Run the statement now, or queue it within `deferring` if its table is deferrable."""
+    """Run the statement now, or queue it within `deferring` if its table is deferrable; a group of
+    them is run by `together` on PostgreSQL, if given."""
     if not params:
         return
     deferred = active(connection)
     if deferred is None or table not in DEFERRABLE:
         connection.execute(statement, params)
         return
-    deferred.queue(_Queued(statement, params, table, keys))
+    deferred.queue(_Queued(statement, params, table, keys, together))
 
 
 @contextmanager

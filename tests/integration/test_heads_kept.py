@@ -58,12 +58,12 @@ def test_a_blocks_events_in_one_shard_take_its_head_once(backend: Kernel) -> Non
     and on PostgreSQL one more draws the other four's places; they are numbered in turn."""
     with statements_sent(backend) as seen:
         _notes(backend, 5, {0: 5})
-    kinds = Counter(words for words, _rows in seen)
+    kinds = Counter(sent.words for sent in seen)
     assert kinds[LOCK] == 1
     assert kinds[DRAW] == (0 if backend.db.is_sqlite else 1)
     with statements_sent(backend) as seen:
         _notes(backend, 5, None, first=5)
-    assert Counter(words for words, _rows in seen)[LOCK] == 5
+    assert Counter(sent.words for sent in seen)[LOCK] == 5
     notes = _shard_zero(backend)
     assert [n for _seq, _shard_seq, n in notes] == list(range(10))
     numbers = [shard_seq for _seq, shard_seq, _n in notes]
@@ -77,7 +77,7 @@ def test_more_events_than_the_block_meant_take_the_head_again(backend: Kernel) -
     holds."""
     with statements_sent(backend) as seen:
         _notes(backend, 4, {0: 2})
-    assert Counter(words for words, _rows in seen)[LOCK] == (1 if backend.db.is_sqlite else 3)
+    assert Counter(sent.words for sent in seen)[LOCK] == (1 if backend.db.is_sqlite else 3)
     notes = _shard_zero(backend)
     assert [n for *_numbers, n in notes] == [0, 1, 2, 3]
     _chain_clean(backend)
