@@ -63,8 +63,8 @@ def timed_tick(kernel: Kernel, now: dt.datetime) -> tuple[timers.TickReport, lis
     """The tick, with the time each batch committed and how many had fired by then."""
     real, marks, t0 = timers._tick_batch, [], time.perf_counter()
 
-    def batch(*args: Any) -> int:
-        done = real(*args)
+    def batch(*args: Any, **kwargs: Any) -> int:
+        done = real(*args, **kwargs)
         marks.append((time.perf_counter() - t0, len(args[3].fired)))
         return done
 

@@ -15,11 +15,11 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import random
-from collections import Counter
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import bindparam, exists, or_, select
+from sqlalchemy import bindparam, exists, or_, select, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -82,11 +82,22 @@ def tick(kernel: Kernel, now: dt.datetime | None = None) -> TickReport:
 
 def _fire_all(kernel: Kernel, due: list[int], now: dt.datetime, report: TickReport) -> None:
     """Fire the due cases batch by batch; those that moved meanwhile are computed again, a bounded
-    number of times, then reported as failed this tick (they stay due: the next tick tries them)."""
+    number of times, then reported as failed this tick (they stay due: the next tick tries them).
+
+    A shard's group that another ticker is working on (PostgreSQL) waits at the back: this one's
+    batches there would wait for that ticker's shard head, and then the two would take turns. When
+    every group left is another's, they are left to it (what it does not fire, the next tick does)."""
     for _attempt in range(AHEAD_ATTEMPTS):
         moved: list[int] = []
-        for group in _shard_groups(kernel, due):
-            moved.extend(_fire_group(kernel, group, now, report))
+        groups = deque(_shard_groups(kernel, due))
+        passed = 0  # groups passed over since one was worked on
+        while groups:
+            left = _fire_group(kernel, groups.popleft(), now, report, moved)
+            if not left:
+                passed = 0
+            elif passed < len(groups):  # tried again after the others
+                passed += 1
+                groups.append(left)
         if not moved:
             return
         due = moved
@@ -109,9 +120,11 @@ def _shard_groups(kernel: Kernel, due: list[int]) -> list[list[int]]:
     return [by_shard[shard] for shard in shards[start:] + shards[:start]]
 
 
-def _fire_group(kernel: Kernel, group: list[int], now: dt.datetime, report: TickReport) -> list[int]:
-    """Fire a group's due cases batch by batch; the cases that moved meanwhile."""
-    moved: list[int] = []
+def _fire_group(
+    kernel: Kernel, group: list[int], now: dt.datetime, report: TickReport, moved: list[int]
+) -> list[int]:
+    """Fire a group's due cases batch by batch, adding those that moved meanwhile to `moved`;
+    the part of the group left when another ticker is working on its shard."""
     position = 0
     while position < len(group):
         window = group[position : position + WINDOW * BATCH]
@@ -124,9 +137,11 @@ def _fire_group(kernel: Kernel, group: list[int], now: dt.datetime, report: Tick
             # rolled back whole, and its instances are claimed again at the next tick.
             log.warning("a tick batch was rolled back to end a deadlock; it is tried again next tick")
             advanced, moved_here = len(window), []
+        if advanced == 0:
+            return group[position:]
         position += advanced
         moved.extend(moved_here)
-    return moved
+    return []
 
 
 def _deadlock(error: OperationalError) -> bool:
@@ -200,11 +215,14 @@ def _tick_batch(
     on PostgreSQL before the first event takes a shard head of the chain. A case whose steps fail
     is reported and left as it was, tried again at the next tick; each is written in a savepoint,
     so one whose write fails is rolled back alone. Returns how far into the window this batch got
-    (the next batch starts after its last instance), and the cases that moved meanwhile (another
-    step came first: computed again at once)."""
+    (the next batch starts after its last instance; none when another ticker is working on the
+    window's shard), and the cases that moved meanwhile (another step came first: computed again
+    at once)."""
     moved: list[int] = []
     with case_unit(kernel) as (uow, begin_write):
         session = uow.session
+        if not _working_on(session, window):
+            return 0, []
         claimed = _claim(session, window, now)
         last = claimed[-1].id if claimed else None
         fires = []
@@ -339,6 +357,22 @@ def _rolled_back(
 def _failed(report: TickReport, instance_id: int, exc: XianfengError) -> None:
     log.error("tick of instance %s failed: %s", instance_id, exc.message)
     report.failed.append((instance_id, exc.message))
+
+
+# PostgreSQL: a ticker working on a shard's due cases holds this advisory lock (with the shard)
+# until its batch commits. Only tickers take it: steps and verbs never wait for it.
+_TICKING = 0x5846_7469  # "XFti"
+_TRY_SHARD = text("SELECT pg_try_advisory_xact_lock(:key, :shard)")
+
+
+def _working_on(session: Session, window: list[int]) -> bool:
+    """Whether this ticker may now work on the window's shard (PostgreSQL groups windows by shard):
+    not while another ticker's batch is there, whose shard head this one's batch would wait for
+    until it commits. SQLite has one writer: always."""
+    if session.get_bind().dialect.name != "postgresql":
+        return True
+    taken = session.connection().execute(_TRY_SHARD, {"key": _TICKING, "shard": shard_of(window[0])})
+    return bool(taken.scalar_one())
 
 
 def _claim(session: Session, window: list[int], now: dt.datetime) -> list[ProcessInstance]:
