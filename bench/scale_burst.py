@@ -162,16 +162,16 @@ def _count(kernel: Kernel, statement: Any) -> int:
 
 
 def _ticker(
-    url: str, folder: str, now: str, begin: float, count: int
+    url: str, folder: str, now: str, deadline: Any, count: int
 ) -> tuple[list[int], float, float, int, float]:
     """One ticker process: parse the diagrams, compute ahead in the rounds before the deadline,
-    wait for the common start, tick once."""
+    wait for the deadline (when every ticker has had its rounds: `deadline`, a barrier), tick once."""
     at = dt.datetime.fromisoformat(now)
     kernel = Kernel(Settings(database_url=url, data_dir=Path(folder)), Database(url), ManualClock(at))
     setup.warm(kernel)
     _rounds, spent = compute_ahead(kernel, at, count)
     computed = len(kernel.fires_ahead)
-    time.sleep(max(0.0, begin - time.time()))
+    deadline.wait()
     t0 = time.time()
     report = timers.tick(kernel, at)
     t1 = time.time()
@@ -183,10 +183,12 @@ def postgres(url: str, folder: Path, count: int, workers: int = 2) -> None:
     print(f"b') {count:,} deadlines falling together, PostgreSQL, {workers} ticker processes at once")
     kernel = postgres_kernel(url, folder)
     now = fill(kernel, count)
-    # after every process has parsed the diagrams and computed ahead (both at once, on these cores)
-    begin = time.time() + 8.0 + count * 0.03
-    with multiprocessing.get_context("spawn").Pool(workers) as pool:
-        results = pool.starmap(_ticker, [(url, str(folder), now.isoformat(), begin, count)] * workers)
+    # The deadline passes once every ticker has had its rounds before it (both at once, on these
+    # cores; a server has `tick_ahead_seconds` of them).
+    context = multiprocessing.get_context("spawn")
+    with context.Manager() as manager, context.Pool(workers) as pool:
+        deadline = manager.Barrier(workers)
+        results = pool.starmap(_ticker, [(url, str(folder), now.isoformat(), deadline, count)] * workers)
     ahead = ", ".join(f"{computed:,} in {spent:.1f} s" for *_fired, computed, spent in results)
     print(f"   computed ahead, each ticker in its rounds before the deadline: {ahead}")
     fired = [set(ids) for ids, *_rest in results]
