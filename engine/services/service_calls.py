@@ -209,7 +209,8 @@ def _again(session: Session, call: ServiceCall) -> Any:
         return identity[0]
     assert call.context is not None
     context = replace(call.context(session), chance=Chance(call.drawn))
-    if SERVICE_TASKS[call.op].many is not None:  # done again with its batch's, if it has one
+    operation = SERVICE_TASKS.get(call.op)
+    if operation is not None and operation.many is not None:  # done again with its batch's, if it has one
         key = _read_key(context.instance_id, call)
         return shared_reads.once(
             session, key, lambda: run_operation(context, call.op, copy.deepcopy(call.params))
