@@ -103,7 +103,7 @@ def _delete_any(name: str) -> Any:
 def _update_any(name: str, columns: tuple[str, ...]) -> Any:
     table = table_of(name)
     column = key_column(table)
-    values: dict[str, Any] = {name: bindparam(name) for name in columns}
+    values: dict[str, Any] = {c: bindparam(c) for c in columns}
     where = column == any_(bindparam("b_keys", type_=ARRAY(column.type)))
     return _chained(update(table).where(where).values(values))
 

@@ -43,7 +43,7 @@ from ..journal.capture import journal_of
 from ..process.calendar import WorkingCalendar
 from ..process.effects import canonical_copy
 from ..process.operations.context import Chance
-from ..process.service_tasks import SERVICE_TASKS, ServiceContext, run_operation
+from ..process.service_tasks import SERVICE_TASKS, Many, ServiceContext, run_operation
 from . import shared_reads
 
 _IDS = "xianfeng.service_call_ids"
@@ -209,8 +209,7 @@ def _again(session: Session, call: ServiceCall) -> Any:
         return identity[0]
     assert call.context is not None
     context = replace(call.context(session), chance=Chance(call.drawn))
-    operation = SERVICE_TASKS.get(call.op)
-    if operation is not None and operation.many is not None:  # done again with its batch's, if it has one
+    if _many(call) is not None:  # done again with its batch's, if it has one
         key = _read_key(context.instance_id, call)
         return shared_reads.once(
             session, key, lambda: run_operation(context, call.op, copy.deepcopy(call.params))
@@ -226,11 +225,10 @@ def read_together(session: Session, asked: list[tuple[int, ServiceCall]]) -> Non
     fails together is left to fail alone."""
     by_op: dict[str, list[tuple[int, ServiceCall]]] = {}
     for instance_id, call in asked:
-        operation = SERVICE_TASKS.get(call.op)
-        if call.row is None and operation is not None and operation.many is not None:
+        if _many(call) is not None:
             by_op.setdefault(call.op, []).append((instance_id, call))
-    for op, calls in by_op.items():
-        many = SERVICE_TASKS[op].many
+    for calls in by_op.values():
+        many = _many(calls[0][1])
         assert many is not None
         params = [(instance_id, copy.deepcopy(call.params)) for instance_id, call in calls]
         try:  # parameters it refuses are refused before it reads: each call then fails alone
@@ -239,6 +237,12 @@ def read_together(session: Session, asked: list[tuple[int, ServiceCall]]) -> Non
             continue
         for (instance_id, call), result in zip(calls, results, strict=True):
             shared_reads.keep(session, _read_key(instance_id, call), result)
+
+
+def _many(call: ServiceCall) -> Many | None:
+    """The call's operation's form for many cases, if it has one (a row a step inserts has none)."""
+    operation = SERVICE_TASKS.get(call.op) if call.row is None else None
+    return operation.many if operation is not None else None
 
 
 def _read_key(instance_id: int, call: ServiceCall) -> tuple[str, int, str, str]:
