@@ -15,6 +15,7 @@ from pathlib import Path
 from http_bench import WARM, WARM_CONNECTIONS, errors_of, warm
 from http_support import Job, Server, new_kernel, prepare, run_clients, split, take, tokens_for, usernames_of
 
+from xianfeng.engine.config import SQLITE_CACHE_MB
 from xianfeng.engine.services import stats_steps, timers
 
 RATE_TARGET = 1.0  # PostgreSQL / SQLite
@@ -123,7 +124,7 @@ def _long_run(
     rate = _window(server, tokens, taken, clients)
     done = window_done + 3 * len(taken)
     after_long = worker_rss_mib(server)
-    cache = f"XIANFENG_SQLITE_CACHE_MB={cache_mb}" if cache_mb else "XIANFENG_SQLITE_CACHE_MB unset: 16"
+    cache = f"XIANFENG_SQLITE_CACHE_MB={cache_mb or f'unset: {SQLITE_CACHE_MB}'}"
     print(f"d) worker memory, SQLite server ({cache}), {clients} clients:")
     worst = 0.0
     for pid in sorted(after_window):

@@ -43,11 +43,12 @@ SPEC_REF_KEY = "spec_ref"
 # ids are interned. UUIDs are immutable, so sharing one object between workflows is safe. The
 # table is dropped when it grows past a bound rather than kept as an LRU: a miss only costs a parse.
 # The bound is what a worker's memory grows by before it levels off (each entry costs about 280
-# bytes; 200,000 of them in each table let a server's worker grow by some 100 MiB over tens of
-# thousands of steps), while a step needs only its own snapshot's ids, a few hundred.
+# bytes: 4,000 in each table hold the ids of the last dozen cases, about 2 MiB in all; 20,000 grew
+# a server's worker by some 10 MiB over its first thousands of completions), while a step needs
+# only its own snapshot's ids, a few hundred.
 _UUIDS: dict[str, UUID] = {}
 _UUID_TEXT: dict[UUID, str] = {}
-_INTERNED_MAX = 20_000
+_INTERNED_MAX = 4_000
 
 
 def uuid_of(text: str) -> UUID:

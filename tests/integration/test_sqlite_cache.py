@@ -1,4 +1,4 @@
-"""SQLite's page cache per connection is a setting: 16 MiB unless XIANFENG_SQLITE_CACHE_MB says
+"""SQLite's page cache per connection is a setting: 4 MiB unless XIANFENG_SQLITE_CACHE_MB says
 otherwise, and a value that is not a sensible size is refused at start."""
 
 from __future__ import annotations
@@ -21,13 +21,13 @@ def _cache_kib(settings: Settings) -> int:
         database.dispose()
 
 
-def test_each_connection_caches_16_mib_unless_configured(
+def test_each_connection_caches_4_mib_unless_configured(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("XIANFENG_SQLITE_CACHE_MB", raising=False)
     monkeypatch.setenv("XIANFENG_DATA_DIR", str(tmp_path))
     monkeypatch.delenv("DATABASE_URL", raising=False)
-    assert _cache_kib(Settings.from_env()) == 16 * 1024
+    assert _cache_kib(Settings.from_env()) == 4 * 1024
     monkeypatch.setenv("XIANFENG_SQLITE_CACHE_MB", "64")
     assert _cache_kib(Settings.from_env()) == 64 * 1024
 
