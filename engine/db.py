@@ -8,6 +8,13 @@ On SQLite a writing unit of work starts with `BEGIN IMMEDIATE`: writers queue on
 up front instead of failing later with SQLITE_BUSY when a read transaction tries to upgrade. On
 PostgreSQL the same effect comes from `SELECT … FOR UPDATE` on the instance row.
 
+A reading unit of work (`write=False`) on PostgreSQL runs each statement on its own (autocommit):
+under READ COMMITTED a transaction gives its statements no common snapshot anyway, and the BEGIN
+and ROLLBACK around it were two round trips to the server, the ROLLBACK also dropping every
+statement psycopg had prepared on the connection (so none ever was). A reader that needs one
+snapshot says so (`snapshot=True`: REPEATABLE READ). A reading unit may not write: an INSERT,
+UPDATE or DELETE in one is refused on both databases (`ReadOnlyUnit`).
+
 SQLite makes a writer that finds the lock taken sleep and retry (1, 2, 5, 10… ms), however soon
 the lock is released: under concurrent writers most of a write's latency became sleeping. So
 writers of a database file first take turns on a lock file beside it (`WriterTurns`), which wakes
@@ -19,6 +26,7 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -37,6 +45,10 @@ _WRITE_OPTION = "xianfeng_write"
 _IDLE_SINCE = "xianfeng.idle_since"
 PING_AFTER_IDLE = 10.0  # seconds a pooled PostgreSQL connection may idle before it is pinged
 log = logging.getLogger("xianfeng.db")
+
+
+class ReadOnlyUnit(RuntimeError):
+    """A statement that writes, run in a unit of work opened to read."""
 
 
 class WriterTurns:
@@ -162,6 +174,7 @@ class Database:
             _configure_sqlite(self.engine, sqlite_synchronous, sqlite_cache_mb)
         else:
             _ping_when_idle(self.engine, ping_after_idle)
+        _refuse_writes_when_reading(self.engine)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
         capture.install(self.engine, self._sessions)
         path = _sqlite_file(url) if self.is_sqlite else None
@@ -176,12 +189,15 @@ class Database:
         )
 
     @contextmanager
-    def unit_of_work(self, write: bool = True) -> Iterator[UnitOfWork]:
-        """Open a transaction; roll back unless `commit()` was called once inside the block."""
+    def unit_of_work(self, write: bool = True, snapshot: bool = False) -> Iterator[UnitOfWork]:
+        """Open a transaction; roll back unless `commit()` was called once inside the block.
+
+        A reading unit (`write=False`) reads what each statement finds committed; `snapshot=True`
+        makes all its statements read one moment of the database (SQLite's reads always do)."""
         turns = self.writer_turns
         with (
             turns.turn() if write and turns is not None else nullcontext(),
-            self._transaction(write, UnitOfWork) as uow,
+            self._transaction(write, UnitOfWork, snapshot) as uow,
         ):
             yield uow
 
@@ -212,12 +228,17 @@ class Database:
                 yield uow
 
     @contextmanager
-    def _transaction(self, write: bool | None, make: Callable[[Session], Work]) -> Iterator[Work]:
+    def _transaction(
+        self, write: bool | None, make: Callable[[Session], Work], snapshot: bool = False
+    ) -> Iterator[Work]:
         """A session, begun per `write` (see `_on_begin`), rolled back and closed unless committed."""
         session = self._sessions()
         uow = make(session)
+        options: dict[str, Any] = {_WRITE_OPTION: write}
+        if write is False and not self.is_sqlite:
+            options["isolation_level"] = "REPEATABLE READ" if snapshot else "AUTOCOMMIT"
         try:
-            session.connection(execution_options={_WRITE_OPTION: write})
+            session.connection(execution_options=options)
             yield uow
         finally:
             if not uow.committed:
@@ -228,6 +249,19 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+_WRITES = re.compile(r"\s*(INSERT|UPDATE|DELETE|MERGE)\b", re.IGNORECASE)
+
+
+def _refuse_writes_when_reading(engine: Engine) -> None:
+    """A write in a reading unit of work would, on PostgreSQL, be committed as it runs (reading
+    units run in autocommit there): refuse it on both databases, before it reaches the server."""
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _refuse(connection: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
+        if connection.get_execution_options().get(_WRITE_OPTION, True) is False and _WRITES.match(statement):
+            raise ReadOnlyUnit(f"a unit of work opened to read ran a write: {statement[:80]}")
 
 
 def _sqlite_file(url: str) -> Path | None:

@@ -28,7 +28,6 @@ from ...journal.rebuild import Rebuilt
 from ...kernel import Kernel
 from ...models import Event
 from ...process import history
-from .replay import consistent_read
 
 PUBLISH_EVERY = dt.timedelta(days=1)
 # How an event's row changes (canonical JSON, keys sorted) spell a notice put on the board.
@@ -96,8 +95,8 @@ def latest(kernel: Kernel) -> Anchor | None:
 
 def head_now(session: Session) -> tuple[Anchor, Rebuilt] | None:
     """The chain's head now, with the tables as the log has them there: one consistent read of
-    every shard's head, and the fold of exactly the events up to them."""
-    consistent_read(session)
+    every shard's head, and the fold of exactly the events up to them (`session` reads one
+    snapshot: a unit of work opened with `snapshot=True`)."""
     shard_heads = history.heads(session)
     if not session.execute(select(Event.seq).limit(1)).first():
         return None
@@ -125,7 +124,7 @@ def fold_to(session: Session, cut: dict[int, int]) -> tuple[Rebuilt, int, dt.dat
 def publish(kernel: Kernel, reason: str) -> Anchor | None:
     """Append the current head to the anchors file; None when it is already the last one there,
     unless that was published a day ago or more (a daily head says the chain still ends there)."""
-    with kernel.db.unit_of_work(write=False) as uow:
+    with kernel.db.unit_of_work(write=False, snapshot=True) as uow:
         current = head_now(uow.session)
     if current is None:
         return None

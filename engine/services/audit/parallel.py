@@ -26,7 +26,7 @@ from ...db import Database
 from ...kernel import Kernel
 from ...models import Event, ProcessInstance, ReplayCheckpoint
 from .pinned import PinnedVersions
-from .replay import Replayed, consistent_read, replay_case
+from .replay import Replayed, replay_case
 
 Progress = Callable[[int], None]
 PARALLEL_MIN_EVENTS = 400  # below this the fork and the connections cost more than they save
@@ -172,10 +172,10 @@ def _in_process(
 def _replay_read(
     kernel: Kernel, instance_id: int, versions: PinnedVersions, key: bytes | None = None, trust: bool = True
 ) -> Replayed:
-    """One instance in its own read transaction: a database error on one leaves the next unharmed."""
+    """One instance in its own read transaction, reading the instance and its events at one
+    moment: a database error on one leaves the next unharmed."""
     try:
-        with kernel.db.unit_of_work(write=False) as uow:
-            consistent_read(uow.session)
+        with kernel.db.unit_of_work(write=False, snapshot=True) as uow:
             return replay_case(uow.session, kernel, instance_id, versions, key, trust)
     except Exception as exc:  # the database itself failed us: still a problem to report, not a stop
         return Replayed([f"instance {instance_id}: cannot be read: {type(exc).__name__}: {exc}"])

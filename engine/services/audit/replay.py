@@ -27,7 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ...clock import parse_instant
@@ -138,13 +138,6 @@ def replay_case(
         return _replay_instance(session, kernel, instance_id, versions or PinnedVersions(kernel), key, trust)
     except STEP_ERRORS as exc:
         return Replayed([f"instance {instance_id}: cannot be replayed: {describe(exc)}"])
-
-
-def consistent_read(session: Session) -> None:
-    """Make the session's read transaction one snapshot on PostgreSQL (SQLite's already is), so
-    that an instance and its events are read as of one moment while steps go on committing."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
 
 
 def _replay_instance(
