@@ -124,7 +124,11 @@ def _long_run(
     rate = _window(server, tokens, taken, clients)
     done = window_done + 3 * len(taken)
     after_long = worker_rss_mib(server)
-    cache = f"XIANFENG_SQLITE_CACHE_MB={cache_mb or f'unset: {SQLITE_CACHE_MB}'}"
+    cache = (
+        f"XIANFENG_SQLITE_CACHE_MB={cache_mb}"
+        if cache_mb
+        else f"XIANFENG_SQLITE_CACHE_MB unset: {SQLITE_CACHE_MB}"
+    )
     print(f"d) worker memory, SQLite server ({cache}), {clients} clients:")
     worst = 0.0
     for pid in sorted(after_window):
