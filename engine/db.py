@@ -251,7 +251,12 @@ class Database:
         self.engine.dispose()
 
 
-_WRITES = re.compile(r"\s*(INSERT|UPDATE|DELETE|MERGE)\b", re.IGNORECASE)
+# A statement that writes: led by a writing verb, or a WITH whose query names one (`x AS (DELETE …`).
+_WRITES = re.compile(
+    r"\s*(INSERT|UPDATE|DELETE|MERGE|TRUNCATE|CREATE|DROP|ALTER|COPY)\b"
+    r"|\s*WITH\b.*\bAS\s*(NOT\s+)?(MATERIALIZED\s*)?\(\s*(INSERT|UPDATE|DELETE|MERGE)\b",
+    re.IGNORECASE | re.DOTALL,
+)
 
 
 def _refuse_writes_when_reading(engine: Engine) -> None:

@@ -34,6 +34,9 @@ def _hits(kernel: Kernel, key: str) -> int | None:
         "DELETE FROM rate_limit WHERE key = 'read-units'",
         "  insert into rate_limit (key, hits, window_ends, last_at) "
         "SELECT 'read-units-2', hits, window_ends, last_at FROM rate_limit",
+        "WITH gone AS (DELETE FROM rate_limit WHERE key = 'read-units' RETURNING key) "
+        "SELECT count(*) FROM gone",
+        "create table read_units_made (n integer)",
     ],
 )
 def test_a_reading_unit_refuses_a_write_and_leaves_the_rows_as_they_were(
@@ -45,6 +48,7 @@ def test_a_reading_unit_refuses_a_write_and_leaves_the_rows_as_they_were(
         uow.session.execute(sa.text(statement))
     assert _hits(backend, "read-units") == 1
     assert _hits(backend, "read-units-2") is None
+    assert "read_units_made" not in sa.inspect(backend.db.engine).get_table_names()
     # a writing unit may run the same statement
     with backend.db.unit_of_work() as uow:
         uow.session.execute(sa.text("UPDATE rate_limit SET hits = 2 WHERE key = 'read-units'"))
@@ -89,3 +93,16 @@ def test_a_snapshot_reads_one_moment_while_others_commit(backend: Kernel) -> Non
     assert after == before
     with backend.db.unit_of_work(write=False) as uow:
         assert uow.session.execute(_COUNTERS).scalar_one() == before + 1
+
+
+def test_what_only_reads_is_not_taken_for_a_write(backend: Kernel) -> None:
+    """What only reads is not mistaken for a write: a WITH that selects, a column named like a verb."""
+    assert limits.take(backend, "read-units-with", 5, dt.timedelta(hours=1)).allowed
+    with backend.db.unit_of_work(write=False) as uow:
+        found = uow.session.execute(
+            sa.text(
+                "WITH mine AS (SELECT key, hits AS updated FROM rate_limit WHERE key = 'read-units-with') "
+                "SELECT updated FROM mine"
+            )
+        ).scalar_one()
+    assert found == 1
