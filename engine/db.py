@@ -12,8 +12,8 @@ A reading unit of work (`write=False`) on PostgreSQL runs each statement on its 
 under READ COMMITTED a transaction gives its statements no common snapshot anyway, and the BEGIN
 and ROLLBACK around it were two round trips to the server, the ROLLBACK also dropping every
 statement psycopg had prepared on the connection (so none ever was). A reader that needs one
-snapshot says so (`snapshot=True`: REPEATABLE READ). A reading unit may not write: an INSERT,
-UPDATE or DELETE in one is refused on both databases (`ReadOnlyUnit`).
+snapshot says so (`snapshot=True`: REPEATABLE READ). A reading unit may not write: a statement
+that changes rows or the schema (`_WRITES`) is refused in one on both databases (`ReadOnlyUnit`).
 
 SQLite makes a writer that finds the lock taken sleep and retry (1, 2, 5, 10… ms), however soon
 the lock is released: under concurrent writers most of a write's latency became sleeping. So
